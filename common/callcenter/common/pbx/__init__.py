@@ -1,0 +1,1 @@
+"""PBX serial protocol v1: framing, messages, link session (all sans-I/O)."""

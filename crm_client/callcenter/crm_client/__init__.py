@@ -1,0 +1,1 @@
+"""The CRM agent client (a later issue)."""
