@@ -53,14 +53,15 @@ class LineSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LineSettings:
-        known = {k: data[k] for k in ("baud", "bytesize", "parity", "stopbits") if k in data}
+        base = cls()
         try:
-            return cls(**{k: (str(v).upper() if k == "parity" else int(v))
-                          for k, v in known.items()})
+            baud = int(data.get("baud", base.baud))
+            bytesize = int(data.get("bytesize", base.bytesize))
+            stopbits = int(data.get("stopbits", base.stopbits))
         except (TypeError, ValueError) as exc:
-            if isinstance(exc, LineSettingsError):
-                raise
-            raise LineSettingsError(f"line settings: {exc}") from None
+            raise LineSettingsError(f"line settings must be whole numbers: {exc}") from None
+        parity = str(data.get("parity", base.parity)).upper()
+        return cls(baud, bytesize, parity, stopbits)
 
 
 def add_line_arguments(parser: argparse.ArgumentParser, *, defaults_none: bool = False) -> None:

@@ -44,8 +44,15 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from .frame import NEED_DATA, BadFrame, Frame, FrameDecoder, LocalProtocolError, _NeedData, \
-    encode_frame
+from .frame import (
+    NEED_DATA,
+    BadFrame,
+    Frame,
+    FrameDecoder,
+    LocalProtocolError,
+    _NeedData,
+    encode_frame,
+)
 from .messages import Heartbeat, Message, MessageFormatError, message_from_fields
 
 LINK_TYPES = frozenset({"ACK", "NAK", "RST"})
