@@ -14,5 +14,5 @@ __all__ = ["GROUP_LABELS", "Group", "Parameter", "ParameterError", "Row", "Schem
 @lru_cache(maxsize=16)
 def build_schema(extensions: int = 24, trunks: int = 8) -> Schema:
     """The schema of a PBX with that many extension ports and trunks."""
-    return Schema(catalog.all_parameters(trunks), catalog.tables(), extensions, trunks,
+    return Schema(catalog.all_parameters(trunks, extensions), catalog.tables(), extensions, trunks,
                   catalog.rules())

@@ -132,6 +132,10 @@ class Schema:
         self.rules = rules or []
         self._index: dict[str, tuple[Parameter, int]] = {}
         self._rows: dict[Group, list[Row]] = {g: [] for g in Group}
+        orphans = sorted({p.table for p in parameters
+                          if p.scope == Scope.TABLE and p.table not in self.tables})
+        if orphans:
+            raise ValueError(f"table parameters of undeclared tables: {', '.join(orphans)}")
         for prefix, params, row_ids in self._row_kinds():
             for index, row_id in enumerate(row_ids):
                 row_prefix = f"{prefix}.{row_id}" if row_id else prefix
@@ -140,7 +144,10 @@ class Schema:
                     if keys:
                         self._rows[group].append(Row(row_prefix, keys))
                 for p in params:
-                    self._index[f"{row_prefix}.{p.name}"] = (p, index)
+                    key = f"{row_prefix}.{p.name}"
+                    if key in self._index:
+                        raise ValueError(f"parameter {key} is declared twice")
+                    self._index[key] = (p, index)
 
     def _row_kinds(self) -> Iterator[tuple[str, list[Parameter], list[str]]]:
         by_scope = {s: [p for p in self.parameters if p.scope == s] for s in Scope}
