@@ -1,0 +1,159 @@
+"""``callcenter-server rate NUMBER SECONDS [--json] [--data DIR] [--at DATETIME]``.
+
+What a call would cost and by which rule. ``add_rate_parser`` registers the command on the
+server CLI's subparsers (it sets ``func=run_rate``); ``main`` runs it on its own
+(``python -m callcenter.server.rating.cli_rate``). Arguments are checked in ``run_rate`` itself,
+so a bad one gives exit status 2 and a message naming it, however the parser was built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+from callcenter.server.rating.rate import Rating, Tariff
+from callcenter.server.rating.tariff import TariffError
+from callcenter.server.rating.tariff_io import load_data_tariff
+
+PROG: Final = "callcenter-server rate"
+MAX_NUMBER_DIGITS: Final = 32
+MAX_CALL_SECONDS: Final = 9_999_999
+EXIT_USAGE: Final = 2
+EXIT_DATA: Final = 1
+
+
+class _Usage(Exception):
+    """A bad argument; the message names it and what is allowed."""
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("number", metavar="NUMBER",
+                        help="the dialled digits after the access code, taken exactly as given")
+    parser.add_argument("seconds", metavar="SECONDS", help="the call's duration in seconds")
+    parser.add_argument("--json", action="store_true", help="print a JSON object")
+    parser.add_argument("--data", metavar="DIR",
+                        help="data directory: rate with DIR/tariff.json if present "
+                             "(default: the built-in tariff, no holidays)")
+    parser.add_argument("--at", metavar="DATETIME",
+                        help="when the call starts, ISO 8601 (2025-10-01T09:30 or with +08:00); "
+                             "without an offset it is local time on this computer; "
+                             "default: now. Decides holiday rates")
+
+
+def add_rate_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``rate`` command to the server CLI's ``add_subparsers()`` object."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "rate", help="what a call costs and by which tariff rule",
+        description="Rate one call with the tariff and explain the cost.")
+    _add_arguments(parser)
+    parser.set_defaults(func=run_rate)
+    return parser
+
+
+def _digits(text: str) -> str:
+    if not (1 <= len(text) <= MAX_NUMBER_DIGITS and text.isascii() and text.isdigit()):
+        raise _Usage(f"NUMBER: must be 1-{MAX_NUMBER_DIGITS} digits 0-9 (the digits after the "
+                     f"access code), got {text!r}")
+    return text
+
+
+def _seconds(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 7):
+        raise _Usage(f"SECONDS: must be a whole number of seconds 0-{MAX_CALL_SECONDS}, "
+                     f"got {text!r}")
+    return int(text)
+
+
+def _start(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now().astimezone()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _Usage(f"--at: must be an ISO date-time such as 2025-10-01T09:30 or "
+                     f"2025-10-01T09:30+08:00, got {text!r}") from None
+    # A naive time is local time on this computer; astimezone() attaches that zone.
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def _data_dir(text: str | None) -> Path | None:
+    if text is None:
+        return None
+    path = Path(text)
+    if not path.is_dir():
+        raise _Usage(f"--data: must be an existing directory, got {text!r}")
+    return path
+
+
+def rating_json(tariff: Tariff, number: str, seconds: int, start: datetime,
+                rating: Rating) -> dict[str, Any]:
+    """The ``--json`` object; money as decimal strings."""
+    row = rating.row
+    kind = tariff.service_type(row.service_type) if row is not None else None
+    return {
+        "number": number,
+        "seconds": seconds,
+        "start": start.isoformat(),
+        "cost": str(rating.cost),
+        "prefix": row.prefix if row else None,
+        "description": row.description if row else None,
+        "service_type": row.service_type if row else None,
+        "service_name": kind.name_zh if kind else None,
+        "service_name_en": kind.name_en if kind else None,
+        "receipt": rating.receipt(),
+        "unknown": rating.unknown,
+        "holiday": rating.holiday,
+        "tariff_version": rating.tariff_version,
+    }
+
+
+def rating_line(tariff: Tariff, number: str, seconds: int, rating: Rating) -> str:
+    """The human answer, e.g. ``12315888 300 s: 0.44 (prefix 12315 南燕齐托办热线, 3-市话费:
+    180 s 0.22 + 2 x 60 s 0.11 = 0.44; tariff 09d6befa31bf)`` (one line)."""
+    row = rating.row
+    if row is None:
+        rule = "no tariff row matches: flagged unknown"
+    else:
+        holiday = ", holiday rates" if rating.holiday else ""
+        rule = (f"prefix {row.prefix} {row.description}, "
+                f"{tariff.service_type(row.service_type).label()}{holiday}: {rating.receipt()}")
+    return f"{number} {seconds} s: {rating.cost} ({rule}; tariff {rating.tariff_version})"
+
+
+def run_rate(args: argparse.Namespace) -> int:
+    """Run the command; 0 on success, 2 for a bad argument, 1 for an unreadable tariff."""
+    try:
+        number = _digits(str(args.number))
+        seconds = _seconds(str(args.seconds))
+        start = _start(args.at)
+        data_dir = _data_dir(args.data)
+    except _Usage as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        tariff = load_data_tariff(data_dir)
+    except TariffError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_DATA
+    rating = tariff.rate(number, seconds, start=start)
+    if args.json:
+        print(json.dumps(rating_json(tariff, number, seconds, start, rating), ensure_ascii=False))
+    else:
+        print(rating_line(tariff, number, seconds, rating))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``rate`` on its own, with the same arguments as ``callcenter-server rate``."""
+    parser = argparse.ArgumentParser(prog=PROG, description="Rate one call with the tariff.")
+    _add_arguments(parser)
+    return run_rate(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
