@@ -32,6 +32,8 @@ MAX_FRAME: Final = 4096  # bytes from STX to the last CRC digit
 CRC_LEN: Final = 4
 
 _TYPE_RE = re.compile(rb"[0-9A-F]{2}[A-Z]{3}")
+_TYPE_CODE_RE = re.compile(r"[A-Z]{3}\Z")
+_HEX_DIGITS = frozenset(b"0123456789ABCDEFabcdef")
 _KEY_RE = re.compile(r"[A-Za-z0-9_.]{1,32}\Z")
 _SAFE = frozenset(range(0x20, 0x7F)) - {ord("%"), ord("|")}
 
@@ -68,7 +70,11 @@ NEED_DATA: Final = _NeedData()
 def escape(text: str) -> str:
     """Percent-encode a field value so that it is 7-bit safe and has no ``|``."""
     out = []
-    for byte in text.encode("utf-8"):
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: not text UTF-8 can carry
+        raise LocalProtocolError(f"value is not valid UTF-8 text: {exc.reason}") from None
+    for byte in data:
         out.append(chr(byte) if byte in _SAFE else f"%{byte:02X}")
     return "".join(out)
 
@@ -100,7 +106,7 @@ def encode_frame(seq: int, type_code: str, fields: list[tuple[str, str]] | tuple
     """Encode one frame; raises LocalProtocolError for what the wire cannot carry."""
     if not 0 <= seq <= 0xFF:
         raise LocalProtocolError(f"sequence number {seq} out of 0..255")
-    if len(type_code) != 3 or not type_code.isascii() or not type_code.isupper():
+    if not _TYPE_CODE_RE.match(type_code):
         raise LocalProtocolError(f"message type {type_code!r} must be three capital letters")
     parts = [f"{seq:02X}{type_code}"]
     for key, value in fields:
@@ -186,15 +192,19 @@ class FrameDecoder:
                     del buf[:1]
                     continue
                 return
+            if end + 1 + CRC_LEN > MAX_FRAME:
+                # Fed in one large chunk, an over-long frame can reach here with its ETX.
+                self._events.append(BadFrame("frame too long", bytes(buf[:64])))
+                del buf[:end + 1]
+                continue
             if len(buf) < end + 1 + CRC_LEN:
                 return
             raw = bytes(buf[:end + 1 + CRC_LEN])
             body = raw[1:end + 1]
             crc_text = raw[end + 1:]
-            try:
-                crc_ok = int(crc_text, 16) == binascii.crc_hqx(body, 0)
-            except ValueError:
-                crc_ok = False
+            # int() alone would also take "+1A2", " 1A2" or "1_A2".
+            crc_ok = (all(c in _HEX_DIGITS for c in crc_text)
+                      and int(crc_text, 16) == binascii.crc_hqx(body, 0))
             if not crc_ok:
                 self._events.append(BadFrame("check (CRC) mismatch", raw))
                 # The check digits may contain the next STX; resume right after ETX.

@@ -55,7 +55,8 @@ def _get(fields: Fields, key: str, *, default: str | None = None) -> str:
 def _int(fields: Fields, key: str, *, default: int | None = None, lo: int = 0,
          hi: int = 2**32 - 1) -> int:
     text = _get(fields, key, default=None if default is None else str(default))
-    if not text.isdigit() or len(text) > 10:
+    # isdigit() alone also takes "²" or Arabic-Indic digits, which int() refuses or misreads.
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
         raise MessageFormatError(f"field {key!r} must be a decimal number, got {text!r}")
     value = int(text)
     if not lo <= value <= hi:
@@ -202,7 +203,7 @@ class ClockSet(Message):
 @_register("CKQ")
 def _ckq(fields: Fields) -> ClockSet:
     t = _get(fields, "t")
-    if len(t) != 12 or not t.isdigit():
+    if len(t) != 12 or not (t.isascii() and t.isdigit()):
         raise MessageFormatError(f"field 't' must be YYYYMMDDhhmm, got {t!r}")
     return ClockSet(_int(fields, "r"), t, _int(fields, "z", default=1920, hi=2880) - 1440)
 
@@ -515,21 +516,26 @@ class StateSnapshot(Message):
     def to_fields(self) -> Fields:
         out: Fields = [("r", str(self.request_id)), ("nt", "1" if self.night else "0")]
         for e in self.extensions:
-            out.append(("E", ",".join([e.port, e.state, e.peer, e.trunk, str(e.call_id),
-                                       e.forward, "1" if e.dnd else "0"])))
+            out.append(("E", _join([e.port, e.state, e.peer, e.trunk, str(e.call_id),
+                                    e.forward, "1" if e.dnd else "0"])))
         for t in self.trunks:
-            out.append(("T", ",".join([t.trunk, t.state, t.number, t.port, str(t.call_id)])))
+            out.append(("T", _join([t.trunk, t.state, t.number, t.port, str(t.call_id)])))
         for p in self.park_slots:
-            out.append(("P", ",".join([str(p.slot), "1" if p.occupied else "0", p.number,
-                                       p.port, str(p.call_id)])))
+            out.append(("P", _join([str(p.slot), "1" if p.occupied else "0", p.number,
+                                    p.port, str(p.call_id)])))
         return out
+
+
+def _join(parts: list[str]) -> str:
+    """Join snapshot row parts with ","; a "," or "%" inside a part is written %2C / %25."""
+    return ",".join(p.replace("%", "%25").replace(",", "%2C") for p in parts)
 
 
 def _parts(text: str, n: int, what: str) -> list[str]:
     parts = text.split(",")
     if len(parts) != n:
         raise MessageFormatError(f"snapshot {what} row must have {n} parts, got {text[:40]!r}")
-    return parts
+    return [p.replace("%2C", ",").replace("%25", "%") for p in parts]
 
 
 @_register("STR")
@@ -617,7 +623,7 @@ _CDR_KEYS = {"q", "t", "z", "d", "p", "x", "k", "n", "y", "c", "a", "g"}
 @_register("CDR")
 def _cdr(fields: Fields) -> CallRecord:
     start = _get(fields, "t")
-    if len(start) != 14 or not start.isdigit():
+    if len(start) != 14 or not (start.isascii() and start.isdigit()):
         raise MessageFormatError(f"field 't' must be YYYYMMDDhhmmss, got {start!r}")
     return CallRecord(
         _int(fields, "q"), start, _int(fields, "d", hi=10**7), _get(fields, "p"),

@@ -33,10 +33,22 @@ Link frames ``ACK``, ``NAK`` and ``RST`` are not sequenced nor acknowledged.
 ``RST`` (sent by ``start``) tells the peer "I restarted: my next frame is 00";
 the peer answers ``RST`` with field ``a=1`` announcing the number of its own
 next (or oldest unacknowledged) frame.  Each side then expects exactly the
-announced number.  Until the answer comes, the restarting side takes no data
-frame, and repeats its ``RST`` (now with ``a=2``: "I restarted, my oldest
-unacknowledged frame is N") every ``ack_timeout``.  An ``a=1``/``a=2`` RST
-naming frames the receiver already took is stale and leaves its place alone.
+announced number.  Until the answer comes, the restarting side neither takes
+nor sends data frames (sending them before the peer has taken the ``RST``
+would let a peer that missed the ``RST`` take a later frame first, and a stray
+copy of the ``RST`` would rewind it), and repeats its ``RST`` (now with
+``a=2``: "I restarted, my oldest unacknowledged frame is N") every
+``ack_timeout``.  After ``max_retries`` repeats it reports ``LinkLost``, drops
+its queue and keeps repeating the ``RST`` every ``heartbeat_interval``, so the
+link comes back by itself when the peer does.
+
+An ``a=1`` answer naming frames the receiver already took is stale (a late copy)
+and leaves its place alone; a restart (no ``a``, or ``a=2``) is always taken.
+
+When the sender gives up on unacknowledged frames it restarts the same way
+(``RST``, then wait for the answer): its numbering starts again at 00, and a
+peer still expecting the old numbers must not take new frames for old ones.
+``LinkLost`` is reported once per outage.
 """
 
 from __future__ import annotations
@@ -129,6 +141,7 @@ class LinkSession:
         self._last_tx = 0.0
         self._announce_deadline: float | None = None  # awaiting the peer's RST answer
         self._announce_tries = 0
+        self._link_down = False  # LinkLost reported, no answer from the peer since
 
     # ------------------------------------------------------------------ public API
     def start(self, now: float) -> None:
@@ -140,6 +153,7 @@ class LinkSession:
         self._last_tx = now
         self._announce_deadline = now + self.ack_timeout
         self._announce_tries = 0
+        self._link_down = False
 
     def send(self, message: Message, now: float) -> None:
         """Queue ``message``; it goes out as soon as the window allows."""
@@ -187,34 +201,41 @@ class LinkSession:
             deadlines.append(self._announce_deadline)
         if self._retry_deadline is not None:
             deadlines.append(self._retry_deadline)
-        elif self.heartbeat_interval:
+        elif self.heartbeat_interval and self._announce_deadline is None:
             deadlines.append(self._last_tx + self.heartbeat_interval)
         return min(deadlines) if deadlines else None
 
     def handle_timeout(self, now: float) -> None:
         if self._announce_deadline is not None and now >= self._announce_deadline:
+            interval = self.ack_timeout
             if self._announce_tries >= self.max_retries:
-                self._announce_deadline = None
-                self._reset_tx()
-                self._events.append(LinkLost(f"no answer to RST after {self.max_retries} "
-                                             "retries"))
-                return
+                # Keep probing (slower) so the link comes back with the peer.
+                interval = max(self.ack_timeout, self.heartbeat_interval or 0.0)
+                if not self._link_down:
+                    lost = self.backlog
+                    self._reset_tx()
+                    self._link_down = True
+                    self._events.append(LinkLost(
+                        f"no answer to RST after {self.max_retries} retries; "
+                        f"{lost} message(s) dropped"))
             self._announce_tries += 1
             seq = self._unacked[0][0] if self._unacked else self._next_seq
             self._out += encode_frame(seq, "RST", [("a", "2")])
-            self._announce_deadline = now + self.ack_timeout
+            self._announce_deadline = now + interval
         if self._retry_deadline is not None and now >= self._retry_deadline:
             if self._retries >= self.max_retries:
                 lost = len(self._unacked) + len(self._queue)
-                self._reset_tx()
-                self._emit_link("RST", 0)  # our numbering restarts; let the peer resync
+                # Our numbering restarts at 00: resynchronise before sending more.
+                self.start(now)
+                self._link_down = True
                 self._events.append(LinkLost(
                     f"no acknowledgement after {self.max_retries} retries "
                     f"({self.ack_timeout:g} s each); {lost} message(s) dropped"))
                 return
             self._retries += 1
             self._retransmit(now)
-        elif (self.heartbeat_interval and not self._unacked
+        elif (self.heartbeat_interval and not self._unacked and not self._queue
+              and self._announce_deadline is None
               and now >= self._last_tx + self.heartbeat_interval):
             self.send(Heartbeat(), now)
 
@@ -271,12 +292,15 @@ class LinkSession:
             # answered with ours, so that both directions are synchronised.
             kind = dict(frame.fields).get("a", "")
             answer = kind == "1"
-            if not (kind and self._rx_expected is not None
+            if not (answer and self._rx_expected is not None
                     and _behind(self._rx_expected, frame.seq)):
-                # (An answer naming frames we already took is stale: keep our place.)
+                # (An answer naming frames we already took is stale: keep our place.  A
+                # restart, a=2 included, is always taken: its sender sends no data before
+                # our answer, so it names its true next frame, usually far behind ours.)
                 self._rx_expected = frame.seq
             self._nak_for = None
             self._announce_deadline = None
+            self._link_down = False
             if not answer:
                 announce = self._unacked[0][0] if self._unacked else self._next_seq
                 self._out += encode_frame(announce, "RST", [("a", "1")])
@@ -307,7 +331,8 @@ class LinkSession:
         self._last_tx = now
 
     def _pump(self, now: float) -> None:
-        while self._queue and len(self._unacked) < self.window:
+        while (self._queue and len(self._unacked) < self.window
+               and self._announce_deadline is None):
             message = self._queue.popleft()
             seq = self._next_seq
             self._next_seq = (seq + 1) % 256
