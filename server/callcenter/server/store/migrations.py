@@ -1,0 +1,215 @@
+"""Numbered schema migrations, recorded in the ``schema_version`` table.
+
+Theory of operation
+-------------------
+Each migration is a function that brings the schema from version N-1 to N. It freezes what it
+creates: it declares its *own* copies of the models (or plain SQL) as they were when it was
+written, never the live classes of ``models.py``, so a migration means the same thing forever.
+A later change is a new migration (``002_...``) that alters what 001 made (``playhouse.migrate``
+``SchemaMigrator`` helpers, or SQL), and ``models.py`` is changed to match.
+
+``migrate()`` runs all pending migrations and their ``schema_version`` rows in one transaction,
+under a lock taken *before* reading the version, so two processes starting at once (the service
+and a CLI command) cannot both apply one: on SQLite ``BEGIN IMMEDIATE`` (the database write lock,
+the other process waits up to the busy timeout), on PostgreSQL a transaction-scoped advisory lock.
+Both databases have transactional DDL, so a migration that fails leaves no half-made schema.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from peewee import (
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from callcenter.server.store.db import AnyDatabase, StoreError, is_sqlite
+from callcenter.server.store.models import utc_now
+
+log = logging.getLogger(__name__)
+
+#: pg_advisory_xact_lock key: "CCMIGRAT" read as a 64-bit number, so no other lock collides.
+PG_MIGRATION_LOCK: Final = int.from_bytes(b"CCMIGRAT", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@dataclass(frozen=True)
+class Migration:
+    number: int
+    name: str
+    apply: Callable[[AnyDatabase], None]
+
+
+def _m001_initial(db: AnyDatabase) -> None:
+    """Call records with their hash chain, ratings, alerts, settings and the audit log."""
+
+    class Base(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class CallRecord(Base):
+        id = BigAutoField()
+        pbx_id = TextField()
+        sequence = BigIntegerField()
+        chain_pos = BigIntegerField()
+        start = DateTimeField()
+        utc_offset_minutes = IntegerField()
+        local_start = CharField(max_length=14)
+        month = CharField(max_length=7, index=True)
+        duration = IntegerField()
+        port = TextField()
+        extension_number = TextField()
+        trunk = TextField()
+        number = TextField(index=True)
+        call_type = CharField(max_length=3)
+        caller = TextField()
+        account = TextField()
+        ring_seconds = IntegerField()
+        raw_json = TextField(column_name="raw")
+        received_at = DateTimeField()
+        prev_hash = CharField(max_length=64)
+        hash = CharField(max_length=64)
+        cost_fen = BigIntegerField(default=0)
+        service_type = IntegerField(null=True)
+        unknown = BooleanField(default=False)
+
+        class Meta:
+            table_name = "call_record"
+            indexes = (
+                (("pbx_id", "sequence"), True),
+                (("pbx_id", "chain_pos"), True),
+                (("start",), False),
+                (("port", "start"), False),
+                (("trunk", "start"), False),
+            )
+
+    class Rating(Base):
+        id = BigAutoField()
+        record = ForeignKeyField(CallRecord, on_delete="RESTRICT")  # indexed by peewee
+        tariff_version = TextField()
+        cost_fen = BigIntegerField()
+        prefix = TextField()
+        description = TextField()
+        service_type = IntegerField(null=True)
+        unknown = BooleanField()
+        holiday = BooleanField()
+        receipt = TextField()
+        rated_at = DateTimeField()
+        reason = TextField()
+
+        class Meta:
+            table_name = "rating"
+
+    class ChainHead(Base):
+        pbx_id = TextField(primary_key=True)
+        last_hash = CharField(max_length=64)
+        records = BigIntegerField()
+        max_sequence = BigIntegerField()
+        updated_at = DateTimeField()
+
+        class Meta:
+            table_name = "chain_head"
+
+    class MalformedRecord(Base):
+        id = BigAutoField()
+        pbx_id = TextField()
+        raw_text = TextField(column_name="raw")
+        reason = TextField()
+        received_at = DateTimeField()
+
+        class Meta:
+            table_name = "malformed_record"
+
+    class Alert(Base):
+        id = BigAutoField()
+        kind = TextField()
+        pbx_id = TextField(default="")
+        text = TextField()
+        detail = TextField(default="{}")
+        created_at = DateTimeField()
+        resolved = BooleanField(default=False, index=True)
+        resolved_at = DateTimeField(null=True)
+
+        class Meta:
+            table_name = "alert"
+
+    class Setting(Base):
+        key = TextField(primary_key=True)
+        value = TextField()
+        updated_at = DateTimeField()
+
+        class Meta:
+            table_name = "setting"
+
+    class Audit(Base):
+        id = BigAutoField()
+        who = TextField()
+        what = TextField()
+        key = TextField()
+        old = TextField(null=True)
+        new = TextField(null=True)
+        at = DateTimeField(index=True)
+
+        class Meta:
+            table_name = "audit"
+
+    db.create_tables([CallRecord, Rating, ChainHead, MalformedRecord, Alert, Setting, Audit])
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(1, "001_initial", _m001_initial),
+)
+
+_VERSION_TABLE_SQL: Final = (
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    "version INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, applied_at VARCHAR(32) NOT NULL)"
+)
+
+
+def latest_version() -> int:
+    return MIGRATIONS[-1].number
+
+
+def schema_versions(db: AnyDatabase) -> list[tuple[int, str]]:
+    """The applied migrations as (number, name), in order."""
+    cursor = db.execute_sql("SELECT version, name FROM schema_version ORDER BY version")
+    return [(int(v), str(n)) for v, n in cursor.fetchall()]
+
+
+def migrate(db: AnyDatabase) -> list[str]:
+    """Apply every pending migration; returns the names applied (none when up to date).
+
+    Safe to call from several processes at once and any number of times.
+    """
+    applied_now: list[str] = []
+    with db.atomic("IMMEDIATE") if is_sqlite(db) else db.atomic():
+        if not is_sqlite(db):
+            db.execute_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
+        db.execute_sql(_VERSION_TABLE_SQL)
+        done = {number for number, _ in schema_versions(db)}
+        if done and max(done) > latest_version():
+            raise StoreError(
+                f"the store has schema version {max(done)}, newer than this program knows "
+                f"({latest_version()}): update the program")
+        for migration in MIGRATIONS:
+            if migration.number in done:
+                continue
+            log.info("store: applying migration %s", migration.name)
+            migration.apply(db)
+            db.execute_sql(
+                f"INSERT INTO schema_version (version, name, applied_at) "
+                f"VALUES ({db.param}, {db.param}, {db.param})",
+                (migration.number, migration.name, utc_now().isoformat(timespec="seconds")))
+            applied_now.append(migration.name)
+    return applied_now

@@ -1,0 +1,282 @@
+"""Server settings: one registry of keys, validated, stored in the ``setting`` table, audited.
+
+Each ``SettingSpec`` declares a key, its default, what is allowed (as text for messages) and a
+parser from text to value that raises ``ValueError`` with the reason. ``set_setting`` validates
+before it touches the store, so a bad value changes nothing; a good one is written together with
+an ``AuditEntry`` in one transaction. Values are kept as JSON; keys never set read as their
+default. ``callcenter-server settings get|set`` is ``add_settings_parser`` + ``run_settings``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import getpass
+import json
+import logging
+import os
+import sys
+import zoneinfo
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from callcenter.common.pbx.line import BAUD_RATES, LineSettings, LineSettingsError
+from callcenter.server.store.db import StoreError, database, open_store, write_transaction
+from callcenter.server.store.models import AuditEntry, Setting, utc_now
+
+log = logging.getLogger(__name__)
+
+
+class SettingError(ValueError):
+    """An unknown key or a value that is not allowed; the text names the key and what is."""
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: Any
+    allowed: str
+    description: str
+    parse: Callable[[str], Any]
+
+    def validate(self, text: str) -> Any:
+        """The value ``text`` stands for, or SettingError naming the key and what is allowed."""
+        try:
+            return self.parse(text.strip())
+        except (ValueError, LookupError) as exc:
+            reason = f" ({exc})" if str(exc) else ""
+            raise SettingError(f"{self.key}: {text!r} is not allowed{reason}; "
+                               f"allowed: {self.allowed}") from None
+
+
+def _int_in(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.lstrip("-").isdigit():
+            raise ValueError("not a whole number")
+        value = int(text)
+        if not lo <= value <= hi:
+            raise ValueError(f"out of range {lo}-{hi}")
+        return value
+    return parse
+
+
+_TRUE: Final = frozenset({"true", "yes", "on", "1"})
+_FALSE: Final = frozenset({"false", "no", "off", "0"})
+
+
+def _bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("")
+
+
+def _any_text(text: str) -> str:
+    if not text.isprintable():
+        raise ValueError("contains control characters")
+    return text
+
+
+def _port_url(text: str) -> str:
+    """"" (none) or what ``serial.serial_for_url`` opens: COM3, /dev/ttyUSB0, socket://h:p ..."""
+    if text and (not text.isprintable() or any(c.isspace() for c in text)):
+        raise ValueError("must not contain spaces or control characters")
+    return text
+
+
+def _codec(text: str) -> str:
+    if not text:
+        raise ValueError("empty")
+    codecs.lookup(text)  # LookupError for an unknown name
+    return text.lower()
+
+
+def _timezone(text: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not an IANA time zone name") from None
+    return text
+
+
+def _line(field: str) -> Callable[[str], Any]:
+    """A serial-line field, validated by LineSettings itself."""
+    def parse(text: str) -> Any:
+        value: Any = text.upper() if field == "parity" else _int_in(0, 10**7)(text)
+        try:
+            LineSettings(**{field: value})
+        except LineSettingsError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+    return parse
+
+
+_BOOL: Final = "true or false (also yes/no, on/off, 1/0)"
+_BAUDS: Final = ", ".join(map(str, BAUD_RATES))
+
+SETTINGS: Final[tuple[SettingSpec, ...]] = (
+    SettingSpec("retention_days", 90, "a whole number of days 1-3650",
+                "records older than this move to the monthly archives", _int_in(1, 3650)),
+    SettingSpec("timezone", "Asia/Shanghai", "an IANA time zone name such as Asia/Shanghai",
+                "the site's time zone, for dates typed by users and printed in reports",
+                _timezone),
+    SettingSpec("password_protection", False, _BOOL,
+                "ask for the administrator password before programming and money operations",
+                _bool),
+    SettingSpec("pbx.url", "", "a serial port (COM3, /dev/ttyUSB0) or pyserial URL "
+                "(socket://HOST:PORT, rfc2217://HOST:PORT); empty for none",
+                "where the PBX is connected", _port_url),
+    SettingSpec("pbx.baud", 9600, f"one of {_BAUDS}", "PBX line speed", _line("baud")),
+    SettingSpec("pbx.bytesize", 8, "7 or 8", "PBX line data bits", _line("bytesize")),
+    SettingSpec("pbx.parity", "N", "N, E or O", "PBX line parity", _line("parity")),
+    SettingSpec("pbx.stopbits", 1, "1 or 2", "PBX line stop bits", _line("stopbits")),
+    SettingSpec("hotel_bill.enabled", False, _BOOL,
+                "append each stored record to the hotel bill file (S-43)", _bool),
+    SettingSpec("hotel_bill.path", "", "a file path; empty for DIR/HotelBill.TXT",
+                "the hotel bill file", _any_text),
+    SettingSpec("hotel_bill.encoding", "gbk", "a Python codec name such as gbk, gb18030, utf-8",
+                "text encoding of the hotel bill file", _codec),
+    SettingSpec("hotel_forward.enabled", False, _BOOL,
+                "send each stored record to the hotel system's serial port (S-43)", _bool),
+    SettingSpec("hotel_forward.url", "", "a serial port or pyserial URL; empty for none",
+                "the hotel system's serial port", _port_url),
+    SettingSpec("hotel_forward.baud", 9600, f"one of {_BAUDS}", "hotel port line speed",
+                _line("baud")),
+)
+
+REGISTRY: Final[dict[str, SettingSpec]] = {spec.key: spec for spec in SETTINGS}
+
+
+def spec_for(key: str) -> SettingSpec:
+    """The declaration of ``key``, or SettingError listing the known keys."""
+    spec = REGISTRY.get(key)
+    if spec is None:
+        raise SettingError(f"unknown setting {key!r}; known: {', '.join(REGISTRY)}")
+    return spec
+
+
+def format_value(value: Any) -> str:
+    """A value as the CLI prints it and ``set_setting`` accepts it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _decode(spec: SettingSpec, stored: str) -> Any:
+    try:
+        return spec.validate(format_value(json.loads(stored)))
+    except (ValueError, TypeError):
+        log.warning("setting %s: stored value %r is not valid; using the default",
+                    spec.key, stored)
+        return spec.default
+
+
+def get_setting(key: str) -> Any:
+    """The current value of ``key`` (its default if never set)."""
+    spec = spec_for(key)
+    row = Setting.get_or_none(Setting.key == key)
+    return spec.default if row is None else _decode(spec, row.value)
+
+
+def all_settings() -> dict[str, Any]:
+    """Every setting's current value, in registry order."""
+    stored = {row.key: row.value for row in Setting.select()}
+    return {spec.key: spec.default if spec.key not in stored else _decode(spec, stored[spec.key])
+            for spec in SETTINGS}
+
+
+def set_setting(key: str, text: str, who: str) -> Any:
+    """Validate ``text`` for ``key``, store it and audit the change; returns the new value.
+
+    A bad key or value raises SettingError and changes nothing.
+    """
+    spec = spec_for(key)
+    value = spec.validate(text)
+    new = json.dumps(value)
+    now = utc_now()
+    with write_transaction(database):
+        row = Setting.get_or_none(Setting.key == key)
+        old = None if row is None else str(row.value)
+        if row is None:
+            Setting.insert(key=key, value=new, updated_at=now).execute()
+        else:
+            Setting.update(value=new, updated_at=now).where(Setting.key == key).execute()
+        AuditEntry.insert(who=who, what="setting", key=key, old=old, new=new, at=now).execute()
+    log.info("setting %s = %s (by %s)", key, format_value(value), who)
+    return value
+
+
+# ---------------------------------------------------------------------- command line
+
+def cli_user() -> str:
+    """``cli:<OS user>``, the ``who`` of changes made from the command line."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"cli:{user}"
+
+
+def add_settings_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``settings get|set`` to a ``callcenter-server`` subparsers object; the caller runs
+    ``run_settings(args)`` when ``args.command == "settings"``."""
+    keys = "; ".join(f"{s.key} ({s.allowed})" for s in SETTINGS)
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "settings", help="read or change server settings stored in the data folder",
+        description=f"Server settings. Keys: {keys}.")
+    actions = parser.add_subparsers(dest="settings_action", metavar="get|set", required=True)
+    get = actions.add_parser("get", help="print one setting, or all as KEY=VALUE lines")
+    set_ = actions.add_parser("set", help="change a setting (validated) and print its new value")
+    for sub in (get, set_):
+        sub.add_argument("--data", type=Path, required=True, metavar="DIR",
+                         help="the server's data folder")
+        sub.add_argument("--db", default=None, metavar="URL",
+                         help="postgresql://... store (remembered in DIR); default: SQLite in DIR")
+    get.add_argument("key", nargs="?", metavar="KEY")
+    set_.add_argument("assignment", metavar="KEY=VALUE")
+    return parser
+
+
+def run_settings(args: argparse.Namespace) -> int:
+    """Run ``settings get|set``: 0 on success, 2 for a bad key or value, 1 if the store fails."""
+    out, err = sys.stdout, sys.stderr
+    assignment: tuple[str, str] | None = None
+    if args.settings_action == "set":
+        key, sep, text = str(args.assignment).partition("=")
+        if not sep or not key:
+            print(f"settings set: expected KEY=VALUE, got {args.assignment!r}", file=err)
+            return 2
+        assignment = (key.strip(), text)
+    wanted: Sequence[str] = ([assignment[0]] if assignment else
+                             [args.key] if args.key else [])
+    for key in wanted:  # a bad key is reported before the store is even opened
+        try:
+            spec_for(key)
+        except SettingError as exc:
+            print(f"settings: {exc}", file=err)
+            return 2
+    try:
+        db = open_store(args.data, args.db)
+    except StoreError as exc:
+        print(f"settings: {exc}", file=err)
+        return 1
+    try:
+        if assignment is not None:
+            try:
+                value = set_setting(assignment[0], assignment[1], cli_user())
+            except SettingError as exc:
+                print(f"settings set: {exc}", file=err)
+                return 2
+            print(format_value(value), file=out)
+        elif args.key:
+            print(format_value(get_setting(args.key)), file=out)
+        else:
+            for key, value in all_settings().items():
+                print(f"{key}={format_value(value)}", file=out)
+    finally:
+        db.close()
+    return 0
