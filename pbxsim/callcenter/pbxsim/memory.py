@@ -13,7 +13,6 @@ share one memory.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import tempfile
@@ -22,7 +21,7 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from callcenter.common.pbx.messages import CallRecord
+from callcenter.common.pbx.messages import CallRecord, record_from_dict, record_to_dict
 from callcenter.common.schema import Group, ParameterError, Row, Schema
 
 if TYPE_CHECKING:
@@ -189,7 +188,7 @@ class ParameterMemory:
             "next_sequence": self.next_sequence,
             "records_issued": self.records_issued,
             "records_acked": self.records_acked,
-            "records": [_record_to_json(r) for r in self._records],
+            "records": [record_to_dict(r) for r in self._records],
         }
 
     def _save(self) -> None:
@@ -223,16 +222,4 @@ class ParameterMemory:
             self.next_sequence = 1
         self.records_issued = int(data.get("records_issued", 0))
         self.records_acked = int(data.get("records_acked", 0))
-        self._records = [_record_from_json(r) for r in data.get("records", [])]
-
-
-def _record_to_json(record: CallRecord) -> dict[str, Any]:
-    out = dataclasses.asdict(record)
-    out["extra"] = [list(pair) for pair in record.extra]
-    return out
-
-
-def _record_from_json(data: dict[str, Any]) -> CallRecord:
-    fields = dict(data)
-    fields["extra"] = tuple((str(k), str(v)) for k, v in fields.get("extra", []))
-    return CallRecord(**fields)
+        self._records = [record_from_dict(r) for r in data.get("records", [])]

@@ -651,6 +651,28 @@ def _pch(fields: Fields) -> ParameterChanged:
     return ParameterChanged(_get(fields, "k"), _get(fields, "v"))
 
 
+def record_to_dict(record: CallRecord) -> dict[str, object]:
+    """A call record as a JSON-ready dict (``extra`` as a list of pairs)."""
+    return {"sequence": record.sequence, "start": record.start, "duration": record.duration,
+            "port": record.port, "extension": record.extension, "trunk": record.trunk,
+            "number": record.number, "call_type": record.call_type, "caller": record.caller,
+            "account": record.account, "ring_seconds": record.ring_seconds,
+            "utc_offset_minutes": record.utc_offset_minutes,
+            "extra": [list(pair) for pair in record.extra]}
+
+
+def record_from_dict(data: dict[str, object]) -> CallRecord:
+    """Reverse of ``record_to_dict``; raises MessageFormatError on a malformed dict."""
+    try:
+        extra = data.get("extra") or []
+        pairs = tuple((str(k), str(v)) for k, v in (
+            extra.items() if isinstance(extra, dict) else extra))  # type: ignore[attr-defined]
+        fields = {k: v for k, v in data.items() if k != "extra"}
+        return CallRecord(**fields, extra=pairs)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise MessageFormatError(f"not a call record: {exc}") from None
+
+
 MESSAGE_TYPES: tuple[type[Message], ...] = (
     Heartbeat, IdentifyRequest, ParameterRead, ParameterWrite, ClockSet, StateRequest,
     CallControl, RecordAck, Identity, ParameterBlock, ParameterWriteResult, ClockSetResult,

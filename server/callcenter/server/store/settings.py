@@ -88,6 +88,13 @@ def _port_url(text: str) -> str:
     return text
 
 
+def _pbx_id(text: str) -> str:
+    if not (1 <= len(text) <= 32 and all(c.isascii() and (c.isalnum() or c in "-_")
+                                         for c in text)):
+        raise ValueError(f"{text!r} is not 1-32 letters, digits, - or _")
+    return text
+
+
 def _codec(text: str) -> str:
     if not text:
         raise ValueError("empty")
@@ -130,6 +137,9 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
     SettingSpec("pbx.url", "", "a serial port (COM3, /dev/ttyUSB0) or pyserial URL "
                 "(socket://HOST:PORT, rfc2217://HOST:PORT); empty for none",
                 "where the PBX is connected", _port_url),
+    SettingSpec("pbx.id", "main", "a short name of letters, digits, - or _",
+                "names this PBX in the call-record store; change it when a new PBX whose "
+                "record numbers start again replaces the old one", _pbx_id),
     SettingSpec("pbx.baud", 9600, f"one of {_BAUDS}", "PBX line speed", _line("baud")),
     SettingSpec("pbx.bytesize", 8, "7 or 8", "PBX line data bits", _line("bytesize")),
     SettingSpec("pbx.parity", "N", "N, E or O", "PBX line parity", _line("parity")),

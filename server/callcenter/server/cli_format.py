@@ -1,0 +1,119 @@
+"""How the CLI shows service events: one human-readable line, or one JSON object."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from callcenter.common.pbx.messages import (
+    CallRecord,
+    ExtensionState,
+    Message,
+    ParameterChanged,
+    ParkSlotState,
+    TrunkState,
+    record_to_dict,
+)
+
+from .events import RecordStored, ServiceEvent, VerificationDone, VerificationProgress
+from .link import LinkDown, LinkNotice, LinkUp
+
+_EXTENSION_WORDS = {"offhook": "off-hook", "busy": "busy tone", "held": "on hold"}
+
+
+def format_record(record: CallRecord) -> str:
+    """``record #17 2026-11-25 12:00:01 001/8001 trunk 01 OUT 02088886666 65s``."""
+    s = record.start
+    when = f"{s[0:4]}-{s[4:6]}-{s[6:8]} {s[8:10]}:{s[10:12]}:{s[12:14]}"
+    trunk = f" trunk {record.trunk}" if record.trunk else ""
+    number = f" {record.number}" if record.number else ""
+    # For OUT the caller is the extension itself, for IN it is the number: shown once.
+    shown = {"", record.extension, record.number}
+    caller = f" from {record.caller}" if record.caller not in shown else ""
+    account = f" account {record.account}" if record.account else ""
+    return (f"record #{record.sequence} {when} {record.port}/{record.extension}{trunk} "
+            f"{record.call_type}{number}{caller} {record.duration}s{account}")
+
+
+def _extension_text(e: ExtensionState) -> str:
+    text = f"ext {e.port} {_EXTENSION_WORDS.get(e.state, e.state)}"
+    if e.peer:
+        text += {"ringing": " from ", "talking": " with ", "dialing": " "}.get(e.state, " ") \
+            + e.peer
+    if e.trunk:
+        text += f" trunk {e.trunk}"
+    return text
+
+
+def _trunk_text(t: TrunkState) -> str:
+    text = f"trunk {t.trunk} {t.state}"
+    if t.number:
+        text += (" from " if t.state == "incoming" else " ") + t.number
+    if t.port:
+        text += f" ext {t.port}"
+    return text
+
+
+def format_event(event: ServiceEvent | LinkNotice, now: datetime | None = None) -> str | None:
+    """One line for ``event``, prefixed with the time; None for events not worth a line."""
+    stamp = (now or datetime.now()).strftime("%H:%M:%S")
+    text: str | None
+    if isinstance(event, RecordStored):
+        return format_record(event.record)
+    if isinstance(event, CallRecord):
+        return format_record(event)
+    if isinstance(event, ExtensionState):
+        text = _extension_text(event)
+    elif isinstance(event, TrunkState):
+        text = _trunk_text(event)
+    elif isinstance(event, ParkSlotState):
+        text = (f"park slot {event.slot} holds {event.number or 'a call'} (ext {event.port})"
+                if event.occupied else f"park slot {event.slot} free")
+    elif isinstance(event, ParameterChanged):
+        text = f"parameter {event.key} = {event.value} (changed at the PBX)"
+    elif isinstance(event, LinkUp):
+        i = event.identity
+        text = (f"PBX connected: {i.model} firmware {i.firmware}, {i.extensions} extensions, "
+                f"{i.trunks} trunks")
+    elif isinstance(event, LinkDown):
+        text = f"PBX link down: {event.reason}"
+    elif isinstance(event, VerificationDone):
+        read = ", ".join(event.groups_read) or "nothing"
+        same = ", ".join(event.groups_skipped) or "none"
+        text = f"data verification done: read {read} ({event.rows_read} rows); unchanged: {same}"
+    elif isinstance(event, VerificationProgress):
+        text = None
+    else:
+        text = None
+    return None if text is None else f"{stamp} {text}"
+
+
+def event_to_json(event: LinkNotice | ServiceEvent, now: datetime | None = None
+                  ) -> dict[str, Any] | None:
+    """A JSON object for ``pbx monitor``; None for notices that are not events."""
+    stamp = (now or datetime.now()).astimezone().isoformat(timespec="seconds")
+    data: dict[str, Any]
+    if isinstance(event, RecordStored):
+        event = event.record
+    if isinstance(event, CallRecord):
+        data = {"event": "record", **record_to_dict(event)}
+    elif isinstance(event, ExtensionState):
+        data = {"event": "extension", **asdict(event)}
+    elif isinstance(event, TrunkState):
+        data = {"event": "trunk", **asdict(event)}
+    elif isinstance(event, ParkSlotState):
+        data = {"event": "park_slot", **asdict(event)}
+    elif isinstance(event, ParameterChanged):
+        data = {"event": "parameter", **asdict(event)}
+    elif isinstance(event, LinkUp):
+        i = event.identity
+        data = {"event": "link_up", "model": i.model, "firmware": i.firmware,
+                "extensions": i.extensions, "trunks": i.trunks}
+    elif isinstance(event, LinkDown):
+        data = {"event": "link_down", "reason": event.reason}
+    elif isinstance(event, Message):
+        return None
+    else:
+        return None
+    return {"time": stamp, **data}

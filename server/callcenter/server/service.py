@@ -1,0 +1,352 @@
+"""``PbxService``: the headless server service (no GUI; the console is a view of it).
+
+Theory of operation
+-------------------
+The service owns a ``PbxLink`` and three small threads:
+
+* the link thread (inside ``PbxLink``) calls ``_on_link`` for every notice in wire order:
+  port states are applied to ``PortStates`` at once (so a snapshot and the events after
+  it stay in order); everything else is queued for the dispatcher;
+* the *sync* thread runs after each ``LinkUp``: data verification (reading only the
+  groups whose checksum changed), a state snapshot, and optionally setting the clock;
+* the *dispatcher* thread stores call records in the ``RecordSink`` (a backlog is taken
+  in one batch: one commit), acknowledges them with ``RecordAck`` only after the sink
+  returned, then hands events to the listeners.
+
+Public calls (``write_parameter``, ``set_clock`` ...) run in the caller's thread and use
+the link's request/answer matching; they raise ``PbxError`` subclasses with clear texts.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from callcenter.common.pbx.line import LineSettings
+from callcenter.common.pbx.messages import (
+    CallRecord,
+    ClockSet,
+    ClockSetResult,
+    ExtensionState,
+    Identity,
+    ParameterChanged,
+    ParkSlotState,
+    RecordAck,
+    StateRequest,
+    StateSnapshot,
+    TrunkState,
+)
+from callcenter.common.schema import Group, Schema, build_schema
+
+from . import parameters
+from .events import RecordStored, ServiceEvent, VerificationDone, VerificationProgress
+from .image import ImageFileError, ParameterImage
+from .link import (
+    LinkDown,
+    LinkNotice,
+    LinkOptions,
+    LinkUp,
+    PbxError,
+    PbxLink,
+    PbxTimeout,
+    PbxUnavailable,
+)
+from .parameters import PbxProtocolError, PbxRefused
+from .port_states import PortStates
+from .rating.tariff_io import load_data_tariff
+from .records import RecordSink, ack_ranges
+from .store.db import open_store
+from .store.intake import RecordIntake
+from .store.settings import get_setting
+from .verification import Verification, verify
+
+log = logging.getLogger(__name__)
+
+ServiceListener = Callable[[ServiceEvent], None]
+_STOP = object()
+SEEN_LIMIT = 100_000  # sequence numbers remembered to drop re-sent records quickly
+RETRY_SECONDS = 5.0
+
+
+class PbxService:
+    """Connect, identify, verify, keep port states, store and acknowledge call records."""
+
+    def __init__(self, url: str, data_dir: Path, *, line: LineSettings | None = None,
+                 sink: RecordSink | None = None, link_options: LinkOptions | None = None,
+                 verify_at_start: bool = True, sync_clock: bool = False,
+                 request_timeout: float = 10.0) -> None:
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.image_path = data_dir / "image.json"
+        if sink is None:  # the data directory's own store
+            sink = RecordIntake(open_store(data_dir), str(get_setting("pbx.id")),
+                                lambda: load_data_tariff(data_dir))
+        self.sink: RecordSink = sink
+        self.port_states = PortStates()
+        self.verify_at_start = verify_at_start
+        self.sync_clock = sync_clock
+        self.request_timeout = request_timeout
+        self.link = PbxLink(url, line, listener=self._on_link, options=link_options)
+        self.verifications: list[Verification] = []
+        self.records_stored = 0
+        self.records_acked = 0
+        self._listeners: list[ServiceListener] = []
+        self._image_lock = threading.Lock()
+        self._image = self._load_image()
+        self._changes_during_verify: list[ParameterChanged] | None = None
+        self._verify_lock = threading.Lock()
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
+        self._ready = threading.Event()
+        self._sync_wanted = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # ------------------------------------------------------------------ life cycle
+    def add_listener(self, listener: ServiceListener) -> None:
+        """``listener`` is called in the dispatcher thread, in order, for every event."""
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        for name, target in (("pbx-dispatch", self._dispatch_loop), ("pbx-sync",
+                                                                     self._sync_loop)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self.link.start()
+
+    def stop(self) -> None:
+        """Close the link and end the threads; records already received are still stored."""
+        self._stopping.set()
+        self.link.stop()
+        self._sync_wanted.set()
+        self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout=15)
+        self._threads.clear()
+
+    def __enter__(self) -> PbxService:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_ready(self, timeout: float) -> Identity:
+        """Wait until connected, verified and holding a state snapshot."""
+        if not self._ready.wait(timeout) or self.link.identity is None:
+            detail = self.link.last_error or "no answer yet"
+            raise PbxTimeout(f"the PBX at {self.link.url} was not ready within {timeout:g} s "
+                             f"({detail})")
+        return self.link.identity
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def schema(self) -> Schema:
+        return build_schema(*self._counts())
+
+    def _counts(self) -> tuple[int, int]:
+        identity = self.link.identity
+        if identity is None:
+            raise PbxUnavailable(f"the PBX link is down ({self.link.last_error or 'not yet up'})")
+        return identity.extensions, identity.trunks
+
+    @property
+    def image(self) -> ParameterImage:
+        """A copy of the last verified image (with later writes and changes applied)."""
+        with self._image_lock:
+            return ParameterImage.from_json(self._image.to_json())
+
+    def verify(self, *, force: bool = False) -> Verification:
+        """Data verification now (also run after every connect); ``force`` reads everything."""
+        with self._verify_lock:
+            identity = self.link.identity
+            if identity is None:
+                raise PbxUnavailable(f"the PBX link is down ({self.link.last_error})")
+            with self._image_lock:
+                saved = ParameterImage.from_json(self._image.to_json())
+                self._changes_during_verify = []
+            try:
+                result = verify(self.link, identity, saved, progress=self._progress,
+                                force=force, timeout=self.request_timeout)
+            finally:
+                with self._image_lock:
+                    changes, self._changes_during_verify = self._changes_during_verify, None
+            with self._image_lock:
+                self._image = result.image
+                for change in changes or []:
+                    self._image.params[change.key] = change.value
+                self._save_image()
+            self.verifications.append(result)
+            self._queue.put(VerificationDone(result.groups_read, result.groups_skipped,
+                                             result.rows_read))
+            return result
+
+    def write_parameter(self, key: str, text: str) -> str:
+        """Validate (ParameterError: nothing sent), write, read back; the value now stored."""
+        schema = self.schema
+        with self._image_lock:
+            current = dict(self._image.params) if len(self._image.params) == len(
+                schema.keys()) else None
+        value = parameters.write_parameter(self.link, schema, key, text,
+                                           timeout=self.request_timeout, current=current)
+        with self._image_lock:
+            self._image.params[key] = value
+            self._save_image()
+        return value
+
+    def read_parameter(self, key: str) -> str:
+        return parameters.read_parameter(self.link, self.schema, key, self.request_timeout)
+
+    def set_clock(self, when: datetime | None = None) -> str:
+        """Set the PBX clock (default: now); returns when it takes effect (YYYYMMDDhhmm)."""
+        moment = (when or datetime.now()).astimezone()
+        offset = moment.utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset is not None else 480
+        answer = self.link.request(
+            lambda r: ClockSet(r, moment.strftime("%Y%m%d%H%M"), minutes),
+            self.request_timeout)
+        if not isinstance(answer, ClockSetResult):
+            raise PbxProtocolError(f"the PBX answered a clock set with {answer.TYPE}")
+        if not answer.ok:
+            raise PbxRefused(f"clock: the PBX refused: {answer.error or 'no reason given'}")
+        return answer.effective
+
+    def refresh_states(self) -> None:
+        """Ask for a state snapshot; ``port_states`` holds it when this returns."""
+        answer = self.link.request(StateRequest, self.request_timeout)
+        if not isinstance(answer, StateSnapshot):
+            raise PbxProtocolError(f"the PBX answered a state request with {answer.TYPE}")
+
+    # ------------------------------------------------------------------ internals
+    def _load_image(self) -> ParameterImage:
+        if not self.image_path.exists():
+            return ParameterImage()
+        try:
+            return ParameterImage.load(self.image_path)
+        except ImageFileError as exc:
+            log.warning("%s; the whole image will be read from the PBX", exc)
+            return ParameterImage()
+
+    def _save_image(self) -> None:
+        try:
+            self._image.save(self.image_path)
+        except OSError as exc:
+            log.error("cannot save %s: %s", self.image_path, exc)
+
+    def _progress(self, done: int, total: int, group: Group) -> None:
+        self._queue.put(VerificationProgress(done, total, group))
+
+    def _on_link(self, notice: LinkNotice) -> None:
+        """In the link thread: keep it short."""
+        if isinstance(notice, LinkUp):
+            self._queue.put(notice)
+            self._sync_wanted.set()
+        elif isinstance(notice, LinkDown):
+            self._ready.clear()
+            self._queue.put(notice)
+        elif isinstance(notice, StateSnapshot):
+            self.port_states.load(notice)
+        elif isinstance(notice, ExtensionState | TrunkState | ParkSlotState):
+            self.port_states.apply(notice)
+            self._queue.put(notice)
+        elif isinstance(notice, CallRecord):
+            self._queue.put(notice)
+        elif isinstance(notice, ParameterChanged):
+            with self._image_lock:
+                self._image.params[notice.key] = notice.value
+                if self._changes_during_verify is not None:
+                    self._changes_during_verify.append(notice)
+            self._queue.put(notice)
+
+    def _sync_loop(self) -> None:
+        while True:
+            self._sync_wanted.wait()
+            if self._stopping.is_set():
+                return
+            self._sync_wanted.clear()
+            if self.link.identity is None:
+                continue
+            try:
+                if self.verify_at_start:
+                    self.verify()
+                self.refresh_states()
+                if self.sync_clock:
+                    effective = self.set_clock()
+                    log.info("PBX clock set; it takes effect at %s", effective)
+                self._ready.set()
+            except PbxError as exc:
+                log.warning("start-up sync with the PBX failed: %s", exc)
+                if self.link.is_up and not self._stopping.wait(RETRY_SECONDS):
+                    self._sync_wanted.set()
+
+    def _dispatch_loop(self) -> None:
+        unstored: list[CallRecord] = []
+        stopping = False
+        while not stopping:
+            try:
+                items = [self._queue.get(timeout=1.0 if unstored else None)]
+            except queue.Empty:
+                items = []
+            while True:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = _STOP in items
+            unstored += [i for i in items if isinstance(i, CallRecord)]
+            stored: set[int] = set()
+            if unstored:
+                try:
+                    stored = self._store(unstored)
+                    unstored = []
+                except Exception as exc:
+                    log.error("cannot store %d call record(s), will retry (the PBX keeps "
+                              "them): %s", len(unstored), exc)
+            for item in items:
+                if isinstance(item, CallRecord):
+                    if item.sequence in stored:
+                        stored.discard(item.sequence)
+                        self._emit(RecordStored(item))
+                elif item is not _STOP:
+                    self._emit(item)  # type: ignore[arg-type]
+
+    def _store(self, records: list[CallRecord]) -> set[int]:
+        """Commit the new records, then acknowledge all of them; the new sequences."""
+        new: dict[int, CallRecord] = {}
+        for record in records:
+            if record.sequence not in self._seen:
+                new.setdefault(record.sequence, record)
+        if new:
+            self.sink.store(list(new.values()))
+            self.records_stored += len(new)
+            for seq in new:
+                self._seen.add(seq)
+                self._seen_order.append(seq)
+            while len(self._seen_order) > SEEN_LIMIT:
+                self._seen.discard(self._seen_order.popleft())
+        for first, last in ack_ranges(r.sequence for r in records):
+            try:
+                self.link.send(RecordAck(first, last))
+                self.records_acked += last - first + 1
+            except PbxUnavailable:
+                log.info("records %d-%d stored but not acknowledged (link down); the PBX "
+                         "will send them again", first, last)
+        return set(new)
+
+    def _emit(self, event: ServiceEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("a service listener failed on %r", event)
