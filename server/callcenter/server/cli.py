@@ -27,12 +27,15 @@ from callcenter.common.pbx.line import (
 from callcenter.common.schema import ParameterError
 
 from . import cli_pbx
+from .rating.cli_rate import add_rate_parser, run_rate
 from .cli_format import format_event
 from .events import ServiceEvent
 from .image import ImageFileError
 from .link import PbxError
 from .service import PbxService
 from .settings import ServerSettings, SettingsError, default_data_dir, setup_logging
+from .store.db import StoreError, open_store
+from .store.settings import add_settings_parser, run_settings
 
 if TYPE_CHECKING:
     from callcenter.pbxsim.app import Simulator
@@ -62,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "rfc2217://HOST:PORT (saved in the data directory's settings)")
     parser.add_argument("--data", metavar="DIR", type=Path,
                         help=f"data directory (default {default_data_dir()})")
+    parser.add_argument("--db", metavar="URL",
+                        help="postgresql://... to keep the store in PostgreSQL (remembered in "
+                             "DIR); default: SQLite in DIR")
     add_line_arguments(parser, defaults_none=True)
     parser.add_argument("--no-clock-sync", action="store_true",
                         help="do not set the PBX clock from this computer's at each connect")
@@ -69,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="more log lines on standard error (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_pbx.add_pbx_parser(sub)
+    add_rate_parser(sub)
+    add_settings_parser(sub)
     return parser
 
 
@@ -81,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "pbx":
             return cli_pbx.run(args)
+        if args.command == "rate":
+            return run_rate(args)
+        if args.command == "settings":
+            return run_settings(args)
         return run_service(args)
     except (UsageError, cli_pbx.UsageError, LineSettingsError) as exc:
         print(f"callcenter-server: {exc}", file=sys.stderr)
@@ -88,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as exc:
         print(f"callcenter-server: {exc}", file=sys.stderr)
         return 2
-    except (PbxError, ImageFileError, SettingsError, OSError) as exc:
+    except (PbxError, ImageFileError, SettingsError, StoreError, OSError) as exc:
         print(f"callcenter-server: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -142,6 +154,8 @@ def run_service(args: argparse.Namespace) -> int:
     data_dir: Path = args.data or default_data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(data_dir, verbose=args.verbose)
+    if args.db:
+        open_store(data_dir, args.db)  # remembered in DIR: the service and later commands use it
     settings = ServerSettings.load(data_dir)
     line = line_settings_from_args(args, settings.line)
     if not args.headless:
