@@ -597,3 +597,18 @@ def test_argparse_helpers() -> None:
     assert line_settings_from_args(args, saved) == LineSettings(2400, 7, "E", 1)
     with pytest.raises(LineSettingsError, match="bytesize"):
         line_settings_from_args(parser.parse_args(["--bytesize", "9"]))
+
+
+def test_a_message_too_big_for_a_frame_is_refused_at_send_and_takes_no_number() -> None:
+    from callcenter.common.pbx.frame import LocalProtocolError
+    from callcenter.common.pbx.messages import ParameterWrite
+    from callcenter.common.pbx.session import LinkSession, MessageReceived
+
+    sender, receiver = LinkSession(), LinkSession()
+    with pytest.raises(LocalProtocolError):
+        sender.send(ParameterWrite(1, "system.x", "9" * 5000), 0.0)
+    sender.send(ParameterWrite(2, "system.x", "1"), 0.0)
+    receiver.receive_data(sender.data_to_send(), 0.0)
+    got = [e.message for e in receiver.events() if isinstance(e, MessageReceived)]
+    assert got == [ParameterWrite(2, "system.x", "1")]
+    assert sender.counters.frames_sent == 1

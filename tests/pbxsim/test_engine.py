@@ -615,6 +615,17 @@ def test_personal_password_class_is_enforced(engine, memory):
         engine.dial("001", "*1357#902088886666", T0)
 
 
+def test_personal_password_over_limit_class(engine, memory):
+    memory.write("personal_password.02.password", "8642")
+    memory.write("personal_password.02.class", "11")
+    memory.write("personal_password.02.over_limit_class", "41")
+    memory.write("personal_password.02.over_limit", "on")
+    with pytest.raises(EngineError, match="personal password 02 service class 41"):
+        engine.completed_call("001", "02088886666", 5, at(1), account="02")
+    memory.write("personal_password.02.over_limit", "off")
+    assert engine.completed_call("001", "02088886666", 5, at(2), account="02").account == "02"
+
+
 def test_completed_call_exact_number_and_duration(engine):
     record = engine.completed_call("003", "13912345678", 123, at(500), trunk="04")
     assert record == PendingRecord(at(377), 123, "003", "8003", "04", "13912345678", "OUT",

@@ -10,7 +10,7 @@ from pbxlink_support import FAST, ask, no_leaked_threads, pty_sim, sim, wait_unt
 
 from callcenter.common.pbx.messages import ExtensionState
 from callcenter.common.schema import Group, ParameterError
-from callcenter.pbxsim.app import Simulator
+from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.events import RecordStored, ServiceEvent, VerificationProgress
 from callcenter.server.link import PbxTimeout
 from callcenter.server.store.db import open_store
@@ -174,3 +174,19 @@ def test_missing_port_keeps_retrying_with_a_clear_reason(tmp_path: Path) -> None
     with PbxService("/dev/ttyNO_SUCH_PORT", tmp_path, link_options=FAST) as service, \
             pytest.raises(PbxTimeout, match="cannot open PBX port /dev/ttyNO_SUCH_PORT"):
         service.wait_ready(1)
+
+
+def test_a_large_pbx_snapshot_comes_in_pages(tmp_path: Path) -> None:
+    """300 extension ports do not fit one frame: the state snapshot is paged."""
+    with Simulator(SimulatorConfig(seed=2, extensions=300, trunks=32)) as big, \
+            PbxService(big.url, tmp_path, link_options=FAST) as service:
+        service.wait_ready(30)
+        ask(big, {"cmd": "ring", "extension": "299", "caller": "13800138000"})
+        wait_until(lambda: service.port_states.extension("299") is not None
+                   and service.port_states.extension("299").state == "ringing",  # type: ignore
+                   10, "ext 299 ringing")
+        service.refresh_states()
+        extensions = service.port_states.extensions()
+        assert sorted(extensions) == [f"{i:03d}" for i in range(1, 301)]
+        assert extensions["299"].state == "ringing"
+        assert len(service.port_states.trunks()) == 32

@@ -68,7 +68,9 @@ class Simulator:
         rng = random.Random(config.seed)
 
         def load_memory() -> ParameterMemory:
-            return ParameterMemory(schema, config.state_file, config.buffer)
+            memory = ParameterMemory(schema, config.state_file, config.buffer)
+            memory.defer_saves = True  # SimulatedPbx.service() flushes once per round
+            return memory
 
         self._pbx = SimulatedPbx(
             load_memory(), rng=rng,
@@ -140,6 +142,7 @@ class Simulator:
         if thread is not threading.current_thread():
             thread.join()
         self._thread = None
+        self._pbx.memory.flush()
 
     def __enter__(self) -> Simulator:
         self.start()

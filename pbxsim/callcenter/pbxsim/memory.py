@@ -56,6 +56,8 @@ class ParameterMemory:
         self.next_sequence = 1
         self.records_issued = 0
         self.records_acked = 0
+        self.defer_saves = False
+        self._dirty = False
         if self.state_file is not None and self.state_file.exists():
             self._load(self.state_file)
 
@@ -156,7 +158,7 @@ class ParameterMemory:
             self._records.append(record)
             self.next_sequence = 1 if self.next_sequence >= MAX_SEQUENCE else self.next_sequence + 1
             self.records_issued += 1
-            self._save()
+            self._changed()
             return record
 
     def unacked_records(self) -> list[CallRecord]:
@@ -176,7 +178,7 @@ class ParameterMemory:
             if dropped:
                 self._records = keep
                 self.records_acked += dropped
-                self._save()
+                self._changed()
             return dropped
 
     # ------------------------------------------------------------------ persistence
@@ -191,7 +193,23 @@ class ParameterMemory:
             "records": [record_to_dict(r) for r in self._records],
         }
 
+    def _changed(self) -> None:
+        """Record-buffer changes are saved at once, or at the next ``flush`` when
+        ``defer_saves`` is set (the protocol side flushes before it offers new records, so a
+        record never reaches the PC before it is in the state file)."""
+        if self.defer_saves:
+            self._dirty = True
+        else:
+            self._save()
+
+    def flush(self) -> None:
+        """Save deferred changes now."""
+        with self._lock:
+            if self._dirty:
+                self._save()
+
     def _save(self) -> None:
+        self._dirty = False
         if self.state_file is None:
             return
         target = self.state_file

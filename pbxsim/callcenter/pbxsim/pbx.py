@@ -147,6 +147,7 @@ class SimulatedPbx:
         self.engine.tick(pbx_now)
         self.waiting.extend(self.engine.take_records())
         self._fill_buffer()
+        self.memory.flush()  # new records are in the state file before they are offered
         events = self.engine.take_events()
         session = self._session
         wake = now + 0.25
@@ -241,7 +242,7 @@ class SimulatedPbx:
         elif isinstance(msg, m.ClockSet):
             answer = self._set_clock(msg)
         elif isinstance(msg, m.StateRequest):
-            answer = self.snapshot(msg.request_id)
+            answer = self.snapshot(msg.request_id, msg.offset)
         elif isinstance(msg, m.CallControl):
             answer = self._call_control(msg)
         elif isinstance(msg, m.RecordAck):
@@ -299,16 +300,20 @@ class SimulatedPbx:
                  effective)
         return m.ClockSetResult(req.request_id, True, effective)
 
-    def snapshot(self, request_id: int) -> m.StateSnapshot:
-        exts = tuple(self.engine.extension_states())
-        trunks = tuple(self.engine.trunk_states())
-        slots = tuple(self.engine.park_slots())
+    def snapshot(self, request_id: int, offset: int = 0) -> m.StateSnapshot:
+        """A page of the live state from extension row ``offset``, as big as a frame allows
+        (trunks, park slots and day/night come with the first page)."""
+        all_exts = tuple(self.engine.extension_states())
+        total = len(all_exts)
+        first = offset == 0
+        trunks = tuple(self.engine.trunk_states()) if first else ()
+        slots = tuple(self.engine.park_slots()) if first else ()
         night = self.engine.is_night(self.clock.now())
-        snap = m.StateSnapshot(request_id, exts, trunks, slots, night)
-        while _frame_size(snap) > MAX_FRAME - 64 and exts:
-            # Protocol v1 has no paged snapshot: a very large PBX gets its first ports only.
-            exts = exts[:-1]
-            snap = m.StateSnapshot(request_id, exts, trunks, slots, night)
+        exts = all_exts[offset:]
+        snap = m.StateSnapshot(request_id, exts, trunks, slots, night, offset, total)
+        while _frame_size(snap) > MAX_FRAME - 64 and len(exts) > 1:
+            exts = exts[:max(1, len(exts) * 3 // 4)]
+            snap = m.StateSnapshot(request_id, exts, trunks, slots, night, offset, total)
         return snap
 
     def _call_control(self, req: m.CallControl) -> m.CallControlResult:

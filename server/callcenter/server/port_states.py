@@ -26,13 +26,17 @@ class PortStates:
         self.snapshots = 0  # how many snapshots were loaded (a fresh one after each connect)
 
     def load(self, snapshot: StateSnapshot) -> None:
-        """Replace everything with the PBX's snapshot."""
+        """Take a page of the PBX's snapshot: the first page replaces everything, later
+        pages add their extensions."""
         with self._lock:
-            self._extensions = {e.port: e for e in snapshot.extensions}
-            self._trunks = {t.trunk: t for t in snapshot.trunks}
-            self._park_slots = {p.slot: p for p in snapshot.park_slots}
-            self._night = snapshot.night
-            self.snapshots += 1
+            if snapshot.offset == 0:
+                self._extensions = {}
+                self._trunks = {t.trunk: t for t in snapshot.trunks}
+                self._park_slots = {p.slot: p for p in snapshot.park_slots}
+                self._night = snapshot.night
+            self._extensions.update((e.port, e) for e in snapshot.extensions)
+            if snapshot.complete:
+                self.snapshots += 1
 
     def apply(self, event: PortEvent) -> None:
         with self._lock:

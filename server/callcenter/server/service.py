@@ -224,9 +224,15 @@ class PbxService:
 
     def refresh_states(self) -> None:
         """Ask for a state snapshot; ``port_states`` holds it when this returns."""
-        answer = self.link.request(StateRequest, self.request_timeout)
-        if not isinstance(answer, StateSnapshot):
-            raise PbxProtocolError(f"the PBX answered a state request with {answer.TYPE}")
+        offset = 0
+        for _ in range(1000):  # pages; a PBX has at most 999 extension ports
+            answer = self.link.request(lambda r, o=offset: StateRequest(r, o),
+                                       self.request_timeout)
+            if not isinstance(answer, StateSnapshot):
+                raise PbxProtocolError(f"the PBX answered a state request with {answer.TYPE}")
+            if answer.complete or not answer.extensions:
+                return
+            offset = answer.offset + len(answer.extensions)
 
     # ------------------------------------------------------------------ internals
     def _load_image(self) -> ParameterImage:

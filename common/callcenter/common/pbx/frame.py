@@ -121,6 +121,14 @@ def encode_frame(seq: int, type_code: str, fields: list[tuple[str, str]] | tuple
     return frame
 
 
+def renumber_frame(frame: bytes, seq: int) -> bytes:
+    """The same frame with sequence number ``seq`` (and its check recomputed)."""
+    if not 0 <= seq <= 0xFF:
+        raise LocalProtocolError(f"sequence number {seq} out of 0..255")
+    body = f"{seq:02X}".encode("ascii") + frame[3:-CRC_LEN]
+    return bytes([STX]) + body + f"{binascii.crc_hqx(body, 0):04X}".encode("ascii")
+
+
 def _parse_body(body: bytes) -> Frame | BadFrame:
     """``body`` is SEQ..fields (without STX/ETX/CRC), already checked."""
     if not _TYPE_RE.match(body):

@@ -210,18 +210,26 @@ def _ckq(fields: Fields) -> ClockSet:
 
 @dataclass(frozen=True)
 class StateRequest(Message):
-    """Ask for a snapshot of every port's live state."""
+    """Ask for a snapshot of every port's live state, from extension row ``offset``.
+
+    A large PBX answers in pages: the PC asks again from ``offset + len(extensions)``
+    until it has ``total_extensions`` rows.
+    """
 
     TYPE: ClassVar[str] = "STQ"
     request_id: int
+    offset: int = 0
 
     def to_fields(self) -> Fields:
-        return [("r", str(self.request_id))]
+        out: Fields = [("r", str(self.request_id))]
+        if self.offset:
+            out.append(("o", str(self.offset)))
+        return out
 
 
 @_register("STQ")
 def _stq(fields: Fields) -> StateRequest:
-    return StateRequest(_int(fields, "r"))
+    return StateRequest(_int(fields, "r"), _int(fields, "o", default=0, hi=65535))
 
 
 @dataclass(frozen=True)
@@ -504,7 +512,10 @@ def _pks(fields: Fields) -> ParkSlotState:
 
 @dataclass(frozen=True)
 class StateSnapshot(Message):
-    """Answer to StateRequest: every extension, trunk and park slot, and day/night."""
+    """Answer to StateRequest: a page of extensions from ``offset`` (of
+    ``total_extensions``), and, on the first page only, every trunk and park slot and
+    day/night.  ``total_extensions`` 0 means "this page is everything".
+    """
 
     TYPE: ClassVar[str] = "STR"
     request_id: int
@@ -512,9 +523,19 @@ class StateSnapshot(Message):
     trunks: tuple[TrunkState, ...]
     park_slots: tuple[ParkSlotState, ...]
     night: bool = False
+    offset: int = 0
+    total_extensions: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True when no further page follows this one."""
+        return (not self.total_extensions
+                or self.offset + len(self.extensions) >= self.total_extensions)
 
     def to_fields(self) -> Fields:
         out: Fields = [("r", str(self.request_id)), ("nt", "1" if self.night else "0")]
+        if self.offset or self.total_extensions:
+            out += [("o", str(self.offset)), ("n", str(self.total_extensions))]
         for e in self.extensions:
             out.append(("E", _join([e.port, e.state, e.peer, e.trunk, str(e.call_id),
                                     e.forward, "1" if e.dnd else "0"])))
@@ -555,7 +576,9 @@ def _str(fields: Fields) -> StateSnapshot:
             slots.append(_pks([("s", p[0]), ("o", p[1]), ("n", p[2]), ("p", p[3]),
                                ("i", p[4])]))
     return StateSnapshot(_int(fields, "r"), tuple(exts), tuple(trunks), tuple(slots),
-                         _get(fields, "nt", default="0") == "1")
+                         _get(fields, "nt", default="0") == "1",
+                         _int(fields, "o", default=0, hi=65535),
+                         _int(fields, "n", default=0, hi=65535))
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ from .frame import (
     LocalProtocolError,
     _NeedData,
     encode_frame,
+    renumber_frame,
 )
 from .messages import Heartbeat, Message, MessageFormatError, message_from_fields
 
@@ -133,7 +134,7 @@ class LinkSession:
         self._out = bytearray()
         self._next_seq = 0
         self._unacked: deque[tuple[int, bytes]] = deque()
-        self._queue: deque[Message] = deque()
+        self._queue: deque[bytes] = deque()  # encoded frames, numbered 00
         self._retry_deadline: float | None = None
         self._retries = 0
         self._rx_expected: int | None = None
@@ -159,7 +160,9 @@ class LinkSession:
         """Queue ``message``; it goes out as soon as the window allows."""
         if len(self._queue) >= MAX_QUEUED:
             raise LocalProtocolError(f"send queue full ({MAX_QUEUED} messages)")
-        self._queue.append(message)
+        # Encode now, so that a message the wire cannot carry raises here, to its sender,
+        # and never takes a sequence number (the real number is patched in at _pump).
+        self._queue.append(encode_frame(0, message.TYPE, message.to_fields()))
         self._pump(now)
 
     def receive_data(self, data: bytes, now: float) -> None:
@@ -333,10 +336,9 @@ class LinkSession:
     def _pump(self, now: float) -> None:
         while (self._queue and len(self._unacked) < self.window
                and self._announce_deadline is None):
-            message = self._queue.popleft()
             seq = self._next_seq
             self._next_seq = (seq + 1) % 256
-            raw = encode_frame(seq, message.TYPE, message.to_fields())
+            raw = renumber_frame(self._queue.popleft(), seq)
             self._unacked.append((seq, raw))
             self._out += raw
             self.counters.frames_sent += 1
