@@ -170,7 +170,13 @@ class OutputLine:
                 return
             self.bytes_written += len(data)
             if bps:
-                line_free = max(line_free, loop.time()) + len(data) / bps
+                # Keep the line's own schedule: a sleep that overran by a millisecond must not
+                # be lost from the rate (a real UART sends back to back); only a line that was
+                # really idle starts its schedule again from now.
+                now = loop.time()
+                if line_free < now - CHUNK_SECONDS:
+                    line_free = now
+                line_free += len(data) / bps
 
 
 class TcpLine:
