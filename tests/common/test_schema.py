@@ -315,7 +315,8 @@ def test_wire_order_is_pinned() -> None:
                                         "smart_route": 32}
     assert "abbreviated_code.00" in prefixes and "ip_route.00" in prefixes
     row = next(r for r in other if r.prefix == "personal_password.01")
-    assert _names(row.keys) == ["password", "class", "trunk_access", "over_limit_class"]
+    assert _names(row.keys) == ["password", "class", "trunk_access", "over_limit_class",
+                              "over_limit"]
     row = next(r for r in other if r.prefix == "smart_route.01")
     assert _names(row.keys) == ["area_code", "route_group"]
 

@@ -268,8 +268,10 @@ class DialPlan:
         if password_row:
             key = f"personal_password.{password_row}"
             setting = f"{key}.trunk_access"
+            over = is_on(self.memory.get(f"{key}.over_limit", "off"))
             return Authority(f"personal password {password_row}",
-                             self.memory.get(f"{key}.class", "11"),
+                             self.memory.get(f"{key}.over_limit_class" if over else f"{key}.class",
+                                             "61" if over else "11"),
                              tuple(members_of(self.memory.get(setting, "all"), self.trunks)),
                              account=password_row, restrict_internal=False,
                              trunk_setting=setting)

@@ -11,7 +11,14 @@ from conftest import StoreTarget
 from store_workers import migrate_at_once
 
 from callcenter.server.store.db import BOOTSTRAP_FILE, SQLITE_FILE, StoreError, open_store
-from callcenter.server.store.migrations import latest_version, migrate, schema_versions
+from callcenter.server.store.migrations import (
+    MIGRATIONS,
+    latest_version,
+    migrate,
+    schema_versions,
+)
+
+ALL_VERSIONS = [(m.number, m.name) for m in MIGRATIONS]
 from callcenter.server.store.models import Setting, utc_now
 
 
@@ -19,7 +26,7 @@ def test_open_creates_migrates_and_reopens(store_target: StoreTarget) -> None:
     assert not store_target.data_dir.exists()
     db = store_target.open()
     assert store_target.data_dir.is_dir()
-    assert schema_versions(db) == [(1, "001_initial")]
+    assert schema_versions(db) == ALL_VERSIONS
     assert {"call_record", "rating", "chain_head", "alert", "setting", "audit",
             "malformed_record", "schema_version"} <= set(db.get_tables())
     Setting.create(key="k", value="1", updated_at=utc_now())
@@ -27,7 +34,7 @@ def test_open_creates_migrates_and_reopens(store_target: StoreTarget) -> None:
 
     db = store_target.open()  # a second open finds everything and applies nothing
     assert migrate(db) == []
-    assert schema_versions(db) == [(1, "001_initial")]
+    assert schema_versions(db) == ALL_VERSIONS
     assert Setting.get_by_id("k").value == "1"
 
 
@@ -57,7 +64,7 @@ def test_postgres_url_is_remembered(pg_url: str, tmp_path: Path) -> None:
     db = open_store(data)  # no URL: the remembered one
     try:
         assert type(db).__name__ == "PostgresqlDatabase"
-        assert schema_versions(db) == [(1, "001_initial")]
+        assert schema_versions(db) == ALL_VERSIONS
     finally:
         db.close()
 
@@ -102,4 +109,4 @@ def test_two_processes_migrate_the_same_fresh_store_at_once(store_target: StoreT
         assert w.exitcode == 0
     assert outcomes == [("ok", []), ("ok", [])], outcomes
     db = store_target.open()
-    assert schema_versions(db) == [(1, "001_initial")]
+    assert schema_versions(db) == ALL_VERSIONS

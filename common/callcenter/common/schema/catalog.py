@@ -374,6 +374,12 @@ def table_parameters(trunks: int, extensions: int = 999) -> list[Parameter]:
                   "S-26", table="personal_password"),
         Parameter("over_limit_class", "超额等级", "Over-limit class", TAB, ServiceClass(), "61",
                   other, "S-26", table="personal_password"),
+        Parameter("over_limit", "超额状态", "Over limit", TAB,
+                  _on_off("正常", "超额", "normal", "over limit"), "off", other, "S-26",
+                  table="personal_password",
+                  help_zh="开：预付余额不足，改用超额等级；充值后恢复",
+                  help_en="on: the password's prepaid balance is below zero and its over-limit "
+                          "class applies; a top-up turns it off"),
         Parameter("code", "代码", "Code", TAB, Digits(1, 16, allow_empty=True), "", other,
                   "S-34", table="ip_route",
                   help_zh="每五项为一组；组首项为4位IP属性+IP字头，如000017909",

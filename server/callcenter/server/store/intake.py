@@ -100,6 +100,17 @@ class _Batch:
 
 
 @dataclass(frozen=True)
+class StoredCall:
+    """A record ``store()`` has just inserted, as the ``after_insert`` hook sees it."""
+
+    record_id: int
+    record: CallRecord
+    cost_fen: int
+    service_type: int | None
+    unknown: bool
+
+
+@dataclass(frozen=True)
 class _Rated:
     cost_fen: int
     prefix: str
@@ -116,7 +127,11 @@ class RecordIntake:
     """The call-record sink of one PBX: ``store(records)`` returns after a durable commit."""
 
     def __init__(self, database: store_db.AnyDatabase, pbx_id: str,
-                 tariff: Callable[[], Tariff]) -> None:
+                 tariff: Callable[[], Tariff],
+                 after_insert: Callable[[list[StoredCall]], None] | None = None) -> None:
+        """``after_insert`` runs inside the batch's transaction after its new records and
+        ratings were inserted (prepaid charges, the hotel queue); if it raises, the whole batch
+        is rolled back and ``store()`` raises, so the PBX sends the records again."""
         proxy = store_db.database
         if database is not proxy and database is not proxy.obj:
             raise ValueError("RecordIntake: database must be the opened store (open_store())")
@@ -125,6 +140,7 @@ class RecordIntake:
         self.database = database
         self.pbx_id = pbx_id
         self.tariff = tariff
+        self.after_insert = after_insert
         self.last = IntakeResult()
 
     # ------------------------------------------------------------------ public
@@ -198,7 +214,13 @@ class RecordIntake:
             prev = digest
         if rows:
             assert high is not None
-            self._write(rows, ratings, batch.now)
+            ids = self._write(rows, ratings, batch.now)
+            if self.after_insert is not None:
+                self.after_insert([StoredCall(ids[record.sequence], record,
+                                              ratings[record.sequence].cost_fen,
+                                              ratings[record.sequence].service_type,
+                                              ratings[record.sequence].unknown)
+                                   for record, _ in new])
             values = {"last_hash": prev, "records": position, "max_sequence": high,
                       "updated_at": batch.now}
             if head is None:
@@ -254,13 +276,14 @@ class RecordIntake:
         return high, late
 
     def _write(self, rows: list[dict[str, Any]], ratings: dict[int, _Rated],
-               now: datetime) -> None:
+               now: datetime) -> dict[int, int]:
         ids = self._insert_records(rows)
         self._insert_many(RatingRow, [
             {"record": ids[sequence], "tariff_version": r.tariff_version, "cost_fen": r.cost_fen,
              "prefix": r.prefix, "description": r.description, "service_type": r.service_type,
              "unknown": r.unknown, "holiday": r.holiday, "receipt": r.receipt, "rated_at": now,
              "reason": "intake"} for sequence, r in ratings.items()])
+        return ids
 
     def _stored_raw(self, sequences: list[int]) -> dict[int, str]:
         found: dict[int, str] = {}

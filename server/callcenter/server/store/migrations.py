@@ -27,6 +27,7 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
+    CompositeKey,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -167,8 +168,162 @@ def _m001_initial(db: AnyDatabase) -> None:
     db.create_tables([CallRecord, Rating, ChainHead, MalformedRecord, Alert, Setting, Audit])
 
 
+def _m002_archives(db: AnyDatabase) -> None:
+    """The archive catalog (S-40) and an index for queries by extension number.
+
+    ``archive_month``: one row per archived month; ``committed_batch`` is the last archive move
+    whose deletion from ``call_record`` committed (archive rows of a later batch are not yet
+    visible, see query/archive.py). ``archive_range``: lowest and highest sequence per month and
+    PBX, so intake can look a retransmitted old sequence up in the right archives only.
+    """
+
+    class Base(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class ArchiveMonth(Base):
+        month = CharField(max_length=7, primary_key=True)
+        location = TextField()
+        committed_batch = IntegerField()
+        records = BigIntegerField()
+        updated_at = DateTimeField()
+
+        class Meta:
+            table_name = "archive_month"
+
+    class ArchiveRange(Base):
+        month = CharField(max_length=7)
+        pbx_id = TextField()
+        min_sequence = BigIntegerField()
+        max_sequence = BigIntegerField()
+
+        class Meta:
+            table_name = "archive_range"
+            primary_key = CompositeKey("month", "pbx_id")
+
+    db.create_tables([ArchiveMonth, ArchiveRange])
+    db.execute_sql("CREATE INDEX IF NOT EXISTS call_record_extension_number_start "
+                   "ON call_record (extension_number, start)")
+
+
+def _m003_prepaid_hotel(db: AnyDatabase) -> None:
+    """Prepaid accounts and their append-only ledger (S-39, S-26); the hotel-link queue and
+    the bill file's written size (S-43). See docs/prepaid.md and docs/hotel-link.md."""
+
+    class Base(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class PrepaidAccount(Base):
+        id = BigAutoField()
+        kind = CharField(max_length=16)  # "extension" or "password"
+        ident = CharField(max_length=8)  # extension port "001" / password row "03"
+        active = BooleanField()
+        created_at = DateTimeField()
+        changed_at = DateTimeField()
+
+        class Meta:
+            table_name = "prepaid_account"
+            indexes = ((("kind", "ident"), True),)
+
+    class PrepaidEntry(Base):
+        id = BigAutoField()
+        account = ForeignKeyField(PrepaidAccount, on_delete="RESTRICT")
+        kind = CharField(max_length=16)  # topup / charge / clear / adjustment
+        amount_fen = BigIntegerField()
+        record_id = BigIntegerField(null=True)
+        rating_id = BigIntegerField(null=True)
+        who = TextField()
+        at = DateTimeField()
+        note = TextField(default="")
+
+        class Meta:
+            table_name = "prepaid_entry"
+            indexes = ((("account", "record_id"), True),)
+
+    class HotelQueue(Base):
+        id = BigAutoField()
+        record_id = BigIntegerField()
+        line = TextField()
+        file_done = BooleanField()
+        serial_done = BooleanField()
+        queued_at = DateTimeField()
+
+        class Meta:
+            table_name = "hotel_queue"
+            indexes = ((("file_done", "id"), False), (("serial_done", "id"), False))
+
+    class HotelBillFile(Base):
+        path = TextField(primary_key=True)
+        size = BigIntegerField()
+        updated_at = DateTimeField()
+
+        class Meta:
+            table_name = "hotel_bill_file"
+
+    db.create_tables([PrepaidAccount, PrepaidEntry, HotelQueue, HotelBillFile])
+
+
+def _m004_accounts(db: AnyDatabase) -> None:
+    """Agent-hub accounts (S-41, B-6) and the internal-message history (C-3), and the initial
+    ``admin`` account with password ``admin`` that must be changed at first use. See
+    account_models.py and docs/hub.md."""
+    # Frozen here rather than imported from accounts.passwords, so this migration always
+    # means the same thing; the format is the one verify_password reads.
+    import base64  # noqa: PLC0415 - kept with the only migration that needs them
+    import hashlib  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    class Base(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class Account(Base):
+        id = BigAutoField()
+        user = CharField(max_length=64, unique=True, column_name="user_name")
+        role = CharField(max_length=16)
+        password_hash = TextField()
+        must_change_password = BooleanField()
+        bound_port = CharField(max_length=3, default="")
+        failed_logins = IntegerField(default=0)
+        locked_until = DateTimeField(null=True)
+        created_at = DateTimeField()
+        updated_at = DateTimeField()
+
+        class Meta:
+            table_name = "account"
+
+    class AgentMessage(Base):
+        id = BigAutoField()
+        sender = CharField(max_length=64)
+        recipient = CharField(max_length=64)
+        text = TextField()
+        sent_at = DateTimeField(index=True)
+        delivered = IntegerField()
+
+        class Meta:
+            table_name = "agent_message"
+
+    db.create_tables([Account, AgentMessage])
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(b"admin", salt=salt, n=2**14, r=8, p=1, maxmem=64 * 1024 * 1024,
+                            dklen=32)
+    hashed = (f"scrypt${2**14}$8$1${base64.b64encode(salt).decode()}$"
+              f"{base64.b64encode(digest).decode()}")
+    now = utc_now()
+    Account.insert(user="admin", role="admin", password_hash=hashed, must_change_password=True,
+                   bound_port="", failed_logins=0, locked_until=None, created_at=now,
+                   updated_at=now).execute()
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "001_initial", _m001_initial),
+    Migration(2, "002_archives", _m002_archives),
+    Migration(3, "003_prepaid_hotel", _m003_prepaid_hotel),
+    Migration(4, "004_accounts", _m004_accounts),
 )
 
 _VERSION_TABLE_SQL: Final = (
