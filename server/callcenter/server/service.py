@@ -19,6 +19,7 @@ the link's request/answer matching; they raise ``PbxError`` subclasses with clea
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -226,7 +227,7 @@ class PbxService:
         """Ask for a state snapshot; ``port_states`` holds it when this returns."""
         offset = 0
         for _ in range(1000):  # pages; a PBX has at most 999 extension ports
-            answer = self.link.request(lambda r, o=offset: StateRequest(r, o),
+            answer = self.link.request(functools.partial(_state_page, offset=offset),
                                        self.request_timeout)
             if not isinstance(answer, StateSnapshot):
                 raise PbxProtocolError(f"the PBX answered a state request with {answer.TYPE}")
@@ -356,3 +357,7 @@ class PbxService:
                 listener(event)
             except Exception:
                 log.exception("a service listener failed on %r", event)
+
+
+def _state_page(request_id: int, offset: int) -> StateRequest:
+    return StateRequest(request_id, offset)

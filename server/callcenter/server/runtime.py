@@ -1,0 +1,95 @@
+"""The headless server as one object: store, PBX service, prepaid control, hotel link.
+
+``ServerRuntime`` is the composition root that ``callcenter-server --headless`` (and, later,
+the console) runs: it opens the data directory's store, hands call records to the store's
+intake (rated, hash-chained, charged to prepaid ledgers and queued for the hotel link in
+the same transaction, acknowledged to the PBX only after the commit), keeps the PBX's
+over-limit switches reconciled with the ledgers, and runs the hotel link consumers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from callcenter.common.pbx.line import LineSettings
+
+from .hotel.queue import HotelLinkLoop, enqueue_calls
+from .prepaid.control import ReconcileLoop
+from .prepaid.ledger import charge_calls
+from .rating import Tariff
+from .rating.tariff_io import TARIFF_FILE, load_data_tariff
+from .service import PbxService
+from .store.db import open_store
+from .store.intake import RecordIntake, StoredCall
+from .store.settings import get_setting
+
+log = logging.getLogger(__name__)
+
+
+class TariffSource:
+    """The tariff of a data directory, re-read only when its file changes."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / TARIFF_FILE
+        self.data_dir = data_dir
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._tariff: Tariff | None = None
+
+    def __call__(self) -> Tariff:
+        try:
+            stat = self.path.stat()
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = None
+        with self._lock:
+            if self._tariff is None or stamp != self._stamp:
+                self._tariff = load_data_tariff(self.data_dir)
+                self._stamp = stamp
+            return self._tariff
+
+
+def after_insert(calls: Sequence[StoredCall]) -> None:
+    """Inside the intake transaction: charge prepaid ledgers, queue hotel-link lines."""
+    charge_calls(calls)
+    enqueue_calls(calls)
+
+
+class ServerRuntime:
+    """Everything the headless server runs (see the module docstring)."""
+
+    def __init__(self, url: str, data_dir: Path, *, line: LineSettings | None = None,
+                 sync_clock: bool = True, db_url: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.db = open_store(data_dir, db_url)
+        self.intake = RecordIntake(self.db, str(get_setting("pbx.id")), TariffSource(data_dir),
+                                   after_insert=after_insert)
+        self.service = PbxService(url, data_dir, line=line, sink=self.intake,
+                                  sync_clock=sync_clock)
+        self.reconcile = ReconcileLoop(self.service, self.db)
+        self.hotel = HotelLinkLoop(self.db, data_dir)
+
+    def start(self) -> None:
+        self.service.start()
+        self.reconcile.start()
+        self.hotel.start()
+        self.service.add_listener(self.hotel.notify)
+
+    def stop(self) -> None:
+        """Stop everything, the PBX service last (thread-safe, idempotent)."""
+        for part in (self.hotel, self.reconcile):
+            try:
+                part.stop()
+            except Exception:  # one part failing must not keep the others running
+                log.exception("stopping %s failed", type(part).__name__)
+        self.service.stop()
+
+    def __enter__(self) -> ServerRuntime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
