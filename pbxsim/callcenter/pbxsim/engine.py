@@ -4,7 +4,7 @@ Time is an input: every action takes ``now`` (a timezone-aware datetime, PBX loc
 first runs the timers due by then; ``tick(now)`` runs them alone.  The switching core
 (``switching.py``) holds lines, calls and outside legs and derives the monitor events; the
 dial plan (``dialplan.py``) says what digits mean and who may dial them; the router
-(``routing.py``) says who rings.  ``docs/simulator-engine.md`` lists every setting honoured.
+(``routing.py``) says who rings.  ``docs/simulator.md`` lists every setting honoured.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ Call records are made per outside leg and per extension that talked on it: an an
 outgoing leg (OUT, number = the digits after the access code) or an answered incoming leg
 (IN, number = caller ID).  When an extension hands the leg on (transfer, park, leaving a
 conference) its part is recorded and the next extension's part starts when it answers.
-Internal calls and unanswered calls make no record.  ``docs/simulator-engine.md`` lists
+Internal calls and unanswered calls make no record.  ``docs/simulator.md`` lists
 every setting the engine honours.
 """
 
