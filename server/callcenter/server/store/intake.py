@@ -111,7 +111,7 @@ class StoredCall:
 
 
 @dataclass(frozen=True)
-class _Rated:
+class Rated:
     cost_fen: int
     prefix: str
     description: str
@@ -121,6 +121,28 @@ class _Rated:
     receipt: str
     tariff_version: str
     error: str = ""
+
+
+def rate_record(tariff: Tariff, record: CallRecord, local: datetime | None,
+                pbx_id: str = "") -> Rated:
+    """Rate one record as intake does (and re-rating does): never raises."""
+    try:
+        rating: Rating = tariff.rate(record.number, record.duration, start=local,
+                                     call_type=record.call_type,
+                                     answered=record.duration > 0)
+        row = rating.row
+        return Rated(
+            cost_fen=0 if rating.unknown else to_fen(rating.cost),
+            prefix="" if row is None else row.prefix,
+            description="" if row is None else row.description,
+            service_type=None if row is None else row.service_type,
+            unknown=rating.unknown, holiday=rating.holiday, receipt=rating.receipt(),
+            tariff_version=rating.tariff_version)
+    except Exception as exc:  # a rating bug must never stop records being stored
+        log.exception("PBX %s record %d: rating failed", pbx_id, record.sequence)
+        error = f"rating failed: {type(exc).__name__}: {exc}"
+        return Rated(0, "", "", None, True, False, error,
+                      getattr(tariff, "version", ""), error)
 
 
 class RecordIntake:
@@ -189,7 +211,7 @@ class RecordIntake:
         prev = genesis_hash(self.pbx_id) if head is None else str(head.last_hash)
         position = 0 if head is None else int(head.records)
         rows: list[dict[str, Any]] = []
-        ratings: dict[int, _Rated] = {}
+        ratings: dict[int, Rated] = {}
         for record, raw in new:
             position += 1
             columns = derived_columns(record)
@@ -275,7 +297,7 @@ class RecordIntake:
                 late.append(sequence)
         return high, late
 
-    def _write(self, rows: list[dict[str, Any]], ratings: dict[int, _Rated],
+    def _write(self, rows: list[dict[str, Any]], ratings: dict[int, Rated],
                now: datetime) -> dict[int, int]:
         ids = self._insert_records(rows)
         self._insert_many(RatingRow, [
@@ -339,24 +361,8 @@ class RecordIntake:
                 found.extend(tuple(r) for r in cursor.fetchall())
         return found
 
-    def _rate(self, tariff: Tariff, record: CallRecord, local: datetime | None) -> _Rated:
-        try:
-            rating: Rating = tariff.rate(record.number, record.duration, start=local,
-                                         call_type=record.call_type,
-                                         answered=record.duration > 0)
-            row = rating.row
-            return _Rated(
-                cost_fen=0 if rating.unknown else to_fen(rating.cost),
-                prefix="" if row is None else row.prefix,
-                description="" if row is None else row.description,
-                service_type=None if row is None else row.service_type,
-                unknown=rating.unknown, holiday=rating.holiday, receipt=rating.receipt(),
-                tariff_version=rating.tariff_version)
-        except Exception as exc:  # a rating bug must never stop records being stored
-            log.exception("PBX %s record %d: rating failed", self.pbx_id, record.sequence)
-            error = f"rating failed: {type(exc).__name__}: {exc}"
-            return _Rated(0, "", "", None, True, False, error,
-                          getattr(tariff, "version", ""), error)
+    def _rate(self, tariff: Tariff, record: CallRecord, local: datetime | None) -> Rated:
+        return rate_record(tariff, record, local, self.pbx_id)
 
     def _resolve_filled_gaps(self, late: list[int], now: datetime) -> None:
         open_gaps = Alert.select().where((Alert.kind == "sequence_gap")

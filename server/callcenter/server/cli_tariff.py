@@ -1,0 +1,157 @@
+"""``callcenter-server tariff show|import|export|holidays|rerate``: the tariff (计费设置, S-35).
+
+The tariff lives in the data directory (``tariff.json``); every change makes a new version
+and an audit entry.  ``rerate`` applies the current tariff to stored calls of a date range
+(explicit, logged, with prepaid ledger adjustments); new calls are always rated at intake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .rating import Tariff
+from .rating.tariff import TariffError
+from .rating.tariff_io import (
+    TARIFF_FILE,
+    TariffImportError,
+    import_tariff,
+    load_data_tariff,
+    save_tariff_file,
+    write_tariff_rows,
+)
+from .store.db import StoreError, open_store
+from .store.models import AuditEntry, utc_now
+from .store.rerate import rerate
+from .store.settings import cli_user, get_setting
+
+
+class TariffUsageError(Exception):
+    """A bad argument; exit status 2."""
+
+
+def add_tariff_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "tariff", help="show, import, export the tariff; holidays; re-rate stored calls",
+        description="The tariff (计费设置) of the data directory.")
+    actions = parser.add_subparsers(dest="tariff_action", metavar="ACTION", required=True)
+    show = actions.add_parser("show", help="print the tariff rows and holidays")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    imp = actions.add_parser("import", help="replace the rows from a CSV or XLSX file")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("--holiday", action="store_true", help="replace the holiday rows instead")
+    exp = actions.add_parser("export", help="write the rows to a CSV or XLSX file")
+    exp.add_argument("file", type=Path, metavar="FILE")
+    exp.add_argument("--holiday", action="store_true", help="write the holiday rows instead")
+    hol = actions.add_parser("holidays", help="list, add or remove holiday dates")
+    hol.add_argument("--add", nargs="+", default=[], metavar="YYYY-MM-DD")
+    hol.add_argument("--remove", nargs="+", default=[], metavar="YYYY-MM-DD")
+    rer = actions.add_parser("rerate", help="rate stored calls of a date range again")
+    rer.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
+    rer.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD",
+                     help="last day, inclusive (days in the store's time zone setting)")
+    for sub in (show, imp, exp, hol, rer):
+        sub.add_argument("--data", type=Path, required=True, metavar="DIR",
+                         help="the server's data folder")
+    return parser
+
+
+def run_tariff(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except TariffUsageError as exc:
+        print(f"callcenter-server tariff: {exc}", file=sys.stderr)
+        return 2
+    except TariffImportError as exc:
+        print(f"callcenter-server tariff: {exc}", file=sys.stderr)
+        for problem in getattr(exc, "problems", []):
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except (TariffError, StoreError, OSError, ValueError) as exc:
+        print(f"callcenter-server tariff: {exc}", file=sys.stderr)
+        return 1
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise TariffUsageError(f"{name}: {text!r} is not a date YYYY-MM-DD") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    data_dir: Path = args.data
+    tariff = load_data_tariff(data_dir)
+    action = args.tariff_action
+    if action == "show":
+        return _show(tariff, args.json)
+    if action == "export":
+        rows = tariff.holiday_rows if args.holiday else tariff.rows
+        write_tariff_rows(rows, args.file)
+        print(f"{len(rows)} rows written to {args.file}")
+        return 0
+    if action == "import":
+        if not args.file.exists():
+            raise TariffUsageError(f"FILE: {args.file} does not exist")
+        return _save(data_dir, tariff, import_tariff(tariff, args.file, holiday=args.holiday),
+                     f"import {args.file.name}")
+    if action == "holidays":
+        add = {_day(t, "--add") for t in args.add}
+        remove = {_day(t, "--remove") for t in args.remove}
+        if not add and not remove:
+            for day in sorted(tariff.holidays):
+                print(day.isoformat())
+            return 0
+        new = tariff.with_rows(holidays=(set(tariff.holidays) | add) - remove)
+        return _save(data_dir, tariff, new, "holidays")
+    return _rerate(data_dir, tariff, _day(args.date_from, "--from"), _day(args.date_to, "--to"))
+
+
+def _show(tariff: Tariff, as_json: bool) -> int:
+    rows = [{"prefix": r.prefix, "description": r.description,
+             "initial_seconds": r.initial_seconds, "initial_charge": str(r.initial_charge),
+             "interval_seconds": r.interval_seconds, "interval_charge": str(r.interval_charge),
+             "service_type": r.service_type} for r in tariff.rows]
+    if as_json:
+        print(json.dumps({"version": tariff.version, "rows": rows,
+                          "holidays": sorted(d.isoformat() for d in tariff.holidays)},
+                         ensure_ascii=False))
+        return 0
+    print(f"tariff {tariff.version}: {len(rows)} rows, {len(tariff.holiday_rows)} holiday rows, "
+          f"{len(tariff.holidays)} holidays")
+    print(f"{'字头':<10}{'起步时间':>8}{'起步费率':>9}{'计费间隔':>8}{'计费费率':>9}"
+          f"{'业务类型':>6}  字头说明")
+    for r in tariff.rows:
+        print(f"{r.prefix:<12}{r.initial_seconds:>10}{r.initial_charge:>12}"
+              f"{r.interval_seconds:>10}{r.interval_charge:>12}{r.service_type:>9}  "
+              f"{r.description}")
+    return 0
+
+
+def _save(data_dir: Path, old: Tariff, new: Tariff, what: str) -> int:
+    open_store(data_dir)  # the audit entry lives in the store
+    save_tariff_file(new, data_dir / TARIFF_FILE)
+    AuditEntry.create(who=cli_user(), what="tariff", key=what, old=old.version,
+                      new=new.version, at=utc_now())
+    print(f"tariff {old.version} -> {new.version}: {len(new.rows)} rows, "
+          f"{len(new.holiday_rows)} holiday rows, {len(new.holidays)} holidays")
+    return 0
+
+
+def _rerate(data_dir: Path, tariff: Tariff, first: date, last: date) -> int:
+    if last < first:
+        raise TariffUsageError("--to must not be before --from")
+    open_store(data_dir)
+    zone = ZoneInfo(str(get_setting("timezone")))
+    start = datetime.combine(first, time(), zone)
+    end = datetime.combine(last + timedelta(days=1), time(), zone)
+    result = rerate(tariff, start, end, cli_user())
+    print(f"re-rated {first}..{last} with tariff {tariff.version}: {result.changed} of "
+          f"{result.examined} calls changed, total {result.cost_delta_fen / 100:+.2f}, "
+          f"{result.ledger_adjustments} prepaid adjustments")
+    return 0
