@@ -22,8 +22,10 @@ from .prepaid.ledger import charge_calls
 from .rating import Tariff
 from .rating.tariff_io import TARIFF_FILE, load_data_tariff
 from .service import PbxService
-from .store.db import open_store
+from .store.archive import run_retention
+from .store.db import AnyDatabase, open_store
 from .store.intake import RecordIntake, StoredCall
+from .store.models import utc_now
 from .store.settings import get_setting
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,36 @@ def after_insert(calls: Sequence[StoredCall]) -> None:
     enqueue_calls(calls)
 
 
+class RetentionLoop:
+    """Moves records older than ``retention_days`` to the monthly archives (S-40): at start-up
+    and then every ``interval`` seconds (daily by default)."""
+
+    def __init__(self, db: AnyDatabase, interval: float = 86400.0) -> None:
+        self.db = db
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                moved = sum(r.moved for r in run_retention(self.db, utc_now()))
+                if moved:
+                    log.info("retention: %d call records moved to the monthly archives", moved)
+            except Exception:  # the next round tries again; the records stay where they are
+                log.exception("retention: moving old records to the archives failed")
+            self._stop.wait(self.interval)
+
+
 class ServerRuntime:
     """Everything the headless server runs (see the module docstring)."""
 
@@ -71,16 +103,18 @@ class ServerRuntime:
                                   sync_clock=sync_clock)
         self.reconcile = ReconcileLoop(self.service, self.db)
         self.hotel = HotelLinkLoop(self.db, data_dir)
+        self.retention = RetentionLoop(self.db)
 
     def start(self) -> None:
         self.service.start()
         self.reconcile.start()
         self.hotel.start()
         self.service.add_listener(self.hotel.notify)
+        self.retention.start()
 
     def stop(self) -> None:
         """Stop everything, the PBX service last (thread-safe, idempotent)."""
-        for part in (self.hotel, self.reconcile):
+        for part in (self.retention, self.hotel, self.reconcile):
             try:
                 part.stop()
             except Exception:  # one part failing must not keep the others running

@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from callcenter.common.pbx.messages import CallRecord
 from callcenter.server.rating import Rating, Tariff
 from callcenter.server.store import db as store_db
+from callcenter.server.store.archive import archived_raw
 from callcenter.server.store.chain import (
     canonical_raw,
     derived_columns,
@@ -314,6 +315,10 @@ class RecordIntake:
                           .where((CallRecordRow.pbx_id == self.pbx_id)
                                  & CallRecordRow.sequence.in_(list(chunk))).tuples())
             found.update((int(seq), str(raw)) for seq, raw in query)
+        # A PBX re-sending a record older than the archive cut must not store it again.
+        missing = [seq for seq in sequences if seq not in found]
+        if missing:
+            found.update(archived_raw(self.database, self.pbx_id, missing))
         return found
 
     def _insert_records(self, rows: list[dict[str, Any]]) -> dict[int, int]:

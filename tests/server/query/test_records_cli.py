@@ -1,0 +1,172 @@
+"""``records list|summary|export|verify|archive``: exact CSV, XLSX, PDF, exit statuses."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from query_support import Ref, store_records
+
+from callcenter.common.pbx.messages import CallRecord
+from callcenter.server.query import add_records_parser, run_records
+from callcenter.server.store.db import database
+from callcenter.server.store.settings import set_setting
+
+
+def run(target: Any, *argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="callcenter-server")
+    add_records_parser(parser.add_subparsers(dest="command"))
+    action, *rest = argv
+    extra = ["--db", target.url] if target.url else []
+    args = parser.parse_args(["records", action, "--data", str(target.data_dir), *extra, *rest])
+    code = run_records(args)
+    target.open()  # run_records closes the store; reopen for the test's own checks
+    return code
+
+
+KNOWN = [
+    CallRecord(1, "20261105103000", 300, "805", "8123", "1", "12315888", "OUT", caller="8123"),
+    CallRecord(2, "20261105110000", 0, "806", "8124", "2", "13800138000", "IN"),
+    CallRecord(3, "20261106093005", 61, "805", "8123", "1", "5550123", "OUT", account="A17"),
+]
+HEADER = ("seq,start,port,extension,trunk,number,duration,cost,call_type,caller,account,"
+          "service_type,description,unknown,pbx\r\n")
+EXPECTED_CSV = (
+    HEADER
+    + "1,2026-11-05T10:30:00+08:00,805,8123,1,12315888,300,0.44,OUT,8123,,3,南燕齐托办热线,"
+      "no,pbx-a\r\n"
+    + "2,2026-11-05T11:00:00+08:00,806,8124,2,13800138000,0,0.00,IN,,,,,no,pbx-a\r\n"
+    + "3,2026-11-06T09:30:05+08:00,805,8123,1,5550123,61,0.00,OUT,,A17,,,yes,pbx-a\r\n")
+
+
+def test_csv_export_is_exact(store_db: Any, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    store_records(KNOWN)
+    assert run(store_db, "export") == 0
+    out = capfdbinary.readouterr().out
+    assert out == EXPECTED_CSV.encode("utf-8")
+    assert run(store_db, "export", "--excel") == 0
+    assert capfdbinary.readouterr().out == b"\xef\xbb\xbf" + EXPECTED_CSV.encode("utf-8")
+    target = store_db.data_dir / "out.csv"
+    assert run(store_db, "export", "--out", str(target), "--port", "805") == 0
+    assert target.read_bytes() == (HEADER + "".join(
+        EXPECTED_CSV.splitlines(keepends=True)[i] for i in (1, 3))).encode("utf-8")
+
+
+def test_list_formats(store_db: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    store_records(KNOWN)
+    assert run(store_db, "list", "--format", "json", "--sort", "cost", "--desc") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["seq"] for r in rows] == [1, 3, 2] and rows[0]["cost"] == "0.44"
+    assert run(store_db, "list", "--number", "138*") == 0
+    text = capsys.readouterr().out
+    assert "13800138000" in text and "12315888" not in text and "(1 of 1 record(s)" in text
+    assert run(store_db, "list", "--format", "csv", "--limit", "1", "--offset", "1") == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("2,")
+
+
+def test_summary_command(store_db: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    store_records(KNOWN)
+    assert run(store_db, "summary", "--by", "extension", "--format", "csv") == 0
+    assert capsys.readouterr().out == ("extension,count,duration,cost\r\n8123,2,361,0.44\r\n"
+                                       "8124,1,0,0.00\r\ntotal,3,361,0.44\r\n")
+    assert run(store_db, "summary", "--by", "service_type", "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {g["label"] for g in data["groups"]} == {"3-市话费", "(none)"}
+    assert run(store_db, "summary") == 0
+    assert "total" in capsys.readouterr().out
+
+
+def test_xlsx_has_chinese_titles_and_totals(store_db: Any) -> None:
+    from openpyxl import load_workbook
+
+    store_records(KNOWN)
+    target = store_db.data_dir / "calls.xlsx"
+    assert run(store_db, "export", "--format", "xlsx", "--out", str(target)) == 0
+    sheet = load_workbook(target).active
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[1][:8] == ["序号", "开始时间", "端口", "分机号", "外线", "号码", "时长", "费用"]
+    assert rows[2][0] == 1 and str(rows[2][7]) == "0.44"
+    assert rows[-2][0] == "合计" and rows[-2][6] == 361 and str(rows[-2][7]) == "0.44"
+
+
+def test_pdf_uses_the_chinese_cid_font(store_db: Any) -> None:
+    store_records(KNOWN)
+    target = store_db.data_dir / "calls.pdf"
+    assert run(store_db, "export", "--format", "pdf", "--out", str(target), "--by",
+               "extension") == 0
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF") and b"STSong-Light" in data
+
+
+def test_render_pdf_for_the_console(tmp_path: Path) -> None:
+    from callcenter.server.query import render_pdf
+
+    buffer = io.BytesIO()
+    totals = render_pdf([], None, "话单 空", buffer)
+    assert totals.count == 0 and buffer.getvalue().startswith(b"%PDF")
+
+
+def test_empty_store(store_db: Any, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert run(store_db, "export") == 0
+    assert capfdbinary.readouterr().out == HEADER.encode()
+    assert run(store_db, "list") == 0
+    assert run(store_db, "summary", "--by", "trunk") == 0
+    assert run(store_db, "archive") == 0
+    assert run(store_db, "verify") == 0
+    assert b"chain intact: 0 records" in capfdbinary.readouterr().out
+    for fmt in ("xlsx", "pdf"):
+        assert run(store_db, "export", "--format", fmt, "--out",
+                   str(store_db.data_dir / f"e.{fmt}")) == 0
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (("list", "--from", "2026-02-30"), "--from"),
+    (("export", "--cost-min", "1.234"), "--cost-min"),
+    (("summary", "--call-type", "X"), "--call-type"),
+    (("export", "--format", "xlsx"), "--out"),
+])
+def test_bad_arguments_exit_2_naming_themselves(
+        store_db: Any, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...],
+        named: str) -> None:
+    assert run(store_db, *argv) == 2
+    err = capsys.readouterr().err
+    assert named in err
+
+
+def test_bad_choice_is_an_argparse_usage_error(store_db: Any) -> None:
+    with pytest.raises(SystemExit) as info:
+        run(store_db, "list", "--sort", "colour")
+    assert info.value.code == 2
+
+
+def test_archive_verify_and_full_export_through_the_cli(
+        filled: tuple[Any, list[Ref]], capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    target, refs = filled
+    set_setting("retention_days", "30", "test")
+    assert run(target, "archive") == 0  # "now" is long after 2026-06: everything moves
+    assert b"2026-01:" in capfdbinary.readouterr().out
+    assert database.execute_sql("SELECT COUNT(*) FROM call_record").fetchone()[0] == 0
+    assert run(target, "verify") == 0
+    assert capfdbinary.readouterr().out == f"chain intact: {len(refs)} records\n".encode()
+    assert run(target, "export") == 0
+    lines = capfdbinary.readouterr().out.decode().splitlines()
+    assert len(lines) == len(refs) + 1
+    starts = [datetime.fromisoformat(line.split(",")[1]) for line in lines[1:]]
+    assert starts == sorted(starts)
+    assert run(target, "export", "--month", "2026-02") == 0
+    feb = capfdbinary.readouterr().out.decode().splitlines()[1:]
+    assert feb and all(",2026-02-" in line for line in feb)
+
+
+def test_verify_reports_problems_and_exits_1(
+        filled: tuple[Any, list[Ref]], capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    target, _refs = filled
+    database.execute_sql("UPDATE call_record SET duration = duration + 1 WHERE id = "
+                         "(SELECT MIN(id) FROM call_record)")
+    assert run(target, "verify") == 1
+    assert b"no longer match the raw record" in capfdbinary.readouterr().out
