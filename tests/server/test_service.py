@@ -13,9 +13,9 @@ from callcenter.common.schema import Group, ParameterError
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.events import RecordStored, ServiceEvent, VerificationProgress
 from callcenter.server.link import PbxTimeout
+from callcenter.server.service import PbxService
 from callcenter.server.store.db import open_store
 from callcenter.server.store.models import CallRecordRow
-from callcenter.server.service import PbxService
 
 __all__ = ["no_leaked_threads", "pty_sim", "sim"]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from callcenter.common.agent.catalog import DEFAULT_PORT
 from callcenter.common.pbx.line import (
     LineSettingsError,
     add_line_arguments,
@@ -27,14 +28,19 @@ from callcenter.common.pbx.line import (
 from callcenter.common.schema import ParameterError
 
 from . import cli_pbx
-from .rating.cli_rate import add_rate_parser, run_rate
+from .accounts.cli import add_accounts_parser, run_accounts
 from .cli_format import format_event
+from .cli_tariff import add_tariff_parser, run_tariff
 from .events import ServiceEvent
+from .hub import AgentHub, TlsConfigError, context_from_settings
 from .image import ImageFileError
 from .link import PbxError
-from .service import PbxService
+from .prepaid.cli_rooms import add_rooms_parser, run_rooms
+from .query.cli_records import add_records_parser, run_records
+from .rating.cli_rate import add_rate_parser, run_rate
+from .runtime import ServerRuntime
 from .settings import ServerSettings, SettingsError, default_data_dir, setup_logging
-from .store.db import StoreError, open_store
+from .store.db import StoreError
 from .store.settings import add_settings_parser, run_settings
 
 if TYPE_CHECKING:
@@ -43,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("callcenter.server")
 
 DEMO_TRAFFIC = 6.0  # calls per minute
+DEFAULT_AGENT_PORT = DEFAULT_PORT  # 7600, what CRM clients assume
 
 
 class UsageError(Exception):
@@ -53,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="callcenter-server",
         description="Call-center server: the PBX link service and technician commands.",
-        epilog="Technician commands: callcenter-server pbx {dump,set,load,monitor} --help")
+        epilog="Commands: callcenter-server COMMAND --help, e.g. pbx {dump,set,load,monitor}, "
+               "records, tariff, rooms, accounts, settings, rate")
     parser.add_argument("--headless", action="store_true",
                         help="run the service without a window (a system service)")
     parser.add_argument("--demo", action="store_true",
@@ -71,13 +79,29 @@ def build_parser() -> argparse.ArgumentParser:
     add_line_arguments(parser, defaults_none=True)
     parser.add_argument("--no-clock-sync", action="store_true",
                         help="do not set the PBX clock from this computer's at each connect")
+    parser.add_argument("--agent-port", type=_agent_port, default=DEFAULT_AGENT_PORT,
+                        metavar="PORT",
+                        help=f"TCP port of the agent hub for CRM clients (default "
+                             f"{DEFAULT_AGENT_PORT}; 0: any free port, logged)")
+    parser.add_argument("--agent-host", default="", metavar="HOST",
+                        help="address the agent hub listens on (default: all interfaces)")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more log lines on standard error (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_pbx.add_pbx_parser(sub)
     add_rate_parser(sub)
     add_settings_parser(sub)
+    add_accounts_parser(sub)
+    add_records_parser(sub)
+    add_tariff_parser(sub)
+    add_rooms_parser(sub)
     return parser
+
+
+def _agent_port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port 0-65535")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +117,14 @@ def main(argv: list[str] | None = None) -> int:
             return run_rate(args)
         if args.command == "settings":
             return run_settings(args)
+        if args.command == "accounts":
+            return run_accounts(args)
+        if args.command == "records":
+            return run_records(args)
+        if args.command == "tariff":
+            return run_tariff(args)
+        if args.command == "rooms":
+            return run_rooms(args)
         return run_service(args)
     except (UsageError, cli_pbx.UsageError, LineSettingsError) as exc:
         print(f"callcenter-server: {exc}", file=sys.stderr)
@@ -100,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as exc:
         print(f"callcenter-server: {exc}", file=sys.stderr)
         return 2
-    except (PbxError, ImageFileError, SettingsError, StoreError, OSError) as exc:
+    except (PbxError, ImageFileError, SettingsError, StoreError, TlsConfigError,
+            OSError) as exc:
         print(f"callcenter-server: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -154,8 +187,6 @@ def run_service(args: argparse.Namespace) -> int:
     data_dir: Path = args.data or default_data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(data_dir, verbose=args.verbose)
-    if args.db:
-        open_store(data_dir, args.db)  # remembered in DIR: the service and later commands use it
     settings = ServerSettings.load(data_dir)
     line = line_settings_from_args(args, settings.line)
     if not args.headless:
@@ -171,16 +202,27 @@ def run_service(args: argparse.Namespace) -> int:
                              "socket://HOST:PORT; it is saved for later runs) or --demo")
         if (url, line) != (settings.pbx, settings.line):
             ServerSettings(url, line).save(data_dir)
-    service = PbxService(url, data_dir, line=line, sync_clock=not args.no_clock_sync)
-    service.add_listener(_printer)
-    log.info("service starting: PBX %s, data in %s", url, data_dir)
+    hub: AgentHub | None = None
+    runtime: ServerRuntime | None = None
     try:
+        # the store (db_url is remembered in DIR: the service and later commands use it)
+        runtime = ServerRuntime(url, data_dir, line=line, sync_clock=not args.no_clock_sync,
+                                db_url=args.db)
+        runtime.service.add_listener(_printer)
+        log.info("service starting: PBX %s, data in %s", url, data_dir)
+        hub = AgentHub(runtime.service, host=args.agent_host, port=args.agent_port,
+                       tls=context_from_settings())
+        hub.start()  # before the PBX link: logins are served while it is down or verifying
+        # (hub.start() logs "agent hub listening on HOST:PORT" on standard error)
         with stop_on_signals() as stop:
-            service.start()
+            runtime.start()
             while not stop.wait(0.2):
                 pass
     finally:
-        service.stop()
+        if hub is not None:
+            hub.stop()
+        if runtime is not None:
+            runtime.stop()
         if simulator is not None:
             simulator.stop()
     log.info("service stopped")

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from query_support import Ref, make_records, store_records
 
-from callcenter.server.store import archive as archive_mod
 from callcenter.server.query import (
     archived_raw,
     count_records,
@@ -22,6 +21,7 @@ from callcenter.server.query import (
     summarize,
     verify_records,
 )
+from callcenter.server.store import archive as archive_mod
 from callcenter.server.store.archive_models import ArchiveMonth
 from callcenter.server.store.db import database, is_sqlite
 from callcenter.server.store.models import CallRecordRow, RatingRow

@@ -1,7 +1,7 @@
 """The archive catalog (S-40): which months were moved out of ``call_record`` and where.
 
 Created by migration ``002_archives``. The archives themselves (per-month SQLite files or
-PostgreSQL tables) are managed by ``callcenter.server.query.archive``; see docs/records.md.
+PostgreSQL tables) are managed by ``callcenter.server.store.archive``; see docs/records.md.
 """
 
 from __future__ import annotations

@@ -122,6 +122,17 @@ def _line(field: str) -> Callable[[str], Any]:
     return parse
 
 
+def _agent_actions(text: str) -> str:
+    """Comma-separated agent-protocol actions, normalised to "a,b" in catalogue order."""
+    from callcenter.common.agent.catalog import ACTIONS  # noqa: PLC0415 - only this setting
+
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = sorted(names - set(ACTIONS) | names & {"ping", "change_password"})
+    if unknown:
+        raise ValueError(f"not restrictable: {', '.join(unknown)}")
+    return ",".join(name for name in ACTIONS if name in names)
+
+
 _BOOL: Final = "true or false (also yes/no, on/off, 1/0)"
 _BAUDS: Final = ", ".join(map(str, BAUD_RATES))
 
@@ -156,6 +167,19 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
                 "the hotel system's serial port", _port_url),
     SettingSpec("hotel_forward.baud", 9600, f"one of {_BAUDS}", "hotel port line speed",
                 _line("baud")),
+    SettingSpec("agent.password_required", True, _BOOL,
+                "agent hub logins need the account's password (S-41, B-6); false: any "
+                "password is accepted for an existing account", _bool),
+    SettingSpec("agent.lockout_minutes", 5, "a whole number of minutes 1-1440",
+                "how long five failed logins lock an account", _int_in(1, 1440)),
+    SettingSpec("agent.tls_cert", "", "a PEM certificate file path; empty for no TLS",
+                "the agent hub's TLS certificate (with agent.tls_key: TLS on)", _any_text),
+    SettingSpec("agent.tls_key", "", "a PEM private key file path; empty for no TLS",
+                "the agent hub's TLS private key", _any_text),
+    SettingSpec("agent.admin_only_actions", "", "agent-protocol action names separated by "
+                "commas (not ping or change_password); empty for none",
+                "hub actions only admins may use (the manual's admin-only flags, 1-7-02)",
+                _agent_actions),
 )
 
 REGISTRY: Final[dict[str, SettingSpec]] = {spec.key: spec for spec in SETTINGS}

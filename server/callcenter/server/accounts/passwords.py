@@ -1,0 +1,82 @@
+"""Password hashing (scrypt) and the password rules; pure functions, no store.
+
+A hash is stored as ``scrypt$N$r$p$salt_b64$hash_b64``: the cost parameters travel with the
+hash, so they can be raised later without invalidating existing passwords. Verification
+recomputes with the stored parameters (bounded, so a tampered row cannot make us allocate
+gigabytes) and compares with ``hmac.compare_digest``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import hmac
+import os
+from typing import Final
+
+SCRYPT_N: Final = 2**14
+SCRYPT_R: Final = 8
+SCRYPT_P: Final = 1
+SALT_BYTES: Final = 16
+HASH_BYTES: Final = 32
+MAX_MEMORY: Final = 64 * 1024 * 1024  # bytes scrypt may use; N=2**14, r=8 needs 16 MiB
+MIN_PASSWORD: Final = 6
+MAX_PASSWORD: Final = 128
+_SCHEME: Final = "scrypt"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R,
+                  p: int = SCRYPT_P) -> str:
+    """A new salted scrypt hash of ``password`` in the stored text form."""
+    salt = os.urandom(SALT_BYTES)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
+                            maxmem=MAX_MEMORY, dklen=HASH_BYTES)
+    return f"{_SCHEME}${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches ``stored``; a malformed ``stored`` never matches."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != _SCHEME:
+        return False
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt = base64.b64decode(parts[4], validate=True)
+        expected = base64.b64decode(parts[5], validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    if not (2 <= n <= 2**20 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16
+            and 128 * r * n <= MAX_MEMORY // 2 and 1 <= len(expected) <= 64):
+        return False
+    try:
+        digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
+                                maxmem=MAX_MEMORY, dklen=len(expected))
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(digest, expected)
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Verified against when the user does not exist, so that an unknown user costs the same
+    time as a wrong password (no user enumeration by timing)."""
+    return hash_password("no such user, no such password")
+
+
+def password_problem(user: str, password: str) -> str | None:
+    """Why ``password`` may not be used for ``user``, or ``None`` when it is acceptable."""
+    if len(password) < MIN_PASSWORD:
+        return f"a password needs at least {MIN_PASSWORD} characters"
+    if len(password) > MAX_PASSWORD:
+        return f"a password has at most {MAX_PASSWORD} characters"
+    if password.casefold() == user.casefold():
+        return "the password must not be the user name"
+    if not password.isprintable():
+        return "a password must not contain control characters"
+    return None

@@ -1,0 +1,277 @@
+"""Accounts of the agent hub (S-41, B-6): add, change, remove, authenticate, lock out.
+
+Every function works on the open store (the ``database`` proxy); writes run inside
+``write_transaction`` and leave an ``AuditEntry`` (never a password). The scrypt work of
+``authenticate`` and ``change_password`` happens outside any transaction: it takes tens of
+milliseconds of CPU and must not hold the store's write lock.
+
+Lock-out: ``MAX_FAILURES`` consecutive failures (wrong password at login, or a wrong old
+password in ``change_password``) lock the account until ``locked_until``; while locked even
+the right password is refused. A successful login resets the count; so does ``set_password``
+(the administrator's ``accounts passwd``), which also lifts the lock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from callcenter.common.agent.catalog import MAX_LOGIN_FAILURES, PORT_PATTERN, ROLES
+from callcenter.server.store.account_models import Account, AgentMessage
+from callcenter.server.store.db import database, write_transaction
+from callcenter.server.store.models import AuditEntry, utc_now
+
+from .passwords import dummy_hash, hash_password, password_problem, verify_password
+
+MAX_FAILURES: Final = MAX_LOGIN_FAILURES
+DEFAULT_LOCKOUT: Final = timedelta(minutes=5)
+RESERVED_USERS: Final = frozenset({"ALL"})  # "ALL" addresses every agent in send_message
+_PORT_RE: Final = re.compile(PORT_PATTERN)
+
+
+class AccountError(ValueError):
+    """A bad account operation; ``argument`` names what was wrong (for CLI messages)."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(f"{argument}: {message}")
+        self.argument = argument
+        self.message = message
+
+
+class AuthOutcome(StrEnum):
+    OK = "ok"
+    AUTH_FAILED = "auth_failed"
+    LOCKED_OUT = "locked_out"
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """An account as the services see it (no password hash)."""
+
+    user: str
+    role: str
+    bound_port: str
+    must_change_password: bool
+    failed_logins: int
+    locked_until: datetime | None  # naive UTC
+    created_at: datetime
+    updated_at: datetime
+
+    def locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or utc_now())
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    """What ``authenticate`` decided; ``account`` is set for OK (and LOCKED_OUT)."""
+
+    outcome: AuthOutcome
+    account: AccountInfo | None = None
+
+
+def _info(row: Account) -> AccountInfo:
+    return AccountInfo(str(row.user), str(row.role), str(row.bound_port or ""),
+                       bool(row.must_change_password), int(row.failed_logins),
+                       row.locked_until, row.created_at, row.updated_at)
+
+
+# ---------------------------------------------------------------------- validation
+
+def check_user_name(user: str) -> str:
+    if not 1 <= len(user) <= 64:
+        raise AccountError("USER", "a user name has 1-64 characters")
+    if not user.isprintable() or any(c.isspace() for c in user):
+        raise AccountError("USER", f"{user!r} must not contain spaces or control characters")
+    if user in RESERVED_USERS:
+        raise AccountError("USER", f"{user!r} is reserved (it addresses every agent)")
+    return user
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise AccountError("--role", f"{role!r} is not allowed (allowed: {', '.join(ROLES)})")
+    return role
+
+
+def check_port(port: str) -> str:
+    """``""`` (not bound) or an extension port ``001``-``999``."""
+    if port and not _PORT_RE.fullmatch(port):
+        raise AccountError("--port", f"{port!r} is not an extension port (three digits "
+                                     "001-999, such as 001)")
+    return port
+
+
+def check_password(user: str, password: str) -> str:
+    problem = password_problem(user, password)
+    if problem:
+        raise AccountError("password", problem)
+    return password
+
+
+def _audit(who: str, what: str, user: str, *, old: str | None, new: str | None,
+           now: datetime) -> None:
+    AuditEntry.insert(who=who, what=what, key=f"account.{user}", old=old, new=new,
+                      at=now).execute()
+
+
+# ---------------------------------------------------------------------- administration
+
+def add_account(user: str, role: str, password: str, *, port: str = "",
+                must_change_password: bool = False, who: str = "system") -> AccountInfo:
+    """Create an account; AccountError (naming the argument) when anything is wrong."""
+    check_user_name(user)
+    check_role(role)
+    check_port(port)
+    check_password(user, password)
+    hashed = hash_password(password)
+    now = utc_now()
+    with write_transaction(database):
+        if Account.get_or_none(Account.user == user) is not None:
+            raise AccountError("USER", f"an account {user!r} exists already")
+        Account.insert(user=user, role=role, password_hash=hashed,
+                       must_change_password=must_change_password, bound_port=port,
+                       failed_logins=0, locked_until=None, created_at=now,
+                       updated_at=now).execute()
+        _audit(who, "account add", user, old=None, new=f"role={role} port={port or '-'}",
+               now=now)
+    info = find_account(user)
+    assert info is not None
+    return info
+
+
+def set_password(user: str, password: str, *, must_change_password: bool = False,
+                 who: str = "system") -> None:
+    """The administrator sets a password: clears the lock-out and the failure count."""
+    check_password(user, password)
+    hashed = hash_password(password)
+    now = utc_now()
+    with write_transaction(database):
+        updated = (Account.update(password_hash=hashed,
+                                  must_change_password=must_change_password,
+                                  failed_logins=0, locked_until=None, updated_at=now)
+                   .where(Account.user == user).execute())
+        if not updated:
+            raise AccountError("USER", f"no account {user!r}")
+        _audit(who, "account password", user, old=None,
+               new="must change" if must_change_password else "set", now=now)
+
+
+def remove_account(user: str, *, who: str = "system") -> None:
+    """Delete an account; the last admin cannot be removed."""
+    now = utc_now()
+    with write_transaction(database):
+        row = Account.get_or_none(Account.user == user)
+        if row is None:
+            raise AccountError("USER", f"no account {user!r}")
+        if row.role == "admin":
+            admins = Account.select().where(Account.role == "admin").count()
+            if admins <= 1:
+                raise AccountError("USER", f"{user!r} is the last admin account; add another "
+                                           "admin first")
+        Account.delete().where(Account.id == row.id).execute()
+        _audit(who, "account remove", user, old=f"role={row.role}", new=None, now=now)
+
+
+def list_accounts() -> list[AccountInfo]:
+    return [_info(row) for row in Account.select().order_by(Account.user)]
+
+
+def find_account(user: str) -> AccountInfo | None:
+    row = Account.get_or_none(Account.user == user)
+    return None if row is None else _info(row)
+
+
+def account_exists(user: str) -> bool:
+    return Account.select().where(Account.user == user).exists()
+
+
+# ---------------------------------------------------------------------- logging in
+
+def authenticate(user: str, password: str, *, now: datetime | None = None,
+                 lockout: timedelta = DEFAULT_LOCKOUT, check: bool = True) -> AuthResult:
+    """Check ``user``/``password`` and keep the lock-out bookkeeping.
+
+    ``check=False`` (password protection off): any password is accepted for an existing
+    account, and nothing is counted.
+    """
+    now = now or utc_now()
+    row = Account.get_or_none(Account.user == user)
+    if row is None:
+        if check:
+            verify_password(password, dummy_hash())
+        return AuthResult(AuthOutcome.AUTH_FAILED)
+    info = _info(row)
+    if not check:
+        return AuthResult(AuthOutcome.OK, info)
+    if info.locked(now):
+        return AuthResult(AuthOutcome.LOCKED_OUT, info)
+    if not verify_password(password, str(row.password_hash)):
+        _count_failure(user, now, lockout)
+        return AuthResult(AuthOutcome.AUTH_FAILED)
+    if info.failed_logins or info.locked_until is not None:
+        with write_transaction(database):
+            Account.update(failed_logins=0, locked_until=None).where(
+                Account.user == user).execute()
+        info = AccountInfo(info.user, info.role, info.bound_port, info.must_change_password,
+                           0, None, info.created_at, info.updated_at)
+    return AuthResult(AuthOutcome.OK, info)
+
+
+def _count_failure(user: str, now: datetime, lockout: timedelta) -> None:
+    with write_transaction(database):
+        Account.update(failed_logins=Account.failed_logins + 1).where(
+            Account.user == user).execute()
+        row = Account.get_or_none(Account.user == user)
+        if row is not None and row.failed_logins >= MAX_FAILURES:
+            Account.update(failed_logins=0, locked_until=now + lockout).where(
+                Account.user == user).execute()
+            _audit("hub", "account locked", user, old=None,
+                   new=f"{MAX_FAILURES} failed logins", now=now)
+
+
+def change_password(user: str, old: str, new: str, *, now: datetime | None = None,
+                    lockout: timedelta = DEFAULT_LOCKOUT) -> AuthResult:
+    """The account holder changes the password (``old`` checked like a login).
+
+    AccountError("new", ...) when ``new`` breaks the password rules.
+    """
+    now = now or utc_now()
+    result = authenticate(user, old, now=now, lockout=lockout)
+    if result.outcome is not AuthOutcome.OK:
+        return result
+    problem = password_problem(user, new)
+    if problem:
+        raise AccountError("new", problem)
+    if new == old:
+        raise AccountError("new", "the new password must differ from the old one")
+    hashed = hash_password(new)
+    with write_transaction(database):
+        Account.update(password_hash=hashed, must_change_password=False, failed_logins=0,
+                       locked_until=None, updated_at=now).where(Account.user == user).execute()
+        _audit(f"agent:{user}", "account password", user, old=None, new="changed by the user",
+               now=now)
+    info = find_account(user)
+    return AuthResult(AuthOutcome.OK, info)
+
+
+# ---------------------------------------------------------------------- messages
+
+def record_message(sender: str, recipient: str, text: str, delivered: int,
+                   now: datetime | None = None) -> None:
+    """Keep an internal message in the history (C-3)."""
+    with write_transaction(database):
+        AgentMessage.insert(sender=sender, recipient=recipient, text=text,
+                            sent_at=now or utc_now(), delivered=delivered).execute()
+
+
+def message_history(user: str, limit: int = 100) -> list[AgentMessage]:
+    """The newest ``limit`` messages from, to, or broadcast to ``user``, oldest first."""
+    query = (AgentMessage.select()
+             .where((AgentMessage.sender == user) | (AgentMessage.recipient == user)
+                    | (AgentMessage.recipient == "ALL"))
+             .order_by(AgentMessage.id.desc()).limit(limit))
+    return list(reversed(list(query)))
+

@@ -1,0 +1,430 @@
+"""The business side of the agent hub: accounts, PBX call control, who is connected, fan-out.
+
+Theory of operation
+-------------------
+One ``HubHandler`` lives on the hub's asyncio loop and is only touched there.  It is fed
+from two sides:
+
+* sessions call ``login`` and ``request`` (``session.SessionHandler``); blocking work runs in
+  thread pools owned by the hub: the store and scrypt in the *store* pool, PBX call control
+  (``PbxLink.request``, which waits for the PBX's answer) in the *PBX* pool.  The loop never
+  blocks, so pings, events and other clients go on while the PBX or the store is slow.
+* the PBX link's notices (extension, trunk and park-slot states, snapshots, link up/down,
+  parameter changes) arrive through ``post`` from the link thread, in wire order, and are
+  turned into protocol events by ``PbxView`` and fanned out to the sessions' queues.
+
+The link's own listener is used rather than the service's dispatcher because the dispatcher
+also stores call records (a commit with fsync): a ring must not wait behind a record batch.
+The service's events are still used for what only the service knows (verification done).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from callcenter.common.agent.catalog import ACTIONS, EVENTS, ErrorCode
+from callcenter.common.agent.messages import Login, Request, hello, response_error, response_ok
+from callcenter.common.pbx.messages import (
+    CallControl,
+    CallControlResult,
+    ExtensionState,
+    Message,
+    ParameterChanged,
+    ParkSlotState,
+    StateSnapshot,
+    TrunkState,
+)
+from callcenter.server.accounts import service as accounts
+from callcenter.server.accounts.service import AccountError, AuthOutcome
+from callcenter.server.events import ServiceEvent, VerificationDone
+from callcenter.server.link import LinkDown, LinkNotice, LinkUp, PbxError, PbxTimeout
+from callcenter.server.store.db import database
+from callcenter.server.store.settings import get_setting
+
+from .options import HubOptions
+from .session import UNSUBSCRIBABLE, AgentSession, EncodedEvent, Reply, now_text
+from .state import HubEvent, PbxView
+
+if TYPE_CHECKING:
+    from callcenter.server.service import PbxService
+
+log = logging.getLogger(__name__)
+
+SERVER_NAME: Final = "callcenter-server 0.1.0"
+ON_HOOK: Final = frozenset({"idle", "ringing"})  # a normal phone's handset is down
+_NUMBER_KEY: Final = re.compile(r"extension\.([0-9]{3})\.number")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    """The server settings the hub enforces, read at each login (changes apply then)."""
+
+    password_required: bool = True
+    lockout: timedelta = accounts.DEFAULT_LOCKOUT
+    admin_only: frozenset[str] = frozenset()
+
+
+def read_settings() -> HubSettings:
+    admin_only = str(get_setting("agent.admin_only_actions"))
+    return HubSettings(bool(get_setting("agent.password_required")),
+                       timedelta(minutes=int(get_setting("agent.lockout_minutes"))),
+                       frozenset(a for a in admin_only.split(",") if a))
+
+
+def _in_store(work: Callable[[], T]) -> T:
+    """Run store work in a pool thread and close that thread's connection afterwards."""
+    try:
+        return work()
+    finally:
+        if not database.is_closed():
+            database.close()
+
+
+def _error(request_id: str | int, code: ErrorCode, message: str) -> Reply:
+    return Reply(response_error(request_id, code, message))
+
+
+def agent_fields(session: AgentSession) -> dict[str, Any]:
+    return {"user": session.user, "extension": session.port, "device": session.device,
+            "since": session.logged_in_at}
+
+
+class HubHandler:
+    """See the module docstring; every method runs on the hub's loop unless noted."""
+
+    def __init__(self, service: PbxService, options: HubOptions,
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self.service = service
+        self.options = options
+        self.loop = loop
+        self.view = PbxView()
+        self.sessions: dict[AgentSession, None] = {}  # every connection, in connect order
+        self.active: dict[AgentSession, None] = {}  # logged in and receiving events
+        self.by_port: dict[str, dict[AgentSession, None]] = {}
+        self.link_up = False
+        self.last_dialled: dict[str, str] = {}
+        self.settings = HubSettings()
+        self.events_sent = 0
+        self.store_pool = ThreadPoolExecutor(options.store_workers,
+                                             thread_name_prefix="agent-hub-store")
+        self.pbx_pool = ThreadPoolExecutor(options.pbx_workers,
+                                           thread_name_prefix="agent-hub-pbx")
+
+    # ------------------------------------------------------------------ life cycle
+    async def start(self) -> None:
+        """Start the pool threads; load the settings, the PBX state known so far and the
+        extension numbers."""
+        for pool, workers in ((self.store_pool, self.options.store_workers),
+                              (self.pbx_pool, self.options.pbx_workers)):
+            # Every thread up front: the first logins do not wait for threads to start, and
+            # the threads the hub owns are all there from start() to stop().
+            barrier = threading.Barrier(workers)
+            await asyncio.gather(*(self.loop.run_in_executor(pool, barrier.wait, 10)
+                                   for _ in range(workers)))
+        try:
+            self.settings = await self._store(read_settings)
+        except Exception as exc:  # the store is checked again at each login
+            log.warning("agent hub: cannot read the settings (%s); using the defaults", exc)
+        states = self.service.port_states
+        self.view.load(states.extensions().values(), states.trunks().values(),
+                       states.park_slots().values())
+        self.link_up = self.service.link.is_up
+        await self.refresh_numbers()
+
+    def shutdown_pools(self) -> None:
+        """Wait for the pool threads to end (from any thread, after the loop stopped)."""
+        self.store_pool.shutdown(wait=True, cancel_futures=True)
+        self.pbx_pool.shutdown(wait=True, cancel_futures=True)
+
+    async def refresh_numbers(self) -> None:
+        """Extension port -> number, from the service's last verified parameter image."""
+        def numbers() -> dict[str, str]:
+            params = self.service.image.params
+            return {m.group(1): value for key, value in params.items()
+                    if (m := _NUMBER_KEY.fullmatch(key))}
+        try:
+            self.view.set_numbers(await self.loop.run_in_executor(self.store_pool, numbers))
+        except Exception as exc:
+            log.warning("agent hub: cannot read the extension numbers: %s", exc)
+
+    async def _store(self, work: Callable[[], T]) -> T:
+        return await self.loop.run_in_executor(self.store_pool, _in_store, work)
+
+    def known_ports(self) -> set[str]:
+        return set(self.view.extensions) | set(self.view.numbers)
+
+    # ------------------------------------------------------------------ PBX side
+    def on_link_notice(self, notice: LinkNotice) -> None:
+        """In the PBX link thread: hand the notice to the loop (never blocks)."""
+        if isinstance(notice, ExtensionState | TrunkState | ParkSlotState | StateSnapshot
+                      | LinkUp | LinkDown | ParameterChanged):
+            self.post(self.take_notice, notice)
+
+    def on_service_event(self, event: ServiceEvent) -> None:
+        """In the service's dispatcher thread."""
+        if isinstance(event, VerificationDone):
+            self.post(lambda: self.loop.create_task(self.refresh_numbers()))
+
+    def post(self, callback: Callable[..., object], *args: object) -> None:
+        """Run ``callback(*args)`` on the loop soon; ignored once the hub has stopped."""
+        if self.loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            self.loop.call_soon_threadsafe(callback, *args)
+
+    def take_notice(self, notice: LinkNotice) -> None:
+        if isinstance(notice, ExtensionState | TrunkState | ParkSlotState):
+            for hub_event in self.view.apply(notice):
+                self.broadcast(hub_event)
+        elif isinstance(notice, StateSnapshot):
+            self.view.load(notice.extensions, notice.trunks, notice.park_slots)
+            snapshot = self.snapshot_event()
+            for session in list(self.active):
+                session.send_event(snapshot)
+        elif isinstance(notice, LinkUp):
+            if not self.link_up:
+                self.link_up = True
+                self.broadcast(HubEvent("link", {"state": "up", "reason": "PBX answered"}))
+        elif isinstance(notice, LinkDown):
+            if self.link_up:
+                self.link_up = False
+                self.broadcast(HubEvent("link", {"state": "down", "reason": notice.reason}))
+        elif isinstance(notice, ParameterChanged):
+            match = _NUMBER_KEY.fullmatch(notice.key)
+            if match:
+                self.view.numbers[match.group(1)] = notice.value
+
+    def broadcast(self, hub_event: HubEvent, exclude: AgentSession | None = None) -> int:
+        """Queue ``hub_event`` to its receivers; how many took it."""
+        encoded = EncodedEvent(hub_event.name, now_text(), hub_event.data)
+        targets = self.by_port.get(hub_event.port, {}) if hub_event.port else self.active
+        sent = 0
+        for session in list(targets):
+            if session is not exclude and session.send_event(encoded):
+                sent += 1
+        self.events_sent += sent
+        return sent
+
+    def snapshot_event(self) -> EncodedEvent:
+        fields = self.view.snapshot_fields()
+        fields["agents"] = [agent_fields(s) for s in self.active]
+        fields["link"] = "up" if self.link_up else "down"
+        return EncodedEvent("snapshot", now_text(), fields)
+
+    # ------------------------------------------------------------------ sessions
+    def hello(self) -> dict[str, Any]:
+        return hello(SERVER_NAME, now_text(),
+                     password_required=self.settings.password_required,
+                     login_timeout=max(1, math.ceil(self.options.login_timeout)),
+                     idle_timeout=max(1, math.ceil(self.options.idle_timeout)))
+
+    def admit(self, session: AgentSession) -> bool:
+        waiting = sum(1 for s in self.sessions if s.role is None)
+        self.sessions[session] = None
+        return waiting < self.options.max_unauthenticated
+
+    def closed(self, session: AgentSession) -> None:
+        self.sessions.pop(session, None)
+        if session not in self.active:
+            return
+        del self.active[session]
+        at_port = self.by_port.get(session.port, {})
+        at_port.pop(session, None)
+        if not at_port:
+            self.by_port.pop(session.port, None)
+        self.broadcast(HubEvent("agent_left", {"user": session.user, "extension": session.port}))
+
+    def activate(self, session: AgentSession) -> None:
+        """The session may now act and receive events: snapshot (seq 1), then the others
+        hear that it joined."""
+        if session.closing or session.active:
+            return
+        session.active = True
+        session.seq = 0
+        self.active[session] = None
+        self.by_port.setdefault(session.port, {})[session] = None
+        session.send_event(self.snapshot_event())
+        self.broadcast(HubEvent("agent_joined", agent_fields(session)), exclude=session)
+
+    def close_all(self) -> None:
+        for session in list(self.sessions):
+            session.abort()
+
+    async def login(self, session: AgentSession, login: Login) -> Reply:
+        rid = login.id
+        self.settings = settings = await self._store(read_settings)
+        result = await self._store(lambda: accounts.authenticate(
+            login.user, login.password, lockout=settings.lockout,
+            check=settings.password_required))
+        if result.outcome is AuthOutcome.AUTH_FAILED:
+            await asyncio.sleep(self.options.failure_delay)
+            return _error(rid, ErrorCode.AUTH_FAILED, "wrong user name or password")
+        account = result.account
+        assert account is not None
+        if result.outcome is AuthOutcome.LOCKED_OUT:
+            return _error(rid, ErrorCode.LOCKED_OUT, "too many failed logins: the account is "
+                          "locked for a while; try again later or ask the administrator")
+        if account.bound_port and account.bound_port != login.extension:
+            return _error(rid, ErrorCode.FORBIDDEN, f"account {login.user!r} may only log in "
+                          f"at extension port {account.bound_port}")
+        known = self.known_ports()
+        if known and login.extension not in known:
+            return _error(rid, ErrorCode.NOT_FOUND,
+                          f"the PBX has no extension port {login.extension}")
+        if session.role is not None or session.closing:
+            return _error(rid, ErrorCode.ALREADY_LOGGED_IN, "already logged in")
+        session.user, session.role = account.user, account.role
+        session.port, session.device = login.extension, login.device
+        session.logged_in_at = now_text()
+        session.must_change_password = (account.must_change_password
+                                        and settings.password_required)
+        session.admin_only = settings.admin_only
+        log.info("agent hub: %s logged in at %s (%s) from %s", session.user, session.port,
+                 session.role, session.address)
+        response = response_ok(rid, user=account.user, role=account.role,
+                               extension=login.extension,
+                               number=self.view.number_of(login.extension),
+                               device=login.device,
+                               must_change_password=session.must_change_password)
+        if session.must_change_password:
+            return Reply(response)
+        return Reply(response, lambda: self.activate(session))
+
+    # ------------------------------------------------------------------ requests
+    async def request(self, session: AgentSession, request: Request) -> Reply:
+        action, params, rid = request.action, request.params, request.id
+        if action == "ping":
+            return Reply(response_ok(rid, time=now_text()))
+        if action in ("subscribe", "unsubscribe"):
+            names = [str(n) for n in params["events"]]
+            known = {n for n in names if n in EVENTS}
+            unknown = sorted({n for n in names if n not in EVENTS})
+            if action == "subscribe":
+                session.subscribed |= known
+            else:
+                session.subscribed -= known - UNSUBSCRIBABLE
+            return Reply(response_ok(rid, events=sorted(session.subscribed), unknown=unknown))
+        if action == "change_password":
+            return await self._change_password(session, request)
+        if action == "send_message":
+            return await self._send_message(session, request)
+        if action == "agents":
+            return Reply(response_ok(rid, agents=[agent_fields(s) for s in self.active]))
+        if action == "clients":
+            return Reply(response_ok(rid, clients=[
+                {"address": s.address, "remote_port": s.remote_port, "user": s.user,
+                 "extension": s.port, "since": s.connected_at} for s in self.sessions]))
+        return await self._call_control(session, request)
+
+    async def _change_password(self, session: AgentSession, request: Request) -> Reply:
+        rid, old, new = request.id, request.params["old"], request.params["new"]
+        settings = self.settings
+        try:
+            result = await self._store(lambda: accounts.change_password(
+                session.user, old, new, lockout=settings.lockout))
+        except AccountError as exc:
+            return _error(rid, ErrorCode.BAD_REQUEST, f"field 'new': {exc.message}")
+        if result.outcome is AuthOutcome.AUTH_FAILED:
+            await asyncio.sleep(self.options.failure_delay)
+            return _error(rid, ErrorCode.AUTH_FAILED, "wrong old password")
+        if result.outcome is AuthOutcome.LOCKED_OUT:
+            return _error(rid, ErrorCode.LOCKED_OUT, "too many failed attempts: the account is "
+                          "locked for a while")
+        log.info("agent hub: %s changed the password", session.user)
+        if session.must_change_password:
+            session.must_change_password = False
+            return Reply(response_ok(rid), lambda: self.activate(session))
+        return Reply(response_ok(rid))
+
+    async def _send_message(self, session: AgentSession, request: Request) -> Reply:
+        rid, to, text = request.id, request.params["to"], request.params["text"]
+        if to != "ALL" and not await self._store(lambda: accounts.account_exists(to)):
+            return _error(rid, ErrorCode.NOT_FOUND, f"no account {to!r}")
+        encoded = EncodedEvent("message", now_text(), {"from": session.user, "to": to,
+                                                       "text": text})
+        delivered = 0
+        for other in list(self.active):
+            if other is session:
+                continue
+            if to in ("ALL", other.user):
+                delivered += other.send_event(encoded)
+            elif other.user == session.user:
+                other.send_event(encoded)  # the sender's other connections
+        try:
+            await self._store(lambda: accounts.record_message(session.user, to, text,
+                                                              delivered))
+        except Exception:
+            log.exception("agent hub: cannot keep the message in the history")
+        return Reply(response_ok(rid, delivered=delivered))
+
+    async def _call_control(self, session: AgentSession, request: Request) -> Reply:
+        action, params, rid, port = request.action, request.params, request.id, session.port
+        spec = ACTIONS[action]
+        link = self.service.link
+        if not link.is_up:
+            return _error(rid, ErrorCode.PBX_UNAVAILABLE, f"the PBX link is down "
+                          f"({link.last_error or 'not connected yet'})")
+        state = self.view.extensions.get(port)
+        if (spec.needs_handset and session.device == "normal" and state is not None
+                and state.state in ON_HOOK):
+            return _error(rid, ErrorCode.NEEDS_OFFHOOK, f"extension {port} is a normal phone: "
+                          "lift the handset first")
+        target = str(params.get("target", ""))
+        known = self.known_ports()
+        if target and known and target not in known:
+            return _error(rid, ErrorCode.NOT_FOUND, f"the PBX has no extension port {target}")
+        number = ""
+        if action in ("dial", "forward"):
+            number = str(params.get("number", "")) if params.get("on", True) else ""
+        elif action == "redial":
+            number = self.last_dialled.get(port, "")
+            if not number:
+                return _error(rid, ErrorCode.PBX_REFUSED, f"nothing to redial: no number was "
+                              f"dialled from extension {port} through the hub yet")
+        slot = int(params.get("slot", 0))
+        pbx_action = "dial" if action == "redial" else action
+
+        def factory(request_id: int) -> Message:
+            return CallControl(request_id, pbx_action, port, number=number, target=target,
+                               slot=slot, on=bool(params.get("on", True)))
+
+        try:
+            answer = await self.loop.run_in_executor(
+                self.pbx_pool, link.request, factory, self.options.pbx_timeout)
+        except PbxTimeout as exc:
+            return _error(rid, ErrorCode.PBX_UNAVAILABLE, str(exc))
+        except PbxError as exc:
+            return _error(rid, ErrorCode.PBX_UNAVAILABLE, str(exc))
+        if not isinstance(answer, CallControlResult):
+            return _error(rid, ErrorCode.INTERNAL, f"the PBX answered with {answer.TYPE}")
+        if not answer.ok:
+            return _error(rid, ErrorCode.PBX_REFUSED, answer.error or "refused by the PBX")
+        if pbx_action == "dial":
+            self.last_dialled[port] = number
+        if action in ("forward", "dnd"):
+            return Reply(response_ok(rid))
+        if action == "park":
+            used = slot or await self._parked_slot(answer.call_id)
+            return Reply(response_ok(rid, call_id=answer.call_id, slot=used))
+        return Reply(response_ok(rid, call_id=answer.call_id))
+
+    async def _parked_slot(self, call_id: int) -> int:
+        """The slot the PBX chose for ``call_id`` (its park-slot notice precedes the answer;
+        polled briefly in case it does not)."""
+        for _ in range(50):
+            for slot, state in self.service.port_states.park_slots().items():
+                if state.occupied and state.call_id == call_id:
+                    return slot
+            await asyncio.sleep(0.01)
+        raise RuntimeError(f"the PBX parked call {call_id} but shows it in no slot")

@@ -1,0 +1,128 @@
+"""Fixtures of the agent-hub tests: the real simulator over TCP, the real service and store,
+the hub on 127.0.0.1 with a free port, accounts, clients.  The store-level tests reuse the
+SQLite/PostgreSQL fixtures of tests/server/store/conftest.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+sys.path.append(str(HERE.parent))  # pbxlink_support (appended: "conftest" must stay theirs)
+sys.path.append(str(HERE))  # agent_client, hub_support
+
+from agent_client import PASSWORD, AgentClient  # noqa: E402
+from hub_support import TEST_OPTIONS  # noqa: E402
+from pbxlink_support import FAST, no_leaked_threads  # noqa: E402
+
+from callcenter.pbxsim.app import Simulator, SimulatorConfig  # noqa: E402
+from callcenter.server.accounts import add_account, find_account  # noqa: E402
+from callcenter.server.hub import AgentHub, HubOptions  # noqa: E402
+from callcenter.server.service import PbxService  # noqa: E402
+
+# The store fixtures, loaded once under the name tests/server/query uses too.  StoreTarget
+# and reset_pg_schema are re-exported: store tests say ``from conftest import ...`` and
+# "conftest" is whichever folder's conftest pytest imported last.
+_NAME = "callcenter_store_fixtures"
+if _NAME not in sys.modules:
+    _spec = importlib.util.spec_from_file_location(_NAME, HERE.parent / "store" / "conftest.py")
+    assert _spec is not None and _spec.loader is not None
+    _module = importlib.util.module_from_spec(_spec)
+    sys.modules[_NAME] = _module  # dataclasses look their module up there
+    _spec.loader.exec_module(_module)
+_store: Any = sys.modules[_NAME]
+pg_url = _store.pg_url
+store_target = _store.store_target
+store_db = _store.store_db
+StoreTarget = _store.StoreTarget
+reset_pg_schema = _store.reset_pg_schema
+
+__all__ = ["StoreTarget", "no_leaked_threads", "pg_url", "reset_pg_schema", "store_db",
+           "store_target"]
+
+
+
+# One simulator and service per test module (stopping a service takes 0.3 s); each test
+# starts its own hub (milliseconds) and uses its own user names and extension ports.
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    with Simulator(SimulatorConfig(seed=1)) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def service(sim: Simulator, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[PbxService]:
+    with PbxService(sim.url, tmp_path_factory.mktemp("data"), link_options=FAST) as svc:
+        svc.wait_ready(20)
+        yield svc
+
+
+@pytest.fixture
+def make_hub(service: PbxService) -> Iterator[Callable[..., AgentHub]]:
+    hubs: list[AgentHub] = []
+
+    def make(**options: Any) -> AgentHub:
+        base = {**TEST_OPTIONS.__dict__, **options}
+        hub = AgentHub(service, host="127.0.0.1", port=0, options=HubOptions(**base))
+        hub.start()
+        hubs.append(hub)
+        return hub
+
+    yield make
+    for hub in hubs:
+        hub.stop()
+
+
+@pytest.fixture
+def hub(make_hub: Callable[..., AgentHub]) -> AgentHub:
+    return make_hub()
+
+
+@pytest.fixture
+def account(service: PbxService) -> Callable[..., str]:
+    """``account(user, role="agent", port="")`` creates it with password PASSWORD."""
+    def make(user: str, role: str = "agent", port: str = "") -> str:
+        found = find_account(user)  # the store lives as long as the module's service
+        if found is None:
+            add_account(user, role, PASSWORD, port=port)
+        else:
+            assert (found.role, found.bound_port) == (role, port), "user name used twice"
+        return user
+    return make
+
+
+@pytest.fixture
+def connect(hub: AgentHub) -> Iterator[Callable[..., AgentClient]]:
+    clients: list[AgentClient] = []
+
+    def make(**kwargs: Any) -> AgentClient:
+        client = AgentClient(hub.address, **kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def agent(connect: Callable[..., AgentClient], account: Callable[..., str]
+          ) -> Callable[..., AgentClient]:
+    """``agent(user, extension, role="agent", device="headset")``: a logged-in client whose
+    snapshot has been read."""
+    def make(user: str, extension: str, role: str = "agent", device: str = "headset",
+             create: bool = True) -> AgentClient:
+        if create:
+            account(user, role)
+        client = connect()
+        answer = client.login(user, extension=extension, device=device)
+        assert answer["ok"], answer
+        client.wait_event("snapshot")
+        return client
+    return make
