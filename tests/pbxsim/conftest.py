@@ -6,10 +6,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from pcclient import fast_config
 
 from callcenter.pbxsim.app import Simulator
 from callcenter.pbxsim.control import ControlClient
+from tests.pbxsim.pcclient import fast_config
 
 
 @pytest.fixture(autouse=True)

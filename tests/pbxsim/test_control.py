@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from pcclient import wait_until
 
 from callcenter.pbxsim.control import MAX_LINE, ControlClient
+from tests.pbxsim.pcclient import wait_until
 
 
 def _states(control: ControlClient) -> dict[str, str]:

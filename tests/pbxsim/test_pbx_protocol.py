@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pcclient import PcClient, fast_config
-
 from callcenter.common.pbx import messages as m
 from callcenter.pbxsim.app import Simulator
 from callcenter.pbxsim.clock import PbxClock
 from callcenter.pbxsim.control import ControlClient
+from tests.pbxsim.pcclient import PcClient, fast_config
 
 
 def test_identify(sim: Simulator) -> None:

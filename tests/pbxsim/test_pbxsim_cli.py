@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from pcclient import PcClient
 
 from callcenter.pbxsim.cli import build_parser, config_from_args
 from callcenter.pbxsim.control import ControlClient
+from tests.pbxsim.pcclient import PcClient
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(

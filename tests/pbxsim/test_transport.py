@@ -8,12 +8,12 @@ import time
 
 import pytest
 import serial
-from pcclient import PcClient, fast_config
 
 from callcenter.common.pbx.line import LineSettings
 from callcenter.pbxsim.app import Simulator
 from callcenter.pbxsim.control import ControlClient
 from callcenter.pbxsim.transport import FaultInjector, split_frames
+from tests.pbxsim.pcclient import PcClient, fast_config
 
 
 def _host_port(url: str) -> tuple[str, int]:

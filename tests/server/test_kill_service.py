@@ -9,12 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pbxlink_support import ask, no_leaked_threads, wait_until
-
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.store.db import open_store
 from callcenter.server.store.models import CallRecordRow
 from callcenter.server.store.verify import verify_chain
+from tests.server.pbxlink_support import ask, no_leaked_threads, wait_until
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 BURST = 3000

@@ -5,7 +5,6 @@ from __future__ import annotations
 import queue
 
 import pytest
-from pbxlink_support import FAST, ask, no_leaked_threads, pty_sim, sim, wait_until
 
 from callcenter.common.pbx.messages import ParameterBlock, ParameterRead, StateRequest
 from callcenter.pbxsim.app import Simulator
@@ -18,6 +17,7 @@ from callcenter.server.link import (
     PbxTimeout,
     PbxUnavailable,
 )
+from tests.server.pbxlink_support import FAST, ask, no_leaked_threads, pty_sim, sim, wait_until
 
 __all__ = ["no_leaked_threads", "pty_sim", "sim"]
 

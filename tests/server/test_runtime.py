@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pbxlink_support import ask, no_leaked_threads, sim, wait_until
 
 from callcenter.pbxsim.app import Simulator
 from callcenter.server.prepaid import ledger
@@ -16,6 +15,7 @@ from callcenter.server.rating.tariff_io import TARIFF_FILE, save_tariff_file
 from callcenter.server.runtime import ServerRuntime
 from callcenter.server.store.models import CallRecordRow
 from callcenter.server.store.settings import set_setting
+from tests.server.pbxlink_support import ask, no_leaked_threads, sim, wait_until
 
 LONG_DISTANCE = Tariff((TariffRow("0", "国内长途", 60, Decimal("0.30"), 60, Decimal("0.30"), 1),))
 

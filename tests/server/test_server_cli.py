@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pbxlink_support import FAST, ask, no_leaked_threads, sim, wait_until
 
 from callcenter.pbxsim.app import Simulator
 from callcenter.server.service import PbxService
 from callcenter.server.settings import ServerSettings
 from callcenter.server.store.db import open_store
 from callcenter.server.store.models import CallRecordRow
+from tests.server.pbxlink_support import FAST, ask, no_leaked_threads, sim, wait_until
 
 __all__ = ["no_leaked_threads", "sim"]
 

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from pbxlink_support import FAST, ask, no_leaked_threads, pty_sim, sim, wait_until
 
 from callcenter.common.pbx.messages import ExtensionState
 from callcenter.common.schema import Group, ParameterError
@@ -16,6 +15,7 @@ from callcenter.server.link import PbxTimeout
 from callcenter.server.service import PbxService
 from callcenter.server.store.db import open_store
 from callcenter.server.store.models import CallRecordRow
+from tests.server.pbxlink_support import FAST, ask, no_leaked_threads, pty_sim, sim, wait_until
 
 __all__ = ["no_leaked_threads", "pty_sim", "sim"]
 

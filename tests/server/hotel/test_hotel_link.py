@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from callcenter_store_fixtures import StoreTarget  # registered by this folder's conftest
 
 from callcenter.common.pbx.messages import CallRecord
 from callcenter.server.hotel.billfile import encode_line
@@ -23,6 +22,7 @@ from callcenter.server.store.db import database, open_store
 from callcenter.server.store.intake import RecordIntake, StoredCall
 from callcenter.server.store.prepaid_models import HotelBillFile, HotelQueueEntry
 from callcenter.server.store.settings import set_setting
+from tests.server.store_fixtures import StoreTarget
 
 TARIFF = Tariff((TariffRow("0", "国内长途", 60, Decimal("0.30"), 60, Decimal("0.30"), 1),))
 WORKER = Path(__file__).with_name("hotel_worker.py")

@@ -1,50 +1,23 @@
 """Fixtures of the agent-hub tests: the real simulator over TCP, the real service and store,
-the hub on 127.0.0.1 with a free port, accounts, clients.  The store-level tests reuse the
-SQLite/PostgreSQL fixtures of tests/server/store/conftest.py."""
+the hub on 127.0.0.1 with a free port, accounts, clients.  The store fixtures come from
+tests/server/conftest.py."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-HERE = Path(__file__).parent
-sys.path.append(str(HERE.parent))  # pbxlink_support (appended: "conftest" must stay theirs)
-sys.path.append(str(HERE))  # agent_client, hub_support
+from callcenter.pbxsim.app import Simulator, SimulatorConfig
+from callcenter.server.accounts import add_account, find_account
+from callcenter.server.hub import AgentHub, HubOptions
+from callcenter.server.service import PbxService
+from tests.server.hub.agent_client import PASSWORD, AgentClient
+from tests.server.hub.hub_support import TEST_OPTIONS
+from tests.server.pbxlink_support import FAST, no_leaked_threads
 
-from agent_client import PASSWORD, AgentClient  # noqa: E402
-from hub_support import TEST_OPTIONS  # noqa: E402
-from pbxlink_support import FAST, no_leaked_threads  # noqa: E402
-
-from callcenter.pbxsim.app import Simulator, SimulatorConfig  # noqa: E402
-from callcenter.server.accounts import add_account, find_account  # noqa: E402
-from callcenter.server.hub import AgentHub, HubOptions  # noqa: E402
-from callcenter.server.service import PbxService  # noqa: E402
-
-# The store fixtures, loaded once under the name tests/server/query uses too.  StoreTarget
-# and reset_pg_schema are re-exported: store tests say ``from conftest import ...`` and
-# "conftest" is whichever folder's conftest pytest imported last.
-_NAME = "callcenter_store_fixtures"
-if _NAME not in sys.modules:
-    _spec = importlib.util.spec_from_file_location(_NAME, HERE.parent / "store" / "conftest.py")
-    assert _spec is not None and _spec.loader is not None
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules[_NAME] = _module  # dataclasses look their module up there
-    _spec.loader.exec_module(_module)
-_store: Any = sys.modules[_NAME]
-pg_url = _store.pg_url
-store_target = _store.store_target
-store_db = _store.store_db
-StoreTarget = _store.StoreTarget
-reset_pg_schema = _store.reset_pg_schema
-
-__all__ = ["StoreTarget", "no_leaked_threads", "pg_url", "reset_pg_schema", "store_db",
-           "store_target"]
-
+__all__ = ["no_leaked_threads"]
 
 
 # One simulator and service per test module (stopping a service takes 0.3 s); each test

@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_client import PASSWORD, AgentClient
-from hub_support import TEST_OPTIONS
-from pbxlink_support import FAST, ask, wait_until
 
 from callcenter.common.agent.messages import validate_event, validate_result
 from callcenter.pbxsim.app import Simulator
 from callcenter.server.hub import AgentHub
 from callcenter.server.service import PbxService
 from callcenter.server.store.account_models import AgentMessage
+from tests.server.hub.agent_client import PASSWORD, AgentClient
+from tests.server.hub.hub_support import TEST_OPTIONS
+from tests.server.pbxlink_support import FAST, ask, wait_until
 
 Agent = Callable[..., AgentClient]
 

@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from agent_client import AgentClient
-from hub_support import TEST_OPTIONS
 
 from callcenter.server.hub import AgentHub, TlsConfigError, context_from_settings
 from callcenter.server.hub.tls import server_context
 from callcenter.server.service import PbxService
 from callcenter.server.store.settings import set_setting
+from tests.server.hub.agent_client import AgentClient
+from tests.server.hub.hub_support import TEST_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[3]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agent_client import PASSWORD, AgentClient
-from pbxlink_support import ask, wait_until
-
 from callcenter.pbxsim.app import Simulator
 from callcenter.server.accounts import add_account, hash_password
 from callcenter.server.hub import AgentHub
 from callcenter.server.store.account_models import Account
+from tests.server.hub.agent_client import PASSWORD, AgentClient
+from tests.server.pbxlink_support import ask, wait_until
 
 CROWD = 200
 

@@ -8,8 +8,6 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from agent_client import PASSWORD, AgentClient
-from hub_support import TEST_OPTIONS
 
 from callcenter.common.agent.catalog import ACTIONS, PROTOCOL_VERSION, ROLES, role_allows
 from callcenter.common.agent.messages import validate_hello, validate_result
@@ -17,6 +15,8 @@ from callcenter.server.accounts import add_account
 from callcenter.server.hub import AgentHub
 from callcenter.server.service import PbxService
 from callcenter.server.store.settings import set_setting
+from tests.server.hub.agent_client import PASSWORD, AgentClient
+from tests.server.hub.hub_support import TEST_OPTIONS
 
 Connect = Callable[..., AgentClient]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agent_client import AgentClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +12,7 @@ from callcenter.common.pbx.messages import ExtensionState, ParkSlotState, TrunkS
 from callcenter.server.hub import AgentHub
 from callcenter.server.hub.session import EncodedEvent
 from callcenter.server.hub.state import PbxView
+from tests.server.hub.agent_client import AgentClient
 
 
 def names(events: list) -> list[str]:  # type: ignore[type-arg]

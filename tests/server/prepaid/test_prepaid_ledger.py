@@ -6,10 +6,8 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from callcenter_store_fixtures import StoreTarget  # registered by this folder's conftest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from prepaid_support import LONG_DISTANCE, record
 
 from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.ledger import LedgerError, charge_calls
@@ -17,6 +15,8 @@ from callcenter.server.store.db import database, write_transaction
 from callcenter.server.store.intake import RecordIntake, StoredCall
 from callcenter.server.store.models import CallRecordRow, RatingRow, from_fen, to_fen
 from callcenter.server.store.prepaid_models import PrepaidEntry
+from tests.server.prepaid.prepaid_support import LONG_DISTANCE, record
+from tests.server.store_fixtures import StoreTarget
 
 WHO = "cli:test"
 

@@ -7,8 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from callcenter_store_fixtures import StoreTarget  # registered by this folder's conftest
-from prepaid_support import LONG_DISTANCE, wait_until
 
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
@@ -20,6 +18,8 @@ from callcenter.server.prepaid.ledger import charge_calls
 from callcenter.server.service import PbxService
 from callcenter.server.store.db import database
 from callcenter.server.store.intake import RecordIntake, StoredCall
+from tests.server.prepaid.prepaid_support import LONG_DISTANCE, wait_until
+from tests.server.store_fixtures import StoreTarget
 
 FAST = LinkOptions(ack_timeout=0.5, max_retries=2, heartbeat=2.0, identify_timeout=5.0,
                    backoff_min=0.1, backoff_max=0.5)

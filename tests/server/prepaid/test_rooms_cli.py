@@ -7,12 +7,12 @@ import io
 from pathlib import Path
 
 import pytest
-from callcenter_store_fixtures import StoreTarget  # registered by this folder's conftest
 
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
 from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.cli_rooms import add_rooms_parser, run_rooms
+from tests.server.store_fixtures import StoreTarget
 
 
 def rooms(target: StoreTarget | Path, *argv: str) -> tuple[int, str, str]:

@@ -6,9 +6,8 @@ from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-from query_support import Ref
-
 from callcenter.server.query.filters import Filters
+from tests.server.query.query_support import Ref
 
 
 def matches(ref: Ref, f: Filters) -> bool:

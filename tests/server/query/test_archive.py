@@ -8,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from query_support import Ref, make_records, store_records
 
 from callcenter.server.query import (
     archived_raw,
@@ -26,6 +25,7 @@ from callcenter.server.store.archive_models import ArchiveMonth
 from callcenter.server.store.db import database, is_sqlite
 from callcenter.server.store.models import CallRecordRow, RatingRow
 from callcenter.server.store.sources import archive_folder, pg_tables
+from tests.server.query.query_support import Ref, make_records, store_records
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 7, 1, 12, 0)  # naive UTC; retention 90 days -> cut 2026-04-02 12:00

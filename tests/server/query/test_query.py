@@ -8,9 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import query_refmodel as refmodel
-from query_support import Ref
 
+import tests.server.query.query_refmodel as refmodel
 from callcenter.server.query import (
     FilterError,
     Filters,
@@ -24,6 +23,7 @@ from callcenter.server.query import (
 from callcenter.server.query.filters import SORT_COLUMNS
 from callcenter.server.query.summary import GROUPS
 from callcenter.server.store.db import database
+from tests.server.query.query_support import Ref
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from query_support import Ref, store_records
 
 from callcenter.common.pbx.messages import CallRecord
 from callcenter.server.query import add_records_parser, run_records
 from callcenter.server.store.db import database
 from callcenter.server.store.settings import set_setting
+from tests.server.query.query_support import Ref, store_records
 
 
 def run(target: Any, *argv: str) -> int:

@@ -9,12 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import StoreTarget
-from store_workers import BATCH
-
 from callcenter.server.store.db import database
 from callcenter.server.store.models import CallRecordRow, ChainHead, RatingRow
 from callcenter.server.store.verify import verify_chain
+from tests.server.store.store_workers import BATCH
+from tests.server.store_fixtures import StoreTarget
 
 WORKER = Path(__file__).with_name("store_workers.py")
 

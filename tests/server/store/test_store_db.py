@@ -7,8 +7,6 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
-from conftest import StoreTarget
-from store_workers import migrate_at_once
 
 from callcenter.server.store.db import BOOTSTRAP_FILE, SQLITE_FILE, StoreError, open_store
 from callcenter.server.store.migrations import (
@@ -17,9 +15,11 @@ from callcenter.server.store.migrations import (
     migrate,
     schema_versions,
 )
+from callcenter.server.store.models import Setting, utc_now
+from tests.server.store.store_workers import migrate_at_once
+from tests.server.store_fixtures import StoreTarget
 
 ALL_VERSIONS = [(m.number, m.name) for m in MIGRATIONS]
-from callcenter.server.store.models import Setting, utc_now
 
 
 def test_open_creates_migrates_and_reopens(store_target: StoreTarget) -> None:
@@ -52,7 +52,7 @@ def test_sqlite_is_the_default_with_explicit_pragmas(tmp_path: Path) -> None:
 
 
 def test_postgres_url_is_remembered(pg_url: str, tmp_path: Path) -> None:
-    from conftest import reset_pg_schema
+    from tests.server.store_fixtures import reset_pg_schema
 
     reset_pg_schema(pg_url)
     data = tmp_path / "data"

@@ -7,11 +7,9 @@ import logging
 from decimal import Decimal
 
 import pytest
-from conftest import StoreTarget
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from peewee import fn
-from store_workers import make_record
 
 from callcenter.server.rating import Tariff, TariffRow, default_tariff
 from callcenter.server.store.db import database
@@ -26,6 +24,8 @@ from callcenter.server.store.models import (
     to_fen,
 )
 from callcenter.server.store.verify import verify_chain
+from tests.server.store.store_workers import make_record
+from tests.server.store_fixtures import StoreTarget
 
 TARIFF = default_tariff()
 

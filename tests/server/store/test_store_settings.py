@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import StoreTarget
 
 from callcenter.server.store.models import AuditEntry, Setting
 from callcenter.server.store.settings import (
@@ -19,6 +18,7 @@ from callcenter.server.store.settings import (
     run_settings,
     set_setting,
 )
+from tests.server.store_fixtures import StoreTarget
 
 
 def test_defaults(store_db: StoreTarget) -> None:

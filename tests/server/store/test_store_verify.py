@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import StoreTarget
-from store_workers import make_record
 
 from callcenter.server.rating import default_tariff
 from callcenter.server.store.chain import link_hash
 from callcenter.server.store.db import database
 from callcenter.server.store.intake import RecordIntake
 from callcenter.server.store.verify import Problem, verify_chain
+from tests.server.store.store_workers import make_record
+from tests.server.store_fixtures import StoreTarget
 
 TARIFF = default_tariff()
 

@@ -1,4 +1,5 @@
-"""Fixtures for the store tests: every test that takes ``store_db`` runs on SQLite and on
+"""Store fixtures of the server tests (registered by tests/server/conftest.py): every test that
+takes ``store_db`` runs on SQLite and on
 PostgreSQL.
 
 SQLite: a fresh data folder in ``tmp_path``. PostgreSQL: a fresh database with a random name per
