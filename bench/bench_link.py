@@ -25,6 +25,7 @@ from callcenter.common.pbx.frame import encode_frame
 from callcenter.common.pbx.line import LineSettings
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
+from callcenter.server.runtime import ServerRuntime
 from callcenter.server.service import PbxService
 from callcenter.server.store.chain import record_from_raw
 from callcenter.server.store.db import open_store
@@ -44,7 +45,9 @@ def bench_records(baud: int, count: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, \
             Simulator(SimulatorConfig(seed=7, line=line, buffer=max(2000, count))) as sim:
         control = ControlClient(*sim.control_address)  # type: ignore[misc]
-        with PbxService(sim.url, Path(tmp), verify_at_start=False) as service:
+        # The whole server path: parse, rate, prepaid and hotel hooks, hash chain, commit.
+        with ServerRuntime(sim.url, Path(tmp), verify_at_start=False) as runtime:
+            service = runtime.service
             service.wait_ready(120)
             counters = control.request({"cmd": "counters"})
             acked0 = counters["records_acked"]
@@ -52,10 +55,12 @@ def bench_records(baud: int, count: int) -> None:
             # Time from the first record arriving to the last one stored and acknowledged.
             wait_for(lambda: service.records_stored > 0, 60)
             first = time.monotonic()
+            sent0 = control.request({"cmd": "counters"})["bytes_sent"]
             stored0 = service.records_stored
             wait_for(lambda: control.request({"cmd": "counters"})["records_acked"]
                      >= acked0 + count, 60 + 3 * count * 200 / line.bytes_per_second)
             elapsed = time.monotonic() - first
+            sent = control.request({"cmd": "counters"})["bytes_sent"] - sent0
             records = service_records(Path(tmp))
         control.close()
     # Bytes of the CDR frames that carried the records after the first one arrived.
@@ -63,7 +68,8 @@ def bench_records(baud: int, count: int) -> None:
     rate = frame_bytes / elapsed
     print(f"records  {baud:>6} baud: {count} records, {frame_bytes} frame bytes in "
           f"{elapsed:6.2f} s = {rate:8.1f} B/s of {line.bytes_per_second:8.1f} B/s capacity: "
-          f"{100 * rate / line.bytes_per_second:5.1f} %")
+          f"{100 * rate / line.bytes_per_second:5.1f} %; line busy (every byte the PBX "
+          f"sent) {100 * sent / elapsed / line.bytes_per_second:5.1f} %")
 
 
 def service_records(data_dir: Path) -> list:

@@ -94,13 +94,14 @@ class ServerRuntime:
     """Everything the headless server runs (see the module docstring)."""
 
     def __init__(self, url: str, data_dir: Path, *, line: LineSettings | None = None,
-                 sync_clock: bool = True, db_url: str | None = None) -> None:
+                 sync_clock: bool = True, db_url: str | None = None,
+                 verify_at_start: bool = True) -> None:
         self.data_dir = data_dir
         self.db = open_store(data_dir, db_url)
         self.intake = RecordIntake(self.db, str(get_setting("pbx.id")), TariffSource(data_dir),
                                    after_insert=after_insert)
         self.service = PbxService(url, data_dir, line=line, sink=self.intake,
-                                  sync_clock=sync_clock)
+                                  sync_clock=sync_clock, verify_at_start=verify_at_start)
         self.reconcile = ReconcileLoop(self.service, self.db)
         self.hotel = HotelLinkLoop(self.db, data_dir)
         self.retention = RetentionLoop(self.db)
