@@ -97,3 +97,29 @@ def test_rerate_appends_ratings_and_adjusts_prepaid_ledgers(tmp_path: Path) -> N
                   "--data", str(tmp_path)) == 0
     assert RatingRow.select().count() == 3
     assert PrepaidEntry.select().where(PrepaidEntry.kind == "adjustment").count() == 1
+
+
+def test_rerate_names_archived_calls_that_keep_their_rating(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import datetime
+
+    from callcenter.server.store.archive import run_retention
+
+    open_store(tmp_path)
+    write_tariff_rows(long_distance("0.30").rows, tmp_path / "ld.csv")
+    assert tariff("import", str(tmp_path / "ld.csv"), "--data", str(tmp_path)) == 0
+    intake = RecordIntake(database, "main", lambda: load_data_tariff(tmp_path))
+    intake.store([CallRecord(1, "20260105103000", 600, "001", "8001", "01", "02088886666",
+                             "OUT"),
+                  CallRecord(2, "20260605103000", 600, "002", "8002", "01", "02088886666",
+                             "OUT")])
+    run_retention(database, datetime(2026, 6, 20, 12, 0))  # January is archived
+    write_tariff_rows(long_distance("0.20").rows, tmp_path / "ld.csv")
+    assert tariff("import", str(tmp_path / "ld.csv"), "--data", str(tmp_path)) == 0
+    capsys.readouterr()
+    assert tariff("rerate", "--from", "2026-01-01", "--to", "2026-06-30",
+                  "--data", str(tmp_path)) == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 calls changed" in out
+    assert "1 calls of this range are in monthly archives" in out
+    assert {r.sequence: r.cost_fen for r in CallRecordRow.select()} == {2: 200}

@@ -3,6 +3,8 @@
 The tariff lives in the data directory (``tariff.json``); every change makes a new version
 and an audit entry.  ``rerate`` applies the current tariff to stored calls of a date range
 (explicit, logged, with prepaid ledger adjustments); new calls are always rated at intake.
+Calls already moved to monthly archives are in closed periods and keep their rating; ``rerate``
+says how many of the range are there.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .query.filters import Filters
+from .query.summary import summarize
 from .rating import Tariff
 from .rating.tariff import TariffError
 from .rating.tariff_io import (
@@ -25,7 +29,7 @@ from .rating.tariff_io import (
     save_tariff_file,
     write_tariff_rows,
 )
-from .store.db import StoreError, open_store
+from .store.db import StoreError, database, open_store
 from .store.models import AuditEntry, utc_now
 from .store.rerate import rerate
 from .store.settings import cli_user, get_setting
@@ -154,4 +158,10 @@ def _rerate(data_dir: Path, tariff: Tariff, first: date, last: date) -> int:
     print(f"re-rated {first}..{last} with tariff {tariff.version}: {result.changed} of "
           f"{result.examined} calls changed, total {result.cost_delta_fen / 100:+.2f}, "
           f"{result.ledger_adjustments} prepaid adjustments")
+    # Archived months are closed periods: their calls keep the rating they were billed with.
+    archived = summarize(database, Filters(start_from=start, start_before=end)).total.count \
+        - result.examined
+    if archived > 0:
+        print(f"{archived} calls of this range are in monthly archives (closed periods) and "
+              f"keep their rating")
     return 0
