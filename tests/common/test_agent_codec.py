@@ -581,7 +581,7 @@ EVENT_EXAMPLES: dict[str, dict[str, Any]] = {
         "calls": [{"call_id": 12, "kind": "incoming", "state": "talking", "trunk": "01",
                    "number": "13800138000", "ports": ["001"], "ringing": []}],
         "agents": [AGENT],
-        "link": "up",
+        "link": "up", "part": 1, "parts": 1,
     },
     "ring": {"call_id": 13, "caller": "13800138000", "trunk": "01", "extension": "002",
              "number": "8002"},

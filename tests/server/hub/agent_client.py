@@ -39,7 +39,7 @@ class AgentClient:
             sock = tls.wrap_socket(sock, server_hostname=server_hostname)
         self.sock = sock
         self.timeout = timeout
-        self.decoder = LineDecoder(max_line=1 << 24)
+        self.decoder = LineDecoder()  # the protocol's 64 KiB: the hub must keep to it
         self.events: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
         self.ids = itertools.count(1)

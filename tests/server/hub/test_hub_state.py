@@ -75,7 +75,8 @@ def test_calls_in_progress_of_the_snapshot() -> None:
               [ParkSlotState(1, True, "13900000000", "004", 9), *(
                   ParkSlotState(s, False) for s in range(2, 7))])
     fields = view.snapshot_fields()
-    assert check_fields(EVENTS["snapshot"].fields, {**fields, "agents": [], "link": "up"}) \
+    assert check_fields(EVENTS["snapshot"].fields,
+                        {**fields, "agents": [], "link": "up", "part": 1, "parts": 1}) \
         is None
     calls = {c["call_id"]: c for c in fields["calls"]}
     assert calls[5] == {"call_id": 5, "kind": "internal", "state": "ringing", "trunk": "",

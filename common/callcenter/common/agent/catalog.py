@@ -463,6 +463,10 @@ EVENTS: Final[Mapping[str, EventSpec]] = {e.name: e for e in (
         FieldSpec("calls", "array", "calls in progress", items="object", fields=CALL_FIELDS),
         FieldSpec("agents", "array", "logged-in agents", items="object", fields=AGENT_FIELDS),
         _s("link", "PBX link state", choices=LINK_STATES),
+        _i("part", "which part of the snapshot this is (1 ...); the arrays continue in the "
+                   "next part", minimum=1),
+        _i("parts", "how many parts the snapshot has (1 unless a line would pass 64 KiB)",
+           minimum=1),
     ), unsubscribable=False),
     EventSpec("ring", "a call rings an extension port (sent to agents at that port)", (
         _i("call_id", "call id", minimum=1),

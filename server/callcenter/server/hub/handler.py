@@ -53,6 +53,7 @@ from callcenter.server.store.settings import get_setting
 
 from .options import HubOptions
 from .session import UNSUBSCRIBABLE, AgentSession, EncodedEvent, Reply, now_text
+from .snapshot import split_snapshot
 from .state import HubEvent, PbxView
 
 if TYPE_CHECKING:
@@ -189,9 +190,10 @@ class HubHandler:
                 self.broadcast(hub_event)
         elif isinstance(notice, StateSnapshot):
             self.view.load(notice.extensions, notice.trunks, notice.park_slots)
-            snapshot = self.snapshot_event()
+            snapshot = self.snapshot_events()
             for session in list(self.active):
-                session.send_event(snapshot)
+                for part in snapshot:
+                    session.send_event(part)
         elif isinstance(notice, LinkUp):
             if not self.link_up:
                 self.link_up = True
@@ -216,11 +218,13 @@ class HubHandler:
         self.events_sent += sent
         return sent
 
-    def snapshot_event(self) -> EncodedEvent:
+    def snapshot_events(self) -> list[EncodedEvent]:
+        """The snapshot, in as many parts as the 64 KiB line limit needs (usually one)."""
         fields = self.view.snapshot_fields()
         fields["agents"] = [agent_fields(s) for s in self.active]
         fields["link"] = "up" if self.link_up else "down"
-        return EncodedEvent("snapshot", now_text(), fields)
+        time_text = now_text()
+        return [EncodedEvent("snapshot", time_text, part) for part in split_snapshot(fields)]
 
     # ------------------------------------------------------------------ sessions
     def hello(self) -> dict[str, Any]:
@@ -254,7 +258,8 @@ class HubHandler:
         session.seq = 0
         self.active[session] = None
         self.by_port.setdefault(session.port, {})[session] = None
-        session.send_event(self.snapshot_event())
+        for part in self.snapshot_events():
+            session.send_event(part)
         self.broadcast(HubEvent("agent_joined", agent_fields(session)), exclude=session)
 
     def close_all(self) -> None:
