@@ -204,6 +204,19 @@ def test_unknown_cdr_fields_are_kept_in_order() -> None:
     assert decoded.extra == (("cost", "0.20"), ("memo", "测试"))
 
 
+def test_a_disa_record_without_extension_round_trips_on_the_wire() -> None:
+    """A DISA call (S-26) has no extension: ``p`` and ``x`` are sent, empty."""
+    record = CallRecord(12346, "20240601094000", 65, "", "", "02", "13812345678", "OUT",
+                        "02087654321", "D03")
+    wire = encode_frame(0x14, "CDR", record.to_fields())
+    assert wire == (b"\x0214CDR|q=12346|t=20240601094000|z=1920|d=65|p=|x=|k=02|n=13812345678"
+                    b"|y=OUT|c=02087654321|a=D03|g=0\x030E25")  # as in docs/pbx-protocol.md
+    decoder = FrameDecoder()
+    decoder.receive_data(wire)
+    frame = decoder.next_event()
+    assert message_from_fields("CDR", list(frame.fields)) == record  # type: ignore[union-attr]
+
+
 def test_identity_checksum_lookup() -> None:
     ident = Identity(1, "m", "f", 24, 8, (("extension", "A1"), ("other", "B2")), "t", 0)
     assert ident.checksum("extension") == "A1"

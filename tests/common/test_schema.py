@@ -112,7 +112,7 @@ EXTENSION_CONTRACT = [
 ]
 TRUNK_CONTRACT = [
     "billing_mode", "cid_min_digits", "cid_mode", "route", "pbx_line", "skip_prefix",
-    "ring_mode", "gain", "e1_channel", "route_group", "chain_number",
+    "ring_mode", "gain", "e1_channel", "route_group", "chain_number", "disa",
 ]
 SYSTEM_CONTRACT = [
     "cid_delay", "duration_warning_outgoing_only", "delayed_ring_count", "auto_attendant",
@@ -130,6 +130,8 @@ TABLE_CONTRACT = [
     "ip_route.00.code", "ip_route.19.code", "smart_route.01.area_code",
     "smart_route.32.route_group", "group.01.one_key_call", "group.12.ring_mode",
     "group.08.round_robin_start", "group.08.priority",
+    "disa_password.01.password", "disa_password.10.class", "disa_password.01.trunk_access",
+    "disa_password.01.over_limit_class", "disa_password.10.over_limit",
 ]
 
 
@@ -144,6 +146,7 @@ def test_contract_keys_exist() -> None:
     for key in TABLE_CONTRACT:
         assert key in s, key
     assert "extension.025.number" not in s and "trunk.09.route" not in s
+    assert "disa_password.11.password" not in s and "disa_password.00.password" not in s
 
 
 @pytest.mark.parametrize(("key", "default"), [
@@ -171,6 +174,10 @@ def test_contract_keys_exist() -> None:
     ("restriction_code.12.code", "112"), ("restriction_code.13.code", "119"),
     ("restriction_code.20.code", ""), ("group.08.priority", "none"),
     ("group.01.ring_mode", "simultaneous"),
+    ("trunk.01.disa", "off"), ("trunk.08.disa", "off"),
+    ("disa_password.01.password", ""), ("disa_password.10.class", "11"),
+    ("disa_password.01.trunk_access", "all"), ("disa_password.01.over_limit_class", "61"),
+    ("disa_password.01.over_limit", "off"),
 ])
 def test_contract_defaults(key: str, default: str) -> None:
     assert build_schema(24, 8).default(key) == default
@@ -268,7 +275,7 @@ WIRE_EXTENSION = [
     "restrict_internal", "groups", "did_number",
 ]
 WIRE_TRUNK = ["cid_min_digits", "cid_mode", "route", "billing_mode", "pbx_line", "skip_prefix",
-              "ring_mode", "gain", "e1_channel", "route_group"]
+              "ring_mode", "gain", "e1_channel", "route_group", "disa"]
 WIRE_SWITCHES = [
     "duration_warning_outgoing_only", "delayed_ring_count", "auto_attendant",
     "auto_attendant_validity", "multiple_routes", "pbx_outgoing_code", "trunk_chaining",
@@ -309,14 +316,19 @@ def test_wire_order_is_pinned() -> None:
     assert _names(other[8].keys) == WIRE_OTHER_SYSTEM
     tables_in_order = [p.split(".")[0] for p in prefixes[9:]]
     assert list(dict.fromkeys(tables_in_order)) == [
-        "restriction_code", "abbreviated_code", "personal_password", "ip_route", "smart_route"]
+        "restriction_code", "abbreviated_code", "personal_password", "ip_route", "smart_route",
+        "disa_password"]
     assert Counter(tables_in_order) == {"restriction_code": 20, "abbreviated_code": 100,
                                         "personal_password": 50, "ip_route": 20,
-                                        "smart_route": 32}
+                                        "smart_route": 32, "disa_password": 10}
     assert "abbreviated_code.00" in prefixes and "ip_route.00" in prefixes
     row = next(r for r in other if r.prefix == "personal_password.01")
     assert _names(row.keys) == ["password", "class", "trunk_access", "over_limit_class",
                               "over_limit"]
+    row = next(r for r in other if r.prefix == "disa_password.10")
+    assert _names(row.keys) == ["password", "class", "trunk_access", "over_limit_class",
+                              "over_limit"]
+    assert prefixes[-1] == "disa_password.10"
     row = next(r for r in other if r.prefix == "smart_route.01")
     assert _names(row.keys) == ["area_code", "route_group"]
 
@@ -364,6 +376,13 @@ def test_wire_order_is_stable_across_builds() -> None:
     ("group.01.priority", "025", "distinct ports 1-24"),
     ("restriction_code.01.code", "16x", "digits"),
     ("personal_password.01.class", "00", "outgoing 1-6"),
+    ("trunk.01.disa", "yes please", "off, on"),
+    ("disa_password.01.password", "123", "4-8 digits"),
+    ("disa_password.01.password", "12a4", "4-8 digits"),
+    ("disa_password.01.class", "71", "outgoing 1-6"),
+    ("disa_password.01.trunk_access", "09", "ports 1-8"),
+    ("disa_password.01.over_limit_class", "00", "outgoing 1-6"),
+    ("disa_password.01.over_limit", "maybe", "off, on"),
 ])
 def test_bad_values_name_key_and_what_is_allowed(key: str, value: str, allowed: str) -> None:
     s = build_schema(24, 8)
@@ -401,6 +420,12 @@ def test_unknown_key() -> None:
     ("system.chaining_published_position", "3", "03"),
     ("group.08.priority", "3,1,2", "003,001,002"),
     ("ip_route.00.code", "000017909", "000017909"),
+    ("trunk.02.disa", "开", "on"),
+    ("trunk.02.disa", "off", "off"),
+    ("disa_password.03.password", " 24680 ", "24680"),
+    ("disa_password.03.password", "", ""),
+    ("disa_password.03.trunk_access", "2, 1", "01,02"),
+    ("disa_password.03.over_limit", "超额", "on"),
 ])
 def test_values_canonicalised(key: str, value: str, canonical: str) -> None:
     assert build_schema(24, 8).validate(key, value) == canonical
@@ -468,6 +493,18 @@ def test_rule_unique_passwords_and_area_codes() -> None:
                                 personal_password__07__password="1234"))) == 1
     assert len(_problems(_state(smart_route__01__area_code="755",
                                 smart_route__02__area_code="755"))) == 1
+
+
+def test_rule_unique_disa_passwords() -> None:
+    assert _problems(_state(disa_password__01__password="1234",
+                            disa_password__02__password="5678")) == []
+    assert _problems(_state(disa_password__01__password="", disa_password__02__password="")) == []
+    problems = _problems(_state(disa_password__03__password="2468",
+                                disa_password__10__password="2468"))
+    assert problems == ["DISA密码重复 / DISA password used twice: rows 03/10=2468"]
+    # unique among themselves: a personal password may be the same digits
+    assert _problems(_state(disa_password__01__password="1234",
+                            personal_password__01__password="1234")) == []
 
 
 def test_rule_ip_route_group_first_code() -> None:

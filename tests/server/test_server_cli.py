@@ -232,6 +232,7 @@ def test_demo_runs_headless_and_stops_on_ctrl_c(tmp_path: Path, processes: list[
     processes.append(demo)
     wait_until(lambda: demo.has("PBX connected"), 30, "the demo connected")
     wait_until(lambda: demo.has(" ext ") or demo.has("trunk "), 40, "live events")
+    wait_until(lambda: demo.has("data verification done"), 30, "the image verified")
     code, err = demo.stop(signal.SIGINT)
     assert code == 0, err
     assert "console window is not built yet" in err

@@ -120,6 +120,16 @@ class ControlHandler:
             raise RequestError(f"field 'trunk': no trunk {trunk!r}")
         return trunk
 
+    def _outside_party(self, req: dict[str, Any]) -> str | None:
+        """The trunk of a ``dial``/``hangup`` by the outside party (``trunk`` instead of
+        ``extension``), or None for an extension's."""
+        if req.get("trunk") in (None, ""):
+            return None
+        if req.get("extension") not in (None, ""):
+            raise RequestError("give 'extension' (the extension does it) or 'trunk' (the "
+                               "outside party on that trunk does it), not both")
+        return self._trunk(req)
+
     def _digits(self, req: dict[str, Any], name: str) -> str:
         value = str(_field(req, name, str))
         if not value or len(value) > 32 or not all(c in "0123456789*#" for c in value):
@@ -135,6 +145,19 @@ class ControlHandler:
                                                  trunk=self._trunk(req), account=account)
         self.pbx.service()
         return {"queued": True, "waiting": len(self.pbx.waiting), "trunk": pending.trunk}
+
+    def cmd_disa(self, req: dict[str, Any]) -> Answer:
+        trunk = self._trunk(req)
+        if trunk is None:
+            raise RequestError("field 'trunk' is required (the DISA trunk the call came in on)")
+        caller, number = self._digits(req, "caller"), self._digits(req, "number")
+        password = str(_field(req, "password", str))
+        duration = _number(req, "duration", 0, 86400)
+        pending = self.pbx.engine.disa_call(trunk, caller, password, number, duration,
+                                            self.pbx.clock.now())
+        self.pbx.service()
+        return {"queued": True, "waiting": len(self.pbx.waiting), "trunk": pending.trunk,
+                "account": pending.account}
 
     def cmd_burst(self, req: dict[str, Any]) -> Answer:
         count = _number(req, "count", 1, 100_000)
@@ -155,6 +178,9 @@ class ControlHandler:
         return {"call_id": self.pbx.engine.answer(self._port(req), self.pbx.clock.now())}
 
     def cmd_hangup(self, req: dict[str, Any]) -> Answer:
+        trunk = self._outside_party(req)
+        if trunk is not None:
+            return {"call_id": self.pbx.engine.trunk_hangup(trunk, self.pbx.clock.now())}
         self.pbx.engine.hangup(self._port(req), self.pbx.clock.now())
         return {}
 
@@ -167,6 +193,10 @@ class ControlHandler:
         return {}
 
     def cmd_dial(self, req: dict[str, Any]) -> Answer:
+        trunk = self._outside_party(req)
+        if trunk is not None:
+            digits = self._digits(req, "digits")
+            return {"call_id": self.pbx.engine.disa_dial(trunk, digits, self.pbx.clock.now())}
         port, digits = self._port(req), self._digits(req, "digits")
         return {"call_id": self.pbx.engine.dial(port, digits, self.pbx.clock.now())}
 

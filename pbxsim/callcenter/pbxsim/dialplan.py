@@ -14,6 +14,11 @@ Digit analysis, in order (manual 1-3-03, 1-3-15, 1-3-16, 1-3-19, 1-3-27):
 5. a trunk access code then the outside number: ``9`` (all trunks), or with
    ``system.multiple_routes`` on, the n-th digit of ``system.route_access_digits`` for the
    trunks whose ``trunk.<nn>.route`` is n.
+
+DISA (S-26): a call in on a trunk whose ``trunk.<nn>.disa`` is on is answered by the PBX; the
+outside caller keys a DISA password (``disa_password.<row>.password``) and ``#``, then an
+access code and an outside number.  The DISA row's class and trunk rights apply, and the
+record's account is ``D`` + the row (``D03``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from callcenter.common.pbx.messages import DISA_ACCOUNT_PREFIX
 from callcenter.common.schema import catalog
 from callcenter.common.schema.core import port_ids, trunk_ids
 
@@ -72,12 +78,13 @@ class Destination:
 
 @dataclass(frozen=True)
 class Authority:
-    """Whose rights an outgoing call uses: the extension's, or a personal password's."""
+    """Whose rights an outgoing call uses: the extension's, a personal password's or a DISA
+    password's."""
 
-    who: str  # "extension 001" / "personal password 03"
+    who: str  # "extension 001" / "personal password 03" / "DISA password 03"
     service_class: str  # two digits, outgoing then incoming level
     trunks: tuple[str, ...]  # the trunks it may seize
-    account: str = ""  # personal password row id
+    account: str = ""  # the record's account: personal password row "03", DISA "D03"
     restrict_internal: bool = False
     trunk_setting: str = ""  # the setting that gave ``trunks``, for messages
 
@@ -93,6 +100,8 @@ class DialPlan:
         self.groups = table.row_ids() if table else [f"{i:02d}" for i in range(1, GROUP_COUNT + 1)]
         pw_table = memory.schema.tables.get("personal_password")
         self.password_rows = pw_table.row_ids() if pw_table else []
+        disa_table = memory.schema.tables.get("disa_password")
+        self.disa_rows = disa_table.row_ids() if disa_table else []
         rc_table = memory.schema.tables.get("restriction_code")
         self.restriction_rows = rc_table.row_ids() if rc_table else []
 
@@ -222,6 +231,30 @@ class DialPlan:
                 return row
         return ""
 
+    def disa_row(self, text: str) -> str:
+        """The DISA-password row whose password is ``text`` ("" when none is)."""
+        if not text:
+            return ""
+        for row in self.disa_rows:
+            if self.memory.get(f"disa_password.{row}.password") == text:
+                return row
+        return ""
+
+    def disa_on(self, trunk: str) -> bool:
+        """Whether calls in on ``trunk`` are answered by the PBX (DISA)."""
+        return is_on(self.memory.get(f"trunk.{trunk}.disa", "off"))
+
+    def split_disa(self, digits: str) -> tuple[str, str]:
+        """``(DISA row, rest)`` for the DISA caller's ``<password>#<rest>``; EngineError when
+        the password is missing or wrong."""
+        password, sep, rest = digits.partition("#")
+        if not sep:
+            raise EngineError(f"{digits!r}: a DISA caller keys password#access code+number")
+        row = self.disa_row(password)
+        if not row:
+            raise EngineError("wrong DISA password")
+        return row, rest
+
     def analyse(self, digits: str) -> Destination:
         """What ``digits`` reach; EngineError when nothing on this PBX answers to them."""
         if not digits or any(c not in "0123456789*#" for c in digits):
@@ -266,20 +299,30 @@ class DialPlan:
     def authority(self, port: str, night: bool, password_row: str = "") -> Authority:
         """The rights of a call from ``port``, or of the personal password of ``password_row``."""
         if password_row:
-            key = f"personal_password.{password_row}"
-            setting = f"{key}.trunk_access"
-            over = is_on(self.memory.get(f"{key}.over_limit", "off"))
-            return Authority(f"personal password {password_row}",
-                             self.memory.get(f"{key}.over_limit_class" if over else f"{key}.class",
-                                             "61" if over else "11"),
-                             tuple(members_of(self.memory.get(setting, "all"), self.trunks)),
-                             account=password_row, restrict_internal=False,
-                             trunk_setting=setting)
+            return self._password_authority("personal_password", password_row,
+                                            f"personal password {password_row}", password_row)
         setting = "night_trunk_access" if night else "day_trunk_access"
         return Authority(f"extension {port}", self.service_class(port, night),
                          tuple(self.trunk_access(port, night)),
                          restrict_internal=self.restricts_internal(port),
                          trunk_setting=f"extension.{port}.{setting}")
+
+    def disa_authority(self, row: str) -> Authority:
+        """The rights of a DISA call made with the DISA password of ``row``."""
+        return self._password_authority("disa_password", row, f"DISA password {row}",
+                                        DISA_ACCOUNT_PREFIX + row)
+
+    def _password_authority(self, table: str, row: str, who: str, account: str) -> Authority:
+        """A password row's rights: its class (its over-limit class while ``over_limit`` is
+        on) and its trunk access."""
+        key = f"{table}.{row}"
+        setting = f"{key}.trunk_access"
+        over = is_on(self.memory.get(f"{key}.over_limit", "off"))
+        return Authority(who,
+                         self.memory.get(f"{key}.over_limit_class" if over else f"{key}.class",
+                                         "61" if over else "11"),
+                         tuple(members_of(self.memory.get(setting, "all"), self.trunks)),
+                         account=account, restrict_internal=False, trunk_setting=setting)
 
     def restriction_codes(self) -> dict[str, str]:
         """The restriction-code table as ``{key: code}`` (missing rows: factory default)."""

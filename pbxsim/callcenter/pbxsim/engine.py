@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from callcenter.common.pbx.messages import CALL_ACTIONS
 
-from .dialplan import EngineError
+from .dialplan import Authority, EngineError
 from .routing import Hunt, IncomingRoute, RingStep
 from .switching import PARK_SLOTS, Call, OutsideLeg, PendingRecord, Switch
 
@@ -83,9 +83,15 @@ class CallEngine(Switch):
         fallback; DND and the incoming class still refuse).  Otherwise the call is offered
         per ring assignment, DND, incoming class, groups, delayed ring and operator fallback.
         Raises EngineError when no trunk is free or nobody can take the call.
+
+        On a trunk whose ``trunk.<nn>.disa`` is on the PBX answers the call itself (DISA,
+        S-26) and nobody rings, ``ring_port`` or not; the caller then keys ``disa_dial``.
+        Without ``trunk`` the call comes in on the first free trunk without DISA.
         """
         self._advance(now)
         trunk = self._incoming_trunk(trunk)
+        if self.plan.disa_on(trunk):
+            return self._disa_answer(caller, trunk, now)
         night = self.is_night(now)
         if ring_port is not None:
             self._line(ring_port)
@@ -156,6 +162,112 @@ class CallEngine(Switch):
                                "OUT", self.plan.number_of(port), row)
         self._records.append(record)
         return record
+
+    # ------------------------------------------------------------------ DISA (S-26)
+
+    def disa_call(self, trunk: str, caller: str, password: str, number: str,  # noqa: PLR0917
+                  duration: int, now: datetime) -> PendingRecord:
+        """A completed DISA call: ``caller`` called in on ``trunk``, keyed ``password`` and
+        ``#``, and talked ``duration`` s to outside ``number`` (after the access code), ending
+        now.
+
+        Checked like a personal-password call: the trunk must have DISA on, the password
+        must be a DISA password, and that row's class (over-limit class while its
+        ``over_limit`` is on), the restriction codes and its trunk access apply; the outgoing
+        trunk is an allowed one other than ``trunk`` (free if one is, as for
+        ``completed_call``).  Refused calls raise EngineError and make no record.  The ``OUT``
+        record (account ``D`` + row, caller = ``caller``, no extension) is appended to
+        ``take_records()`` at once; no monitor events are made.
+        """
+        self._advance(now)
+        self._trunk_id(trunk)
+        if not self.plan.disa_on(trunk):
+            raise EngineError(f"trunk {trunk} does not answer DISA calls (trunk.{trunk}.disa "
+                              "is off)")
+        if not number.isdigit():
+            raise EngineError(f"{number!r} is not an outside number")
+        if duration < 0:
+            raise EngineError("a call cannot last less than 0 s")
+        row = self.plan.disa_row(password)
+        if not row:
+            raise EngineError("wrong DISA password")
+        authority = self.plan.disa_authority(row)
+        self.plan.check_outgoing(authority, number)
+        out = self._disa_trunk(authority, tuple(self.trunks), trunk, live=False)
+        record = PendingRecord(now - timedelta(seconds=duration), duration, "", "", out, number,
+                               "OUT", caller, authority.account)
+        self._records.append(record)
+        return record
+
+    def disa_dial(self, trunk: str, digits: str, now: datetime) -> int:
+        """The DISA caller on ``trunk`` keys ``<password>#<access code><number>``: checked as
+        ``disa_call``; an allowed free trunk other than ``trunk`` is seized.  Returns the call
+        id.  A refusal raises EngineError and the caller may key again."""
+        self._advance(now)
+        self._trunk_id(trunk)
+        call = self._calls.get(self._trunk_calls.get(trunk, 0))
+        if call is None or not call.disa or call.legs[0].trunk != trunk:
+            raise EngineError(f"trunk {trunk} has no DISA call (a call in on a trunk with "
+                              "trunk.<nn>.disa on)")
+        if len(call.legs) > 1:
+            raise EngineError(f"the DISA caller on trunk {trunk} has dialled already")
+        row, rest = self.plan.split_disa(digits)
+        authority = self.plan.disa_authority(row)
+        destination = self.plan.analyse(rest)
+        if destination.kind != "trunk":
+            raise EngineError(f"{rest}: a DISA caller may dial only outside numbers (a trunk "
+                              f"access code ({self.plan.access_codes()}) and the number)")
+        self.plan.check_outgoing(authority, destination.number)
+        out = self._disa_trunk(authority, destination.trunks, trunk, live=True)
+        self._seize(call, out, destination.number, "", now, account=authority.account,
+                    disa_caller=call.legs[0].number)
+        self._publish()
+        return call.id
+
+    def trunk_hangup(self, trunk: str, now: datetime) -> int:
+        """The outside party on ``trunk`` hangs up; returns the call id.
+
+        Its part of the call is recorded; a call left with fewer than two parties ends (an
+        extension in it hears busy tone, a DISA call's other leg is recorded and released).
+        """
+        self._advance(now)
+        self._trunk_id(trunk)
+        call = self._calls.get(self._trunk_calls.get(trunk, 0))
+        if call is None:
+            raise EngineError(f"trunk {trunk} is idle")
+        leg = next(g for g in call.legs if g.trunk == trunk)
+        self._close_segment(leg, now)
+        call.legs.remove(leg)
+        del self._trunk_calls[trunk]
+        if self._over(call):
+            self._end_call(call, now, leaver="")
+        self._publish()
+        return call.id
+
+    def _disa_answer(self, caller: str, trunk: str, now: datetime) -> int:
+        """The PBX answers a call in on a DISA trunk: the caller hears dial tone."""
+        call = self._new_call("IN", disa=True)
+        call.legs.append(OutsideLeg(trunk, caller, "IN", now, answered=True))
+        self._trunk_calls[trunk] = call.id
+        self._publish()
+        return call.id
+
+    def _disa_trunk(self, authority: Authority, route: tuple[str, ...], incoming: str, *,
+                    live: bool) -> str:
+        """The outgoing trunk of a DISA call: one ``authority`` may use, not ``incoming``."""
+        others = tuple(t for t in route if t != incoming)
+        if incoming in route and incoming in authority.trunks and not any(
+                t in authority.trunks for t in others):
+            raise EngineError(f"{authority.who} may use only trunk {incoming}, the trunk the "
+                              f"call came in on ({authority.trunk_setting} is "
+                              f"{self.memory.get(authority.trunk_setting, 'none')})")
+        return self._choose_trunk(authority, others, live=live)
+
+    def _trunk_id(self, trunk: str) -> str:
+        if trunk not in self.trunks:
+            raise EngineError(f"no trunk {trunk!r} (trunks {self.trunks[0]}-{self.trunks[-1]})"
+                              if self.trunks else f"no trunk {trunk!r} (this PBX has none)")
+        return trunk
 
     # ------------------------------------------------------------------ call control (C-9)
 
@@ -490,9 +602,12 @@ class CallEngine(Switch):
             free = [t for t in self.trunks if t not in self._trunk_calls]
             if not free:
                 raise EngineError("every trunk is busy")
-            return free[0]
-        if trunk not in self.trunks:
-            raise EngineError(f"no trunk {trunk!r} (trunks {self.trunks[0]}-{self.trunks[-1]})")
+            plain = [t for t in free if not self.plan.disa_on(t)]
+            if not plain:
+                raise EngineError("every trunk without DISA is busy (name a DISA trunk to "
+                                  "make a DISA call)")
+            return plain[0]
+        self._trunk_id(trunk)
         if trunk in self._trunk_calls:
             raise EngineError(f"trunk {trunk} is busy")
         return trunk

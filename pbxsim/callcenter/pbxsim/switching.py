@@ -19,8 +19,10 @@ Call records are made per outside leg and per extension that talked on it: an an
 outgoing leg (OUT, number = the digits after the access code) or an answered incoming leg
 (IN, number = caller ID).  When an extension hands the leg on (transfer, park, leaving a
 conference) its part is recorded and the next extension's part starts when it answers.
-Internal calls and unanswered calls make no record.  ``docs/simulator.md`` lists
-every setting the engine honours.
+Internal calls and unanswered calls make no record.  A DISA call (S-26) is an incoming leg
+the PBX itself answered plus, once the caller has keyed a DISA password and a number, an
+outgoing leg charged to no extension but to the DISA account (port and extension empty, the
+caller ID as caller).  ``docs/simulator.md`` lists every setting the engine honours.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ class OutsideLeg:
     answered: bool = False
     segment_start: datetime | None = None  # when ``port`` started talking on it
     ring_seconds: int = 0
+    disa: bool = False  # the OUT leg of a DISA call: charged to ``account``, not to a port
+    caller: str = ""  # DISA: the caller ID of the outside caller who dialled it
 
 
 @dataclass
@@ -104,6 +108,7 @@ class Call:
     parked: int = 0
     page: bool = False
     alarm: bool = False
+    disa: bool = False  # answered by the PBX itself (DISA): an outside caller dials out
     version: int = 0  # bumped when the ring situation changes; stale timers compare it
 
 
@@ -263,8 +268,11 @@ class Switch:
     # ------------------------------------------------------------------ outside legs
 
     def _seize(self, call: Call, trunk: str, number: str, port: str, now: datetime, *,
-               account: str = "") -> None:
-        leg = OutsideLeg(trunk, number, "OUT", now, port=port, account=account)
+               account: str = "", disa_caller: str | None = None) -> None:
+        """Seize ``trunk`` to dial ``number`` for ``port``, or (``disa_caller`` given) for
+        the outside caller of a DISA call."""
+        leg = OutsideLeg(trunk, number, "OUT", now, port=port, account=account,
+                         disa=disa_caller is not None, caller=disa_caller or "")
         call.legs.append(leg)
         self._trunk_calls[trunk] = call.id
         delay = (self.answer_delay if self.answer_delay is not None
@@ -278,13 +286,13 @@ class Switch:
     def _far_end_answers(self, call: Call, leg: OutsideLeg, at: datetime) -> None:
         leg.answered = True
         leg.ring_seconds = round((at - leg.seized).total_seconds())
-        if call.kind == "IN" and call.legs and call.legs[0] is not leg:
+        if call.kind == "IN" and not call.disa and call.legs and call.legs[0] is not leg:
             # a forwarded outside call: both outside parties now talk; the IN leg is
             # charged to the forwarding extension too
             first = call.legs[0]
             first.answered, first.port, first.segment_start = True, leg.port, at
             first.ring_seconds = round((at - first.seized).total_seconds())
-        if leg.port:
+        if leg.port or leg.disa:
             leg.segment_start = at
 
     def _choose_trunk(self, authority: Authority, route: tuple[str, ...], *,
@@ -450,10 +458,11 @@ class Switch:
                 leg.port = ""
 
     def _close_segment(self, leg: OutsideLeg, now: datetime) -> None:
-        if leg.answered and leg.segment_start is not None and leg.port:
+        if leg.answered and leg.segment_start is not None and (leg.port or leg.disa):
             duration = max(0, round((now - leg.segment_start).total_seconds()))
-            extension = self.plan.number_of(leg.port)
-            caller = leg.number if leg.call_type == "IN" else extension
+            extension = self.plan.number_of(leg.port) if leg.port else ""
+            caller = (leg.number if leg.call_type == "IN"
+                      else leg.caller if leg.disa else extension)
             self._records.append(PendingRecord(
                 leg.segment_start, duration, leg.port, extension, leg.trunk, leg.number,
                 leg.call_type, caller, leg.account, leg.ring_seconds))
@@ -462,8 +471,9 @@ class Switch:
 
     # ------------------------------------------------------------------ lookups
 
-    def _new_call(self, kind: str, *, page: bool = False, alarm: bool = False) -> Call:
-        call = Call(next(self._ids), kind, page=page, alarm=alarm)
+    def _new_call(self, kind: str, *, page: bool = False, alarm: bool = False,
+                  disa: bool = False) -> Call:
+        call = Call(next(self._ids), kind, page=page, alarm=alarm, disa=disa)
         self._calls[call.id] = call
         return call
 

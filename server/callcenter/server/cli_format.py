@@ -32,7 +32,9 @@ def format_record(record: CallRecord) -> str:
     shown = {"", record.extension, record.number}
     caller = f" from {record.caller}" if record.caller not in shown else ""
     account = f" account {record.account}" if record.account else ""
-    return (f"record #{record.sequence} {when} {record.port}/{record.extension}{trunk} "
+    # A DISA call (account D01...) has no extension: its port and number are empty.
+    extension = f" {record.port}/{record.extension}" if record.port or record.extension else ""
+    return (f"record #{record.sequence} {when}{extension}{trunk} "
             f"{record.call_type}{number}{caller} {record.duration}s{account}")
 
 

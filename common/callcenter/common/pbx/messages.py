@@ -33,6 +33,9 @@ GROUP_NAMES = {code: name for name, code in GROUP_CODES.items()}
 EXTENSION_STATES = ("idle", "offhook", "ringing", "talking", "busy", "held", "dialing")
 TRUNK_STATES = ("idle", "incoming", "outgoing", "talking")
 CALL_TYPES = ("OUT", "IN", "INT")
+#: ``CallRecord.account`` of a DISA call (S-26): this letter + the DISA password's row ("D03");
+#: a personal password's call has the row alone ("03").
+DISA_ACCOUNT_PREFIX = "D"
 CALL_ACTIONS = (
     "dial", "answer", "hangup", "transfer", "hold", "retrieve", "conference", "page",
     "pickup", "flash", "park", "unpark", "forward", "dnd", "offhook", "onhook",
@@ -613,7 +616,8 @@ class CallRecord(Message):
     across PBX restarts.  ``start`` is ``YYYYMMDDhhmmss`` in PBX local time with
     ``utc_offset_minutes`` (e.g. 480 for UTC+8).  ``number`` is the dialled
     number after the trunk access code (OUT), or the caller ID (IN).  ``account``
-    is the personal (随身) or DISA password account used, if any.
+    is the personal (随身) or DISA password account used, if any.  A DISA call has no
+    extension: ``port`` and ``extension`` are empty, ``caller`` is the outside caller's ID.
     """
 
     TYPE: ClassVar[str] = "CDR"

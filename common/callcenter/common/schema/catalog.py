@@ -35,6 +35,7 @@ E, T, SYS, TAB = Scope.EXTENSION, Scope.TRUNK, Scope.SYSTEM, Scope.TABLE
 ROUTES = 8  # outgoing routes (局向) 1-8
 GROUPS = 12  # extension groups (分机组) 1-12; groups 1-8 are the one-key group-call digits
 ONE_KEY_GROUPS = 8
+DISA_PASSWORDS = 10  # DISA password rows 01-10 (S-26)
 PRIORITY_START_GROUP = "08"  # the only group whose round-robin may start at a priority port
 
 ON_OFF = Choice((("off", "关", "off"), ("on", "开", "on")))
@@ -240,6 +241,10 @@ def trunk_parameters(trunks: int, extensions: int = 999) -> list[Parameter]:
                   Digits(3, 16, allow_empty=True), "", Group.OTHER, "S-24",
                   help_zh="中继联号：接在本外线端口的电话号码",
                   help_en="trunk chaining: the telephone number of this trunk port"),
+        Parameter("disa", "DISA", "DISA", T, ON_OFF, "off", g, "S-26",
+                  help_zh="开：本外线打入由交换机应答（DISA），主叫输入DISA密码和#后经出局码拨外线",
+                  help_en="on: calls in on this trunk are answered by the PBX (DISA); the caller "
+                          "keys a DISA password and # and dials out through the access code"),
     ]
 
 
@@ -347,6 +352,7 @@ def tables() -> list[Table]:
               first_row=0),
         Table("smart_route", "智能路由的局向设置", "Smart-routing rules", 32, Group.OTHER),
         Table("group", "分机组其它参数", "Extension group settings", GROUPS, Group.EXTENSION),
+        Table("disa_password", "DISA密码", "DISA passwords", DISA_PASSWORDS, Group.OTHER),
     ]
 
 
@@ -405,6 +411,22 @@ def table_parameters(trunks: int, extensions: int = 999) -> list[Parameter]:
         Parameter("priority", "最高优先权分机", "Priority order", TAB, PortList(extensions),
                   "none", Group.EXTENSION, "S-18", table="group",
                   help_zh="分机响铃顺序", help_en="ports in ringing order"),
+        Parameter("password", "DISA密码", "Password", TAB, Digits(4, 8, allow_empty=True), "",
+                  other, "S-26", table="disa_password",
+                  help_zh="空为不用；外线打入DISA后输入密码和#",
+                  help_en="empty = unused; keyed with # after a DISA trunk answers"),
+        Parameter("class", "DISA等级", "Class", TAB, ServiceClass(), "11", other, "S-26",
+                  table="disa_password"),
+        Parameter("trunk_access", "外线权", "Trunk access", TAB, PortSet(trunks), "all", other,
+                  "S-26", table="disa_password"),
+        Parameter("over_limit_class", "超额等级", "Over-limit class", TAB, ServiceClass(), "61",
+                  other, "S-26", table="disa_password"),
+        Parameter("over_limit", "超额状态", "Over limit", TAB,
+                  _on_off("正常", "超额", "normal", "over limit"), "off", other, "S-26",
+                  table="disa_password",
+                  help_zh="开：预付余额不足，改用超额等级；充值后恢复",
+                  help_en="on: the DISA password's prepaid balance is below zero and its "
+                          "over-limit class applies; a top-up turns it off"),
     ]
 
 
@@ -418,11 +440,15 @@ def all_parameters(trunks: int, extensions: int = 999) -> list[Parameter]:
 
 def _rows(params: Mapping[str, str], prefix: str, field: str) -> dict[str, str]:
     """``{row: value}`` of ``<prefix>.<row>.<field>`` keys present in ``params``."""
+    # Every rule scans the whole image on every write: compare the ends, split nothing.
+    head, tail = prefix + ".", "." + field
+    shortest = len(head) + len(tail)
     found: dict[str, str] = {}
     for key, value in params.items():
-        parts = key.split(".")
-        if len(parts) == 3 and parts[0] == prefix and parts[2] == field:
-            found[parts[1]] = value
+        if len(key) >= shortest and key.startswith(head) and key.endswith(tail):
+            row = key[len(head):len(key) - len(tail)]
+            if "." not in row:
+                found[row] = value
     return found
 
 
@@ -516,6 +542,14 @@ def rule_unique_personal_passwords(params: Mapping[str, str]) -> str | None:
     return None
 
 
+def rule_unique_disa_passwords(params: Mapping[str, str]) -> str | None:
+    """DISA passwords are distinct."""
+    dups = _duplicates(_rows(params, "disa_password", "password"))
+    if dups:
+        return "DISA密码重复 / DISA password used twice: rows " + ", ".join(dups)
+    return None
+
+
 def rule_unique_area_codes(params: Mapping[str, str]) -> str | None:
     """A smart-routing area code appears in one rule only."""
     dups = _duplicates(_rows(params, "smart_route", "area_code"))
@@ -545,5 +579,6 @@ def rules() -> list[ConsistencyRule]:
         rule_day_night_times,
         rule_unique_personal_passwords,
         rule_unique_area_codes,
+        rule_unique_disa_passwords,
         rule_ip_route_attributes,
     ]

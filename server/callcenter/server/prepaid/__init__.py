@@ -1,4 +1,4 @@
-"""Prepaid rooms and personal passwords (S-39, S-26): the ledger, PBX reconcile, the
+"""Prepaid rooms, personal and DISA passwords (S-39, S-26): the ledger, PBX reconcile, the
 ``rooms`` command. See docs/prepaid.md."""
 
 from callcenter.server.prepaid.ledger import (
@@ -9,6 +9,7 @@ from callcenter.server.prepaid.ledger import (
     all_states,
     charge_calls,
     clear,
+    disa,
     entries,
     password,
     release,
@@ -25,6 +26,7 @@ __all__ = [
     "all_states",
     "charge_calls",
     "clear",
+    "disa",
     "entries",
     "password",
     "release",

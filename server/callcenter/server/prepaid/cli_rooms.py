@@ -1,5 +1,5 @@
-"""``callcenter-server rooms topup|clear|adjust|balance|ledger|release``: prepaid rooms and
-personal passwords from the command line (safe while the service runs).
+"""``callcenter-server rooms topup|clear|adjust|balance|ledger|release``: prepaid rooms,
+personal passwords and DISA passwords from the command line (safe while the service runs).
 
 Money changes are committed to the store. The PBX switch is then set at once through a direct
 link when ``--pbx URL`` is given (the port must be free: not while the service holds it);
@@ -19,21 +19,24 @@ from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.ledger import AccountRef, AccountState, LedgerError
 from callcenter.server.store.db import StoreError, database, open_store, read_snapshot
 from callcenter.server.store.models import CallRecordRow
-from callcenter.server.store.prepaid_models import EXTENSION
+from callcenter.server.store.prepaid_models import DISA, EXTENSION, PASSWORD
 from callcenter.server.store.settings import cli_user
 
 ACTIONS = ("topup", "clear", "adjust", "balance", "ledger", "release")
+_KIND_WORDS = {EXTENSION: "room", PASSWORD: "password", DISA: "DISA"}
 
 
 def add_rooms_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``rooms ...`` to a ``callcenter-server`` subparsers object; the caller runs
     ``run_rooms(args)`` when ``args.command == "rooms"``."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "rooms", help="prepaid rooms and personal passwords: top up, clear, balance, ledger",
-        description="Prepaid rooms (extension ports) and personal passwords (S-39, S-26). "
-                    "PORT is the extension port (001-999); --password ROW names a personal-"
-                    "password row (01-50) instead. AMOUNT is in yuan, > 0, at most 2 decimal "
-                    "places, at most 100000 (adjust: signed).")
+        "rooms", help="prepaid rooms, personal and DISA passwords: top up, clear, balance, "
+                      "ledger",
+        description="Prepaid rooms (extension ports), personal passwords and DISA passwords "
+                    "(S-39, S-26). PORT is the extension port (001-999); --password ROW names "
+                    "a personal-password row (01-50) and --disa ROW a DISA-password row "
+                    "(01-10) instead. AMOUNT is in yuan, > 0, at most 2 decimal places, at "
+                    "most 100000 (adjust: signed).")
     actions = parser.add_subparsers(dest="rooms_action", metavar="|".join(ACTIONS),
                                     required=True)
     helps = {"topup": "add money (accumulates); puts the room on prepaid",
@@ -48,8 +51,11 @@ def add_rooms_parser(subparsers: Any) -> argparse.ArgumentParser:
                          help="the server's data folder")
         sub.add_argument("--db", default=None, metavar="URL",
                          help="postgresql://... store (remembered in DIR)")
-        sub.add_argument("--password", default=None, metavar="ROW",
-                         help="a personal-password row instead of a room")
+        which = sub.add_mutually_exclusive_group()
+        which.add_argument("--password", default=None, metavar="ROW",
+                           help="a personal-password row (01-50) instead of a room")
+        which.add_argument("--disa", default=None, metavar="ROW",
+                           help="a DISA-password row (01-10) instead of a room")
         if name not in ("balance", "ledger"):
             sub.add_argument("--pbx", default=None, metavar="URL",
                              help="set the PBX switch now through this port "
@@ -63,6 +69,8 @@ def add_rooms_parser(subparsers: Any) -> argparse.ArgumentParser:
 def _target(args: argparse.Namespace, words: list[str]) -> tuple[AccountRef | None, list[str]]:
     if args.password is not None:
         return ledger.password(args.password), words
+    if args.disa is not None:
+        return ledger.disa(args.disa), words
     if not words:
         return None, words
     return ledger.room(words[0]), words[1:]
@@ -73,7 +81,8 @@ def _parse(args: argparse.Namespace) -> tuple[AccountRef | None, Decimal | None]
     action = args.rooms_action
     ref, rest = _target(args, list(args.words))
     if ref is None and action != "balance":
-        raise LedgerError(f"rooms {action}: PORT (or --password ROW) is required")
+        raise LedgerError(f"rooms {action}: PORT (or --password ROW, or --disa ROW) is "
+                          "required")
     needs_amount = action in ("topup", "adjust")
     if needs_amount and len(rest) != 1:
         raise LedgerError(f"rooms {action}: AMOUNT is required (one amount in yuan)")
@@ -195,8 +204,8 @@ def _print_balances(data_dir: Path, refs: list[AccountRef], out: TextIO) -> None
                                                 if s.ref.kind == EXTENSION])
     print(f"{'account':<9} {'port':<4} {'number':<8} {'balance':>12}  state", file=out)
     for s in states:
-        kind = "room" if s.ref.kind == EXTENSION else "password"
-        number = numbers.get(s.ref.ident, "") if kind == "room" else ""
+        kind = _KIND_WORDS.get(s.ref.kind, s.ref.kind)
+        number = numbers.get(s.ref.ident, "") if s.ref.kind == EXTENSION else ""
         what = ("over limit" if s.over_limit else "normal") if s.active else "released"
         print(f"{kind:<9} {s.ref.ident:<4} {number:<8} {s.balance!s:>12}  {what}", file=out)
 

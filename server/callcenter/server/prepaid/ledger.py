@@ -1,19 +1,20 @@
-"""The prepaid ledger (S-39 rooms, S-26 personal passwords): append-only, integer fen.
+"""The prepaid ledger (S-39 rooms, S-26 personal and DISA passwords): append-only, integer fen.
 
 Theory of operation
 -------------------
-An *account* is an extension port (a hotel room) or a personal-password row. It comes under
-prepaid control with its first top-up and stays there until an explicit ``release``; only
-accounts under control are charged and ever restricted. Every change of money is one
-``PrepaidEntry`` row (top-up +, call charge -, clear = minus the balance, adjustment +/-), and
-the balance is the sum of the entries: nothing is ever updated or deleted, so the ledger
-explains every fen.
+An *account* is an extension port (a hotel room), a personal-password row or a DISA-password
+row. It comes under prepaid control with its first top-up and stays there until an explicit
+``release``; only accounts under control are charged and ever restricted. Every change of money
+is one ``PrepaidEntry`` row (top-up +, call charge -, clear = minus the balance, adjustment
++/-), and the balance is the sum of the entries: nothing is ever updated or deleted, so the
+ledger explains every fen.
 
 Call charges are written by ``charge_calls``, the intake's ``after_insert`` hook, inside the
 very transaction that inserts the call records: a record and its charge are committed together
 or not at all, and unique ``(account, record_id)`` makes a second charge of one record
-impossible. A call made with a personal password (``record.account``) is charged to that
-password if it is prepaid, and never to the room's account.
+impossible. A call made with a personal password (``record.account`` = its row, ``03``) is
+charged to that password if it is prepaid, and never to the room's account; a DISA call
+(``record.account`` = ``D`` + its row, ``D03``; no extension) to that DISA password.
 
 Every write locks the account rows it reads (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
 ``BEGIN IMMEDIATE`` already serialises writers), so a clear computed from the balance cannot
@@ -32,6 +33,7 @@ from typing import Any, Final
 
 from peewee import JOIN, fn
 
+from callcenter.common.pbx.messages import DISA_ACCOUNT_PREFIX
 from callcenter.server.store.db import database, is_sqlite, write_transaction
 from callcenter.server.store.intake import StoredCall
 from callcenter.server.store.models import RatingRow, from_fen, to_fen, utc_now
@@ -39,6 +41,7 @@ from callcenter.server.store.prepaid_models import (
     ADJUSTMENT,
     CHARGE,
     CLEAR,
+    DISA,
     EXTENSION,
     PASSWORD,
     TOPUP,
@@ -52,6 +55,10 @@ MAX_AMOUNT: Final = Decimal(100_000)
 """The largest top-up or adjustment accepted at once, in yuan."""
 
 PASSWORD_ROWS: Final = 50  # personal_password.01 .. .50
+DISA_ROWS: Final = 10  # disa_password.01 .. .10
+
+_TABLES: Final = {EXTENSION: "extension", PASSWORD: "personal_password", DISA: "disa_password"}
+_SHOWN: Final = {EXTENSION: "room", PASSWORD: "password", DISA: "DISA"}
 
 
 class LedgerError(ValueError):
@@ -60,19 +67,19 @@ class LedgerError(ValueError):
 
 @dataclass(frozen=True)
 class AccountRef:
-    """Which account: ``("extension", "001")`` or ``("password", "03")``."""
+    """Which account: ``("extension", "001")``, ``("password", "03")`` or ``("disa", "03")``;
+    shown as ``room 001``, ``password 03``, ``DISA 03``."""
 
     kind: str
     ident: str
 
     def __str__(self) -> str:
-        return f"room {self.ident}" if self.kind == EXTENSION else f"password {self.ident}"
+        return f"{_SHOWN.get(self.kind, self.kind)} {self.ident}"
 
     @property
     def over_limit_key(self) -> str:
         """The PBX switch this account's balance drives."""
-        table = "extension" if self.kind == EXTENSION else "personal_password"
-        return f"{table}.{self.ident}.over_limit"
+        return f"{_TABLES[self.kind]}.{self.ident}.over_limit"
 
 
 def room(port: str) -> AccountRef:
@@ -92,12 +99,21 @@ def password(row: str) -> AccountRef:
     return AccountRef(PASSWORD, f"{int(text):02d}")
 
 
+def disa(row: str) -> AccountRef:
+    """The account of DISA-password row ``row`` (1-10)."""
+    text = row.strip()
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= DISA_ROWS):
+        raise LedgerError(f"--disa {row!r} is not a DISA-password row (allowed: 01-{DISA_ROWS})")
+    return AccountRef(DISA, f"{int(text):02d}")
+
+
 def parse_amount(text: str, *, signed: bool = False, what: str = "AMOUNT") -> Decimal:
     """A money amount typed by a user: a decimal with at most 2 places, > 0 (or != 0 when
     ``signed``), at most MAX_AMOUNT yuan; LedgerError naming ``what`` otherwise."""
-    allowed = (f"a {'non-zero ' if signed else ''}amount in yuan with at most 2 decimal places, "
-               f"{'-' if signed else ''}{MAX_AMOUNT}"
-               f"{' ... ' + str(MAX_AMOUNT) if signed else ' at most, e.g. 50 or 12.5'}")
+    allowed = (f"a non-zero amount in yuan from -{MAX_AMOUNT} to {MAX_AMOUNT} with at most 2 "
+               f"decimal places, e.g. -3.20 or 12.5" if signed else
+               f"an amount in yuan greater than 0 and at most {MAX_AMOUNT}, with at most 2 "
+               f"decimal places, e.g. 50 or 12.5")
     try:
         amount = Decimal(text.strip())
     except InvalidOperation:
@@ -264,7 +280,8 @@ def all_states(*, active_only: bool = False) -> list[AccountState]:
     rows: Any = query.tuples()
     found = [AccountState(AccountRef(str(kind), str(ident)), bool(active), int(balance))
              for kind, ident, active, balance in rows]
-    return sorted(found, key=lambda s: (s.ref.kind != EXTENSION, s.ref.ident))
+    order = {kind: i for i, kind in enumerate((EXTENSION, PASSWORD, DISA))}
+    return sorted(found, key=lambda s: (order.get(s.ref.kind, len(order)), s.ref.ident))
 
 
 def entries(ref: AccountRef) -> list[Entry]:
@@ -287,13 +304,17 @@ def entries(ref: AccountRef) -> list[Entry]:
 # ---------------------------------------------------------------------- the intake hook
 
 def charged_account(call: StoredCall) -> AccountRef | None:
-    """Whose money a call would take: its personal password's, else its room's."""
+    """Whose money a call would take: its personal password's (account ``03``), its DISA
+    password's (account ``D03``), else its room's. A call with any other account is nobody's
+    prepaid charge, and never a room's."""
     account = call.record.account.strip()
     if account:
         try:
+            if account[0].upper() == DISA_ACCOUNT_PREFIX:
+                return disa(account[1:])
             return password(account)
         except LedgerError:
-            return None  # a DISA or other account: never a room's charge
+            return None
     try:
         return room(call.record.port)
     except LedgerError:

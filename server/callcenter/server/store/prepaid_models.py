@@ -25,7 +25,8 @@ from callcenter.server.store.models import StoreModel
 
 EXTENSION: Final = "extension"
 PASSWORD: Final = "password"
-ACCOUNT_KINDS: Final = (EXTENSION, PASSWORD)
+DISA: Final = "disa"
+ACCOUNT_KINDS: Final = (EXTENSION, PASSWORD, DISA)
 
 TOPUP: Final = "topup"
 CHARGE: Final = "charge"
@@ -35,15 +36,16 @@ ENTRY_KINDS: Final = (TOPUP, CHARGE, CLEAR, ADJUSTMENT)
 
 
 class PrepaidAccount(StoreModel):
-    """An extension (room) or a personal-password row that has ever been put on prepaid.
+    """An extension (room), a personal-password row or a DISA-password row that has ever
+    been put on prepaid.
 
     ``active``: under prepaid control (set by a top-up, cleared by an explicit release); only
     active accounts are charged and restricted. The balance is the sum of the ledger.
     """
 
     id = BigAutoField()
-    kind = CharField(max_length=16)  # EXTENSION or PASSWORD
-    ident = CharField(max_length=8)  # extension port "001" or password row "03"
+    kind = CharField(max_length=16)  # one of ACCOUNT_KINDS
+    ident = CharField(max_length=8)  # extension port "001", password or DISA row "03"
     active = BooleanField()
     created_at = DateTimeField()
     changed_at = DateTimeField()
