@@ -69,7 +69,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class HubSettings:
-    """The server settings the hub enforces, read at each login (changes apply then)."""
+    """The server settings the hub enforces, read at each login and every few seconds."""
 
     password_required: bool = True
     lockout: timedelta = accounts.DEFAULT_LOCKOUT
@@ -142,6 +142,17 @@ class HubHandler:
                        states.park_slots().values())
         self.link_up = self.service.link.is_up
         await self.refresh_numbers()
+        self.loop.create_task(self._refresh_settings())
+
+    async def _refresh_settings(self) -> None:
+        """Re-read the settings now and then, so that a ``hello`` says what applies now (a
+        login reads them again anyway)."""
+        while True:
+            await asyncio.sleep(self.options.settings_interval)
+            try:
+                self.settings = await self._store(read_settings)
+            except Exception as exc:  # a store hiccup: keep the last settings
+                log.debug("agent hub: cannot re-read the settings: %s", exc)
 
     def shutdown_pools(self) -> None:
         """Wait for the pool threads to end (from any thread, after the loop stopped)."""
@@ -189,12 +200,14 @@ class HubHandler:
             for hub_event in self.view.apply(notice):
                 self.broadcast(hub_event)
         elif isinstance(notice, StateSnapshot):
-            self.view.load(notice.extensions, notice.trunks, notice.park_slots)
+            if not self.view.load_page(notice):
+                return  # more pages follow; the snapshot goes out once it is whole
             snapshot = self.snapshot_events()
             for session in list(self.active):
                 for part in snapshot:
                     session.send_event(part)
         elif isinstance(notice, LinkUp):
+            self.view.new_pbx_session()
             if not self.link_up:
                 self.link_up = True
                 self.broadcast(HubEvent("link", {"state": "up", "reason": "PBX answered"}))
@@ -419,10 +432,11 @@ class HubHandler:
             self.last_dialled[port] = number
         if action in ("forward", "dnd"):
             return Reply(response_ok(rid))
+        call_id = self.view.call_id(answer.call_id)
         if action == "park":
-            used = slot or await self._parked_slot(answer.call_id)
-            return Reply(response_ok(rid, call_id=answer.call_id, slot=used))
-        return Reply(response_ok(rid, call_id=answer.call_id))
+            used = slot or await self._parked_slot(call_id)
+            return Reply(response_ok(rid, call_id=call_id, slot=used))
+        return Reply(response_ok(rid, call_id=call_id))
 
     async def _parked_slot(self, call_id: int) -> int:
         """The slot the PBX chose for ``call_id`` (its park-slot notice precedes the answer;

@@ -35,6 +35,7 @@ class HubOptions:
     store_workers: int = 4  # threads for account checks (scrypt) and the store
     close_grace: float = 1.0  # seconds a closing connection may take to flush its last lines
     tls_handshake_timeout: float = 10.0
+    settings_interval: float = 5.0  # seconds between re-reads of the hub's server settings
 
     def __post_init__(self) -> None:
         if not 0 <= self.failure_delay <= MAX_FAILURE_DELAY:

@@ -24,6 +24,12 @@ A trunk change is a ``trunk_state``, a park-slot change a ``park_slot``.  ``snap
 builds the arrays of the ``snapshot`` event from the same state, so a session's snapshot and
 the events after it agree (both come from this view, in the order the PBX sent them).
 
+Call ids: the PBX numbers its calls, and may number them from 1 again after a restart.  The
+view hands out the hub's own ids (``call_id``), unique while the server runs: a PBX id keeps
+its own value while it is above every id handed out so far (the usual case, so hub and PBX
+ids agree), and otherwise gets the next free one.  ``new_pbx_session`` (the link came up)
+forgets which PBX id meant which call.
+
 The caller number of a ``ring`` is the ringing port's peer, which the PBX fills from the
 trunk's caller-ID detection (or the calling extension's number); the extension's own caller-ID
 display setting only concerns its phone set and is not consulted.
@@ -32,13 +38,19 @@ display setting only concerns its phone set and is not consulted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from dataclasses import dataclass, field, replace
+from typing import Any, Final, TypeVar
 
-from callcenter.common.pbx.messages import ExtensionState, ParkSlotState, TrunkState
+from callcenter.common.pbx.messages import (
+    ExtensionState,
+    ParkSlotState,
+    StateSnapshot,
+    TrunkState,
+)
 
 PARK_SLOTS: Final = 6
 _KEEP_CALLS: Final = 2000  # remembered call kinds/callers before pruning the dead ones
+PortNotice = TypeVar("PortNotice", ExtensionState, TrunkState, ParkSlotState)
 
 
 @dataclass(frozen=True)
@@ -80,17 +92,63 @@ class PbxView:
         self.numbers: dict[str, str] = {}  # extension port -> dialled number
         self._kinds: dict[int, str] = {}  # call id -> incoming / outgoing / internal
         self._callers: dict[int, str] = {}  # call id -> the calling party's number
+        self._hub_ids: dict[int, int] = {}  # PBX call id -> hub call id, this link session
+        self._high = 0  # the highest hub call id handed out
+
+    # ------------------------------------------------------------------ call ids
+    def call_id(self, pbx_id: int) -> int:
+        """The hub's id of the PBX's call ``pbx_id`` (0 stays 0); see the module doc."""
+        if not pbx_id:
+            return 0
+        hub = self._hub_ids.get(pbx_id)
+        if hub is None:
+            if len(self._hub_ids) >= _KEEP_CALLS:
+                self._prune()
+            hub = pbx_id if pbx_id > self._high else self._high + 1
+            self._high = hub
+            self._hub_ids[pbx_id] = hub
+        return hub
+
+    def new_pbx_session(self) -> None:
+        """The PBX link came (back) up: the PBX may have restarted and reuse its call ids."""
+        self._hub_ids.clear()
+
+    def _hub(self, notice: PortNotice) -> PortNotice:
+        hub = self.call_id(notice.call_id)
+        return notice if hub == notice.call_id else replace(notice, call_id=hub)
 
     # ------------------------------------------------------------------ feeding
     def load(self, extensions: Iterable[ExtensionState], trunks: Iterable[TrunkState],
              park_slots: Iterable[ParkSlotState]) -> None:
         """Replace everything (a snapshot from the PBX)."""
-        self.extensions = {e.port: e for e in extensions}
-        self.trunks = {t.trunk: t for t in trunks}
-        self.park_slots = {p.slot: p for p in park_slots}
+        extensions, trunks, park_slots = list(extensions), list(trunks), list(park_slots)
+        self._map_ids([*extensions, *trunks, *park_slots])
+        self.extensions = {}
+        self.trunks = {t.trunk: t for t in map(self._hub, trunks)}
+        self.park_slots = {p.slot: p for p in map(self._hub, park_slots)}
         for trunk in self.trunks.values():
             self._note_trunk(trunk)
-        for ext in self.extensions.values():
+        self._add_extensions(extensions)
+
+    def load_page(self, snapshot: StateSnapshot) -> bool:
+        """Take one page of the PBX's state snapshot: the first page replaces everything,
+        later ones add their extensions.  True when it was the last page."""
+        if snapshot.offset == 0:
+            self.load(snapshot.extensions, snapshot.trunks, snapshot.park_slots)
+        else:
+            self._map_ids(snapshot.extensions)
+            self._add_extensions(snapshot.extensions)
+        return snapshot.complete
+
+    def _map_ids(self, notices: Iterable[ExtensionState | TrunkState | ParkSlotState]) -> None:
+        """Hand out hub ids for a snapshot's calls in PBX order, so that they keep the PBX's
+        ids when they can."""
+        for pbx_id in sorted({n.call_id for n in notices if n.call_id}):
+            self.call_id(pbx_id)
+
+    def _add_extensions(self, extensions: Iterable[ExtensionState]) -> None:
+        for ext in map(self._hub, extensions):
+            self.extensions[ext.port] = ext
             if ext.state == "ringing" and ext.call_id:
                 self._callers.setdefault(ext.call_id, ext.peer)
 
@@ -103,14 +161,16 @@ class PbxView:
     def apply(self, notice: ExtensionState | TrunkState | ParkSlotState) -> list[HubEvent]:
         """Take one change; the protocol events it means."""
         if isinstance(notice, ExtensionState):
-            return self._apply_extension(notice)
+            return self._apply_extension(self._hub(notice))
         if isinstance(notice, TrunkState):
+            notice = self._hub(notice)
             old_trunk = self.trunks.get(notice.trunk)
             self.trunks[notice.trunk] = notice
             self._note_trunk(notice)
             if old_trunk == notice:
                 return []
             return [HubEvent("trunk_state", trunk_fields(notice))]
+        notice = self._hub(notice)
         old_slot = self.park_slots.get(notice.slot)
         self.park_slots[notice.slot] = notice
         if old_slot == notice:
@@ -121,7 +181,7 @@ class PbxView:
         if trunk.call_id and trunk.state in ("incoming", "outgoing"):
             self._kinds.setdefault(trunk.call_id, trunk.state)
             self._callers.setdefault(trunk.call_id, trunk.number)
-        if len(self._kinds) > _KEEP_CALLS or len(self._callers) > _KEEP_CALLS:
+        if max(len(self._kinds), len(self._callers), len(self._hub_ids)) > _KEEP_CALLS:
             self._prune()
 
     def _apply_extension(self, new: ExtensionState) -> list[HubEvent]:
@@ -166,6 +226,7 @@ class PbxView:
         live |= {p.call_id for p in self.park_slots.values()}
         self._kinds = {k: v for k, v in self._kinds.items() if k in live}
         self._callers = {k: v for k, v in self._callers.items() if k in live}
+        self._hub_ids = {k: v for k, v in self._hub_ids.items() if v in live}
 
     # ------------------------------------------------------------------ snapshot
     def snapshot_fields(self) -> dict[str, Any]:
