@@ -23,6 +23,7 @@ from callcenter.server.store.models import (
     from_fen,
     to_fen,
 )
+from callcenter.server.store.settings import get_setting
 from callcenter.server.store.verify import verify_chain
 from tests.server.store.store_workers import make_record
 from tests.server.store_fixtures import StoreTarget
@@ -80,13 +81,38 @@ def test_retransmissions_and_duplicates_in_a_batch_are_stored_once(
     assert verify_chain(database) == []
 
 
-def test_same_sequence_with_other_contents_is_kept_once_and_alerted(
+def test_same_sequence_twice_in_one_batch_keeps_the_first_and_alerts(
         store_db: StoreTarget) -> None:
     sink = intake()
-    sink.store([make_record(1, duration=10)])
-    sink.store([make_record(1, duration=99)])
+    sink.store([make_record(1, duration=10), make_record(1, duration=99)])
     assert CallRecordRow.get().duration == 10
     assert len(open_alerts("sequence_conflict")) == 1
+
+
+def test_a_pbx_numbering_its_records_again_gets_a_new_generation_and_loses_nothing(
+        store_db: StoreTarget) -> None:
+    """Another PBX on the same line (or one whose record memory was reset) sends sequence
+    numbers already stored, with other calls in them: they are stored, under a new name."""
+    sink = intake("main")
+    sink.store([make_record(s, duration=10) for s in (1, 2, 3)])
+    again = [make_record(s, duration=99) for s in (1, 2)] + [make_record(4, duration=99)]
+    sink.store(again)
+    assert sink.pbx_id == "main-2" and get_setting("pbx.id") == "main-2"
+    assert sink.last.stored == 3
+    assert stored_sequences("main") == [1, 2, 3]
+    assert stored_sequences("main-2") == [1, 2, 4]
+    assert {r.duration for r in CallRecordRow.select().where(
+        CallRecordRow.pbx_id == "main-2")} == {99}
+    [alert] = open_alerts("pbx_replaced")
+    assert "main-2" in alert.text and json.loads(alert.detail)["sequences"] == [1, 2]
+    sink.store(again)  # a retransmission to the new generation is stored once
+    assert (sink.last.stored, sink.last.duplicates) == (0, 3)
+    # A service started later reads the new name from the settings.
+    later = intake(str(get_setting("pbx.id")))
+    later.store([make_record(1, duration=55)])  # and yet another PBX
+    assert later.pbx_id == "main-3"
+    assert stored_sequences("main-3") == [1]
+    assert verify_chain(database) == []
 
 
 def test_pbxs_have_their_own_sequences(store_db: StoreTarget) -> None:

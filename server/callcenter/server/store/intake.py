@@ -10,8 +10,14 @@ therefore loses nothing: an uncommitted batch was not acknowledged, so the PBX s
 Inside the one transaction, for the whole batch:
 
 1. Drop records whose (PBX, sequence) is already stored or already earlier in the batch: a
-   retransmission is stored once. (Should the repeat differ from what is stored, an alert
-   ``sequence_conflict`` says so; the first version is kept.)
+   retransmission is stored once. A record whose sequence is stored with *other* contents is
+   not a retransmission: the PBX's sequence never repeats, so this is another PBX, or one
+   whose record memory was reset, numbering its calls again. Dropping it would lose a call
+   the PBX is told was stored, so intake starts a new *generation* of the PBX name instead
+   (``main`` -> ``main-2``, saved as the ``pbx.id`` setting in the same transaction, with a
+   ``pbx_replaced`` alert) and stores the batch under it, in a chain of its own. (Two copies of
+   one sequence with different contents in the same batch: the first is kept, alerted as
+   ``sequence_conflict``.)
 2. Compare the new sequences with the highest one seen so far: a jump is a gap, logged and kept
    as an ``sequence_gap`` alert with the missing range. A new sequence *below* the highest is a
    late arrival filling a gap; when a gap is completely filled its alert is resolved.
@@ -31,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +64,7 @@ from callcenter.server.store.models import (
     to_fen,
     utc_now,
 )
+from callcenter.server.store.settings import set_setting
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +214,10 @@ class RecordIntake:
 
     def _store(self, records: list[CallRecord], tariff: Tariff, result: IntakeResult) -> None:
         batch = _Batch(self.pbx_id, utc_now(), result)
-        new = self._new_records(records, batch)
+        new, conflicts = self._new_records(records, batch)
+        if conflicts:
+            self._new_generation(conflicts, batch)
+            new, _ = self._new_records(records, batch)
         head = ChainHead.get_or_none(ChainHead.pbx_id == self.pbx_id)
         high, late = self._find_gaps(new, None if head is None else int(head.max_sequence), batch)
         prev = genesis_hash(self.pbx_id) if head is None else str(head.last_hash)
@@ -255,9 +266,10 @@ class RecordIntake:
         self._insert_many(Alert, batch.alerts)
         result.stored = len(rows)
 
-    def _new_records(self, records: list[CallRecord],
-                     batch: _Batch) -> list[tuple[CallRecord, str]]:
-        """The records of the batch not stored yet, once each, with their canonical raw text."""
+    def _new_records(self, records: list[CallRecord], batch: _Batch
+                     ) -> tuple[list[tuple[CallRecord, str]], list[int]]:
+        """The records of the batch not stored yet, once each, with their canonical raw text;
+        and the sequences that are stored with other contents."""
         unique: dict[int, tuple[CallRecord, str]] = {}
         for record in records:
             raw = canonical_raw(record)
@@ -270,12 +282,30 @@ class RecordIntake:
                 batch.alert("sequence_conflict", f"record {record.sequence} came twice with "
                             "different contents; the first is kept", sequence=record.sequence)
         stored = self._stored_raw(list(unique))
-        for sequence, raw in stored.items():
-            batch.result.duplicates += 1
-            if unique[sequence][1] != raw:
-                batch.alert("sequence_conflict", f"record {sequence} came again with different "
-                            "contents; the stored one is kept", sequence=sequence)
-        return [pair for sequence, pair in unique.items() if sequence not in stored]
+        conflicts = sorted(seq for seq, raw in stored.items() if unique[seq][1] != raw)
+        if conflicts:
+            return [], conflicts
+        batch.result.duplicates += len(stored)
+        return [pair for sequence, pair in unique.items() if sequence not in stored], []
+
+    def _new_generation(self, conflicts: list[int], batch: _Batch) -> None:
+        """Store this PBX's records under a new name from now on (see the module doc)."""
+        old = self.pbx_id
+        root = re.sub(r"-[0-9]+$", "", old) or old
+        taken = {str(pbx) for (pbx,) in ChainHead.select(ChainHead.pbx_id).tuples()}
+        number = 2
+        while f"{root}-{number}" in taken or f"{root}-{number}" == old:
+            number += 1
+        new = f"{root}-{number}"
+        set_setting("pbx.id", new, "intake")
+        shown = ", ".join(map(str, conflicts[:5])) + (" ..." if len(conflicts) > 5 else "")
+        text = (f"call records {shown} came again with other contents: this is another PBX, "
+                f"or its record memory was reset. Its records are kept from now on as PBX "
+                f"{new}; the earlier ones stay under {old}")
+        log.error("PBX %s: %s", old, text)
+        batch.alert("pbx_replaced", text, old=old, new=new, sequences=conflicts[:100])
+        self.pbx_id = batch.pbx_id = new
+        self._lock_pbx()
 
     @staticmethod
     def _find_gaps(new: list[tuple[CallRecord, str]], high: int | None,
