@@ -247,3 +247,13 @@ def test_any_mix_of_batches_stores_each_sequence_once(store_db: StoreTarget,
         sink.store([make_record(s) for s in batch])
     assert stored_sequences(pbx) == sorted({s for b in batches for s in b})
     assert verify_chain(database, pbx) == []
+
+
+def test_a_backlog_of_unknown_numbers_makes_one_alert(store_db: StoreTarget) -> None:
+    sink = intake()
+    sink.store([make_record(s, number=f"7777{s:04d}") for s in range(1, 301)])
+    assert sink.last.unknown == 300
+    [alert] = open_alerts("unknown_number")
+    detail = json.loads(alert.detail)
+    assert detail["count"] == 300 and len(detail["numbers"]) == 100
+    assert "300 call(s) with no tariff row" in alert.text and "'77770001'" in alert.text

@@ -224,6 +224,7 @@ class RecordIntake:
         position = 0 if head is None else int(head.records)
         rows: list[dict[str, Any]] = []
         ratings: dict[int, Rated] = {}
+        unknown: list[tuple[CallRecord, Rated]] = []
         for record, raw in new:
             position += 1
             columns = derived_columns(record)
@@ -235,10 +236,7 @@ class RecordIntake:
             rated = self._rate(tariff, record, local_start(record))
             if rated.unknown and record.call_type == "OUT":
                 result.unknown += 1
-                batch.alert("unknown_number", f"record {record.sequence}: no tariff row for "
-                            f"number {record.number!r}; stored at cost 0"
-                            + (f" ({rated.error})" if rated.error else ""),
-                            sequence=record.sequence, number=record.number)
+                unknown.append((record, rated))
             digest = link_hash(prev, raw)
             rows.append({**columns, "pbx_id": self.pbx_id, "chain_pos": position,
                          "raw_json": raw, "received_at": batch.now, "prev_hash": prev,
@@ -246,6 +244,8 @@ class RecordIntake:
                          "service_type": rated.service_type, "unknown": rated.unknown})
             ratings[record.sequence] = rated
             prev = digest
+        if unknown:
+            self._alert_unknown(unknown, batch)
         if rows:
             assert high is not None
             ids = self._write(rows, ratings, batch.now)
@@ -287,6 +287,19 @@ class RecordIntake:
             return [], conflicts
         batch.result.duplicates += len(stored)
         return [pair for sequence, pair in unique.items() if sequence not in stored], []
+
+    @staticmethod
+    def _alert_unknown(unknown: list[tuple[CallRecord, Rated]], batch: _Batch) -> None:
+        """One ``unknown_number`` alert per batch (a backlog of unknown numbers must not
+        bury the console in alerts), naming the first few."""
+        shown = ", ".join(f"{r.number!r} (record {r.sequence})" for r, _ in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        errors = sorted({rated.error for _, rated in unknown if rated.error})
+        text = (f"{len(unknown)} call(s) with no tariff row, stored at cost 0: {shown}{more}"
+                + (f" ({'; '.join(errors[:3])})" if errors else ""))
+        batch.alert("unknown_number", text, count=len(unknown),
+                    sequences=[r.sequence for r, _ in unknown[:100]],
+                    numbers=sorted({r.number for r, _ in unknown})[:100])
 
     def _new_generation(self, conflicts: list[int], batch: _Batch) -> None:
         """Store this PBX's records under a new name from now on (see the module doc)."""
