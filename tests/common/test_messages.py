@@ -176,7 +176,7 @@ def test_round_trip_every_message_type(cls: type[Message], data: st.DataObject) 
      [("q", "12345"), ("t", "20240601093015"), ("z", "1920"), ("d", "95"), ("p", "001"),
       ("x", "8001"), ("k", "01"), ("n", "13800138000"), ("y", "OUT"), ("c", ""), ("a", ""),
       ("g", "0")]),
-    (ParameterChanged("system.night_mode", "1"), [("k", "system.night_mode"), ("v", "1")]),
+    (ParameterChanged("system.night", "1"), [("k", "system.night"), ("v", "1")]),
 ])
 def test_message_field_vectors(message: Message, fields: list[tuple[str, str]]) -> None:
     assert message.to_fields() == fields

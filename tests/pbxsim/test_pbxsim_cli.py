@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from callcenter.pbxsim.app import Simulator
 from callcenter.pbxsim.cli import build_parser, config_from_args
 from callcenter.pbxsim.control import ControlClient
 from tests.pbxsim.pcclient import PcClient
@@ -28,7 +30,9 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     (["--baud", "1234"], "--baud"),
     (["--baud", "9600", "--parity", "X"], "--parity"),
     (["--baud", "9600", "--bytesize", "6"], "--bytesize"),
-    (["--stopbits", "2"], "--baud"),
+    (["--stopbits", "3"], "--stopbits"),
+    (["--parity", "X"], "--parity"),
+    (["--bytesize", "6"], "--bytesize"),
     (["--extensions", "0"], "--extensions"),
     (["--trunks", "many"], "--trunks"),
     (["--listen", "nowhere"], "--listen"),
@@ -54,7 +58,19 @@ def test_flags_make_the_config() -> None:
     assert (config.extensions, config.trunks, config.seed, config.buffer) == (48, 16, 3, 100)
     assert config.line is not None and (config.line.baud, config.line.parity) == (115200, "E")
     assert (config.traffic, config.ack_timeout, config.max_retries) == (2.5, 1.5, 5)
+    assert config.pace
     assert config_from_args(build_parser().parse_args([])).line is None  # no pacing
+
+
+def test_framing_flags_without_baud_are_recorded_but_do_not_pace() -> None:
+    config = config_from_args(build_parser().parse_args(
+        ["--bytesize", "7", "--parity", "e", "--stopbits", "2"]))
+    assert config.line is not None and not config.pace
+    assert (config.line.bytesize, config.line.parity, config.line.stopbits) == (7, "E", 2)
+    assert Simulator(config).paced_line is None
+    paced = config_from_args(build_parser().parse_args(["--baud", "1200", "--parity", "O"]))
+    assert paced.pace and Simulator(paced).paced_line == paced.line
+    assert paced.line is not None and (paced.line.baud, paced.line.parity) == (1200, "O")
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
@@ -106,6 +122,34 @@ def test_pty_run() -> None:
     finally:
         code, err = _stop(proc, signal.SIGTERM)
     assert code == 0, err
+
+
+def test_framing_flags_alone_run_the_simulator_unpaced() -> None:
+    proc, line = _start("--listen", "127.0.0.1:0", "--bytesize", "7", "--parity", "E",
+                        "--stopbits", "2", "-v")
+    try:
+        assert line.startswith("listening socket://127.0.0.1:"), line
+        with PcClient(line.split()[1]) as pc:
+            assert pc.identify().model == "GW-SIM"
+    finally:
+        code, err = _stop(proc, signal.SIGTERM)
+    assert code == 0, err
+    assert "line framing 7E2, not paced" in err
+
+
+@pytest.mark.parametrize("taken", ["listen", "control"])
+def test_cannot_listen_names_the_address_in_use(taken: str) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = f"127.0.0.1:{holder.getsockname()[1]}"
+        free = "127.0.0.1:0"
+        result = _run("--listen", busy if taken == "listen" else free,
+                      "--control", busy if taken == "control" else free)
+    assert result.returncode == 1, result.stderr
+    assert f"callcenter-pbxsim: cannot listen on {busy}: " in result.stderr, result.stderr
+    assert free + ":" not in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_listen_address_in_use_is_a_message_not_a_traceback() -> None:

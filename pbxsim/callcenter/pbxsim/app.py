@@ -36,6 +36,23 @@ T = TypeVar("T")
 START_TIMEOUT = 10.0
 
 
+class ListenError(OSError):
+    """``Simulator.start()`` could not open ``where``: ``HOST:PORT`` of the line or of the
+    control port (``role`` "line" or "control port"), or "a pseudo-terminal".
+
+    ``str()`` is the cause's text; ``errno`` is the cause's.
+    """
+
+    def __init__(self, role: str, where: str, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.role = role
+        self.where = where
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return str(self.cause)
+
+
 @dataclass
 class SimulatorConfig:
     """What ``callcenter-pbxsim``'s flags set; see docs/simulator.md."""
@@ -47,6 +64,7 @@ class SimulatorConfig:
     traffic: float = 0.0  # live calls per minute
     buffer: int = 2000  # call records held until acknowledged
     line: LineSettings | None = None  # None: no pacing
+    pace: bool = True  # False: ``line`` only records the framing; output is not paced
     listen: tuple[str, int] | None = ("127.0.0.1", 0)
     pty: bool = False
     control: tuple[str, int] | None = ("127.0.0.1", 0)
@@ -189,24 +207,48 @@ class Simulator:
             loop.close()
             self._loop = None
 
+    @property
+    def paced_line(self) -> LineSettings | None:
+        """The line settings the output is paced by (None: not paced)."""
+        return self.config.line if self.config.pace else None
+
+    def _describe_line(self) -> str:
+        line = self.config.line
+        if line is None:
+            return "line not paced"
+        framing = f"{line.bytesize}{line.parity}{line.stopbits}"
+        if self.config.pace:
+            return f"line paced at {line.baud} baud {framing}"
+        return f"line framing {framing}, not paced (no baud rate given)"
+
     async def _main(self, ready: concurrent.futures.Future[None]) -> None:
         config = self.config
         self._stopping = asyncio.Event()
         try:
             if config.pty:
-                self._line = PtyLine(self._pbx, self._faults, config.line)
+                self._line = PtyLine(self._pbx, self._faults, self.paced_line)
+                where = "a pseudo-terminal"
             else:
                 assert config.listen is not None
                 self._line = TcpLine(config.listen[0], config.listen[1], self._pbx,
-                                     self._faults, config.line)
-            await self._line.start()
+                                     self._faults, self.paced_line)
+                where = f"{config.listen[0]}:{config.listen[1]}"
+            try:
+                await self._line.start()
+            except OSError as exc:
+                raise ListenError("line", where, exc) from exc
             if config.control is not None:
                 self._control = ControlServer(config.control[0], config.control[1],
                                               ControlHandler(self))
-                await self._control.start()
+                try:
+                    await self._control.start()
+                except OSError as exc:
+                    raise ListenError("control port",
+                                      f"{config.control[0]}:{config.control[1]}", exc) from exc
         except BaseException:
             await self._shutdown()
             raise
+        log.info("%s", self._describe_line())
         ready.set_result(None)
         ticker = asyncio.create_task(self._tick_forever())
         await self._stopping.wait()

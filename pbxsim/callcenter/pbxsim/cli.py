@@ -23,7 +23,7 @@ from callcenter.common.pbx.line import (
     line_settings_from_args,
 )
 
-from .app import Simulator, SimulatorConfig
+from .app import ListenError, Simulator, SimulatorConfig
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,15 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
     """The configuration the flags ask for; LineSettingsError names a bad line flag."""
     line = None
-    if args.baud is not None or any(getattr(args, k) is not None
-                                    for k in ("bytesize", "parity", "stopbits")):
-        if args.baud is None:
-            raise LineSettingsError("baud: --bytesize/--parity/--stopbits pace the output "
-                                    "only together with --baud")
+    framing = any(getattr(args, k) is not None for k in ("bytesize", "parity", "stopbits"))
+    if args.baud is not None or framing:
+        # Without --baud the framing is validated and recorded, but nothing is paced.
         line = line_settings_from_args(args)
     return SimulatorConfig(
         extensions=args.extensions, trunks=args.trunks, state_file=args.state, seed=args.seed,
-        traffic=args.traffic, buffer=args.buffer, line=line,
+        traffic=args.traffic, buffer=args.buffer, line=line, pace=args.baud is not None,
         listen=None if args.pty else (args.listen or ("127.0.0.1", 4001)), pty=args.pty,
         control=args.control, ack_timeout=args.ack_timeout, max_retries=args.retries)
 
@@ -121,10 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         sim.start()
-    except OSError as exc:
-        host, port = config.listen or ("a pseudo-terminal", 0)
-        where = "a pseudo-terminal" if config.pty else f"{host}:{port}"
-        print(f"callcenter-pbxsim: cannot listen on {where}: {exc}", file=sys.stderr)
+    except ListenError as exc:
+        print(f"callcenter-pbxsim: cannot listen on {exc.where}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # not from binding (ListenError covers that); say what it was
+        print(f"callcenter-pbxsim: cannot start: {exc}", file=sys.stderr)
         return 1
     stop = threading.Event()
 

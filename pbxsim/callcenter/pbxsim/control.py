@@ -231,7 +231,7 @@ class ControlHandler:
     def cmd_set(self, req: dict[str, Any]) -> Answer:
         key, value = _field(req, "key", str), _field(req, "value", str)
         try:
-            return {"key": key, "value": self.pbx.memory.write(key, value)}
+            return {"key": key, "value": self.pbx.program(key, value)}  # as from a phone
         except ValueError as exc:  # ParameterError: names what is allowed
             raise RequestError(str(exc)) from None
 

@@ -22,6 +22,16 @@ PC de-duplicates by sequence number; nothing leaves the buffer without a ``RAK``
 
 Calls that the engine completes while the buffer is full wait in ``waiting`` (in
 order) and enter the buffer as acknowledgements make room: no record is dropped.
+
+A parameter programmed at the PBX itself (``program``: the control port's ``set``, "as
+from a phone") is reported to the PC with ``ParameterChanged`` while the link is up; a
+write by the PC (``PWQ``) is not echoed.  A change made while no PC is listening is not
+queued: the group checksums of the next identify tell the PC what to read again.
+
+A request the PBX cannot decode (``MalformedMessage``) whose request id ``r`` can be
+read is answered with its result type refused (``ok=0``, the reason in ``e``): ``CCQ``
+with ``CCR``, ``PWQ`` and ``PRQ`` with ``PWR``, ``CKQ`` with ``CKR``.  Anything else
+malformed (no readable ``r``, ``STQ``, ``RAK``, an unknown type) is only logged.
 """
 
 from __future__ import annotations
@@ -34,7 +44,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from callcenter.common.pbx import messages as m
-from callcenter.common.pbx.frame import MAX_FRAME, BadFrame, LocalProtocolError, escape
+from callcenter.common.pbx.frame import (
+    MAX_FRAME,
+    BadFrame,
+    Frame,
+    LocalProtocolError,
+    escape,
+)
 from callcenter.common.pbx.session import (
     LinkLost,
     LinkSession,
@@ -88,6 +104,7 @@ class SimulatedPbx:
         self._session: LinkSession | None = None
         self._awake = False
         self._offered: dict[int, float] = {}
+        self._param_changes: list[m.ParameterChanged] = []
         self.record_window = max(32, 4 * self.link.window)
         self.connections = 0
         self.reoffers = 0
@@ -149,11 +166,14 @@ class SimulatedPbx:
         self._fill_buffer()
         self.memory.flush()  # new records are in the state file before they are offered
         events = self.engine.take_events()
+        changes, self._param_changes = self._param_changes, []
         session = self._session
         wake = now + 0.25
         if session is None:
             return wake
         if self._awake:
+            for change in changes:  # rare and small: never dropped for the event backlog
+                self._send(change, now)
             for event in events:
                 if session.backlog < EVENT_BACKLOG:
                     self._send(event, now)
@@ -228,6 +248,10 @@ class SimulatedPbx:
                 self._offered.clear()
             elif isinstance(event, MalformedMessage):
                 log.warning("malformed message from the PC: %s", event.reason)
+                self._awake = True  # the PC has spoken
+                refusal = self._refuse_malformed(event.frame, event.reason)
+                if refusal is not None:
+                    self._send(refusal, now)
             elif isinstance(event, BadFrame):
                 log.debug("bad frame from the PC: %s", event.reason)
 
@@ -255,6 +279,24 @@ class SimulatedPbx:
             log.warning("unexpected %s from the PC ignored", type(msg).__name__)
         if answer is not None:
             self._send(answer, now)
+
+    def _refuse_malformed(self, frame: Frame, reason: str) -> m.Message | None:
+        """The refusal answering a request that could not be decoded, or None when its
+        request id cannot be read or its answer type has no refusal form."""
+        request_id = _request_id(frame.fields)
+        if request_id is None:
+            return None
+        error = f"malformed {frame.type}: {reason}"
+        if frame.type == m.CallControl.TYPE:
+            return m.CallControlResult(request_id, False, error)
+        if frame.type == m.ParameterWrite.TYPE:
+            key = _field(frame.fields, "k")
+            return m.ParameterWriteResult(request_id, key, False, self.memory.get(key), error)
+        if frame.type == m.ParameterRead.TYPE:  # PRR has no refusal form: PWR's is used
+            return m.ParameterWriteResult(request_id, "", False, "", error)
+        if frame.type == m.ClockSet.TYPE:
+            return m.ClockSetResult(request_id, False, error=error)
+        return None
 
     def identity(self, request_id: int) -> m.Identity:
         return m.Identity(
@@ -316,6 +358,19 @@ class SimulatedPbx:
             snap = m.StateSnapshot(request_id, exts, trunks, slots, night, offset, total)
         return snap
 
+    def program(self, key: str, value: str) -> str:
+        """Program a parameter at the PBX itself, as from a phone; returns the stored value.
+
+        Validated like a ``PWQ`` (``ParameterError`` names what is allowed, nothing
+        changes).  A real change is reported to the PC with ``ParameterChanged``.
+        """
+        before = self.memory.get(key)
+        stored = self.memory.write(key, value)
+        if stored != before:
+            log.info("parameter %s programmed at the PBX: %r", key, stored)
+            self._param_changes.append(m.ParameterChanged(key, stored))
+        return stored
+
     def _call_control(self, req: m.CallControl) -> m.CallControlResult:
         try:
             call_id = self.engine.call_control(req.action, req.port, self.clock.now(),
@@ -371,6 +426,19 @@ class SimulatedPbx:
             "bytes_sent": self._retired_bytes + (self._line.bytes_written if self._line else 0),
             "events_dropped": self.events_dropped,
         }
+
+
+def _field(fields: tuple[tuple[str, str], ...], key: str) -> str:
+    """The first value of ``key`` in a frame's fields, or ""."""
+    return next((v for k, v in fields if k == key), "")
+
+
+def _request_id(fields: tuple[tuple[str, str], ...]) -> int | None:
+    """The request id ``r`` of a frame whose message is malformed, when it is readable."""
+    text = _field(fields, "r")
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > 2**32 - 1:
+        return None
+    return int(text)
 
 
 def _frame_size(msg: m.Message) -> int:

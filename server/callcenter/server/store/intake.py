@@ -305,7 +305,8 @@ class RecordIntake:
         """Store this PBX's records under a new name from now on (see the module doc)."""
         old = self.pbx_id
         root = re.sub(r"-[0-9]+$", "", old) or old
-        taken = {str(pbx) for (pbx,) in ChainHead.select(ChainHead.pbx_id).tuples()}
+        query: Any = ChainHead.select(ChainHead.pbx_id).tuples()
+        taken = {str(row[0]) for row in query}
         number = 2
         while f"{root}-{number}" in taken or f"{root}-{number}" == old:
             number += 1
