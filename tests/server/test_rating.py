@@ -490,8 +490,27 @@ def test_cli_uses_the_data_directorys_tariff_and_holidays(tmp_path: Path, capsys
     assert obj["tariff_version"] == holiday_tariff().version
     assert main(["12315", "300", "--data", str(tmp_path), "--at", "2025-10-02"]) == 0
     assert ": 0.44 (" in capsys.readouterr().out
-    # Without tariff.json the built-in tariff applies.
-    assert main(["12315", "300", "--json", "--data", str(tmp_path / "..")]) == 0
+    # A data folder without tariff.json (a store only): the built-in tariff applies.
+    store_only = tmp_path / "store-only"
+    store_only.mkdir()
+    (store_only / "callcenter.db").touch()
+    assert main(["12315", "300", "--json", "--data", str(store_only)]) == 0
+    assert json.loads(capsys.readouterr().out)["tariff_version"] == default_tariff().version
+
+
+def test_cli_data_without_server_data_exits_1(tmp_path: Path, capsys):
+    """A mistyped --data must not silently rate with the built-in tariff."""
+    for data in (tmp_path / "typo", tmp_path):
+        assert main(["12315", "300", "--data", str(data)]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert f"no server data in {data} (" in captured.err and "Traceback" not in captured.err
+    assert not (tmp_path / "typo").exists() and list(tmp_path.iterdir()) == []
+    # The same through callcenter-server itself.
+    from callcenter.server import cli
+
+    assert cli.main(["rate", "12315", "300", "--data", str(tmp_path / "typo")]) == 1
+    assert "no server data in" in capsys.readouterr().err
 
 
 def test_cli_bad_tariff_file_exits_1(tmp_path: Path, capsys):
@@ -507,7 +526,6 @@ def test_cli_bad_tariff_file_exits_1(tmp_path: Path, capsys):
     (["12345", "1.5"], "SECONDS: must be a whole number of seconds"),
     (["12345", "abc"], "SECONDS: must be a whole number of seconds"),
     (["12345", "30", "--at", "yesterday"], "--at: must be an ISO date-time"),
-    (["12345", "30", "--data", "/nonexistent/dir"], "--data: must be an existing directory"),
 ])
 def test_cli_bad_arguments_exit_2(argv, message, capsys):
     assert run_rate(parse(argv)) == 2

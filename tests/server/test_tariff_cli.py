@@ -32,6 +32,7 @@ def long_distance(price: str) -> Tariff:
 
 def test_export_import_makes_a_new_version_on_record(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    open_store(tmp_path)  # a data folder the server has run with, the built-in tariff
     assert tariff("show", "--data", str(tmp_path)) == 0
     assert "18 rows" in capsys.readouterr().out  # the manual's sample table
     exported = tmp_path / "t.csv"
@@ -54,6 +55,9 @@ def test_a_bad_file_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert tariff("import", str(bad), "--data", str(tmp_path)) == 2
     err = capsys.readouterr().err
     assert "prefix" in err and "initial_seconds" in err
+    # Each problem once, under one head line.
+    assert err.count("initial_seconds") == 1 and err.count("row 2: prefix") == 1
+    assert err.count("2 problems, nothing imported") == 1
     assert load_data_tariff(tmp_path).version == before
     assert tariff("rerate", "--from", "2026-13-01", "--to", "2026-11-30",
                   "--data", str(tmp_path)) == 2
@@ -123,3 +127,44 @@ def test_rerate_names_archived_calls_that_keep_their_rating(
     assert "1 of 1 calls changed" in out
     assert "1 calls of this range are in monthly archives" in out
     assert {r.sequence: r.cost_fen for r in CallRecordRow.select()} == {2: 200}
+
+
+@pytest.mark.parametrize("action", ["export", "import"])
+def test_an_unsupported_file_suffix_is_a_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str) -> None:
+    open_store(tmp_path)
+    target = tmp_path / "x.doc"
+    target.write_text("not a tariff", encoding="utf-8")
+    assert tariff(action, str(target), "--data", str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "x.doc" in err and ".csv" in err and ".xlsx" in err
+    assert target.read_text(encoding="utf-8") == "not a tariff"
+
+
+@pytest.mark.parametrize("argv", [
+    ("show",), ("show", "--json"), ("export", "t.csv"), ("holidays",),
+    ("rerate", "--from", "2026-11-01", "--to", "2026-11-30"),
+])
+def test_reading_a_folder_without_server_data_exits_1_and_creates_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]) -> None:
+    missing, empty = tmp_path / "typo", tmp_path / "empty"
+    empty.mkdir()
+    for data in (missing, empty):
+        args = [str(empty / a) if a == "t.csv" else a for a in argv]
+        assert tariff(*args, "--data", str(data)) == 1
+        captured = capsys.readouterr()
+        assert f"no server data in {data} (" in captured.err and captured.out == ""
+    assert not missing.exists() and list(empty.iterdir()) == []
+
+
+def test_commands_that_create_the_store_still_do(tmp_path: Path) -> None:
+    write_tariff_rows(long_distance("0.30").rows, tmp_path / "ld.csv")
+    assert tariff("import", str(tmp_path / "ld.csv"), "--data", str(tmp_path / "a")) == 0
+    assert tariff("holidays", "--add", "2026-10-01", "--data", str(tmp_path / "b")) == 0
+    for data in (tmp_path / "a", tmp_path / "b"):
+        assert (data / "callcenter.db").exists() and (data / "tariff.json").exists()
+        assert tariff("show", "--data", str(data)) == 0
+    # A folder with only a tariff file (copied from elsewhere) shows that tariff.
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "tariff.json").write_bytes((tmp_path / "a" / "tariff.json").read_bytes())
+    assert tariff("export", str(tmp_path / "c.csv"), "--data", str(tmp_path / "c")) == 0

@@ -23,9 +23,12 @@ from .rating import Tariff
 from .rating.tariff import TariffError
 from .rating.tariff_io import (
     TARIFF_FILE,
+    TARIFF_SUFFIXES,
+    NoServerData,
     TariffImportError,
     import_tariff,
     load_data_tariff,
+    require_server_data,
     save_tariff_file,
     write_tariff_rows,
 )
@@ -72,11 +75,10 @@ def run_tariff(args: argparse.Namespace) -> int:
         print(f"callcenter-server tariff: {exc}", file=sys.stderr)
         return 2
     except TariffImportError as exc:
+        # The message is the head line and every problem, one per line (each once).
         print(f"callcenter-server tariff: {exc}", file=sys.stderr)
-        for problem in getattr(exc, "problems", []):
-            print(f"  {problem}", file=sys.stderr)
         return 2
-    except (TariffError, StoreError, OSError, ValueError) as exc:
+    except (NoServerData, TariffError, StoreError, OSError, ValueError) as exc:
         print(f"callcenter-server tariff: {exc}", file=sys.stderr)
         return 1
 
@@ -88,10 +90,31 @@ def _day(text: str, name: str) -> date:
         raise TariffUsageError(f"{name}: {text!r} is not a date YYYY-MM-DD") from None
 
 
+def _suffix(path: Path) -> None:
+    if path.suffix.lower() not in TARIFF_SUFFIXES:
+        raise TariffUsageError(f"FILE: {path}: unsupported file type "
+                               f"{path.suffix or '(no suffix)'!r}; allowed suffixes: "
+                               + ", ".join(TARIFF_SUFFIXES))
+
+
 def _run(args: argparse.Namespace) -> int:
     data_dir: Path = args.data
-    tariff = load_data_tariff(data_dir)
     action = args.tariff_action
+    if action in ("import", "export"):
+        _suffix(args.file)
+    # Commands that only read (and rerate, which has nothing to re-rate in an empty store)
+    # refuse a folder without server data: a mistyped --data must not look like an empty
+    # store. import and holidays --add/--remove create the store, as settings set does.
+    if action == "rerate":
+        first, last = _day(args.date_from, "--from"), _day(args.date_to, "--to")
+        if last < first:
+            raise TariffUsageError("--to must not be before --from")
+        require_server_data(data_dir)
+        return _rerate(data_dir, load_data_tariff(data_dir), first, last)
+    if action in ("show", "export") or (action == "holidays" and not args.add
+                                        and not args.remove):
+        require_server_data(data_dir, tariff_counts=True)
+    tariff = load_data_tariff(data_dir)
     if action == "show":
         return _show(tariff, args.json)
     if action == "export":
@@ -113,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         new = tariff.with_rows(holidays=(set(tariff.holidays) | add) - remove)
         return _save(data_dir, tariff, new, "holidays")
-    return _rerate(data_dir, tariff, _day(args.date_from, "--from"), _day(args.date_to, "--to"))
+    raise TariffUsageError(f"unknown action {action!r}")
 
 
 def _show(tariff: Tariff, as_json: bool) -> int:
@@ -148,8 +171,6 @@ def _save(data_dir: Path, old: Tariff, new: Tariff, what: str) -> int:
 
 
 def _rerate(data_dir: Path, tariff: Tariff, first: date, last: date) -> int:
-    if last < first:
-        raise TariffUsageError("--to must not be before --from")
     open_store(data_dir)
     zone = ZoneInfo(str(get_setting("timezone")))
     start = datetime.combine(first, time(), zone)

@@ -5,17 +5,23 @@ from __future__ import annotations
 import argparse
 import io
 import json
-from datetime import datetime
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from callcenter.common.pbx.messages import CallRecord
+from callcenter.server import cli
 from callcenter.server.query import add_records_parser, run_records
-from callcenter.server.store.db import database
+from callcenter.server.rating import Tariff, TariffRow
+from callcenter.server.store.db import database, open_store
+from callcenter.server.store.rerate import rerate
 from callcenter.server.store.settings import set_setting
-from tests.server.query.query_support import Ref, store_records
+from tests.server.query.query_support import TARIFF, Ref, make_records, store_records
 
 
 def run(target: Any, *argv: str) -> int:
@@ -35,13 +41,16 @@ KNOWN = [
     CallRecord(3, "20261106093005", 61, "805", "8123", "1", "5550123", "OUT", account="A17"),
 ]
 HEADER = ("seq,start,port,extension,trunk,number,duration,cost,call_type,caller,account,"
-          "service_type,description,unknown,pbx\r\n")
+          "service_type,description,unknown,pbx,tariff_version,receipt\r\n")
+V = TARIFF.version
 EXPECTED_CSV = (
     HEADER
     + "1,2026-11-05T10:30:00+08:00,805,8123,1,12315888,300,0.44,OUT,8123,,3,南燕齐托办热线,"
-      "no,pbx-a\r\n"
-    + "2,2026-11-05T11:00:00+08:00,806,8124,2,13800138000,0,0.00,IN,,,,,no,pbx-a\r\n"
-    + "3,2026-11-06T09:30:05+08:00,805,8123,1,5550123,61,0.00,OUT,,A17,,,yes,pbx-a\r\n")
+      f"no,pbx-a,{V},180 s 0.22 + 2 x 60 s 0.11 = 0.44\r\n"
+    + "2,2026-11-05T11:00:00+08:00,806,8124,2,13800138000,0,0.00,IN,,,,,no,pbx-a,"
+      f"{V},incoming call: 0.00\r\n"
+    + "3,2026-11-06T09:30:05+08:00,805,8123,1,5550123,61,0.00,OUT,,A17,,,yes,pbx-a,"
+      f"{V},no tariff row for this number: 0.00\r\n")
 
 
 def test_csv_export_is_exact(store_db: Any, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
@@ -62,6 +71,8 @@ def test_list_formats(store_db: Any, capsys: pytest.CaptureFixture[str]) -> None
     assert run(store_db, "list", "--format", "json", "--sort", "cost", "--desc") == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["seq"] for r in rows] == [1, 3, 2] and rows[0]["cost"] == "0.44"
+    assert rows[0]["tariff_version"] == TARIFF.version
+    assert rows[0]["receipt"] == "180 s 0.22 + 2 x 60 s 0.11 = 0.44"
     assert run(store_db, "list", "--number", "138*") == 0
     text = capsys.readouterr().out
     assert "13800138000" in text and "12315888" not in text and "(1 of 1 record(s)" in text
@@ -90,7 +101,9 @@ def test_xlsx_has_chinese_titles_and_totals(store_db: Any) -> None:
     sheet = load_workbook(target).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[1][:8] == ["序号", "开始时间", "端口", "分机号", "外线", "号码", "时长", "费用"]
+    assert rows[1][-2:] == ["费率版本", "计费明细"]
     assert rows[2][0] == 1 and str(rows[2][7]) == "0.44"
+    assert rows[2][-2:] == [TARIFF.version, "180 s 0.22 + 2 x 60 s 0.11 = 0.44"]
     assert rows[-2][0] == "合计" and rows[-2][6] == 361 and str(rows[-2][7]) == "0.44"
 
 
@@ -129,6 +142,10 @@ def test_empty_store(store_db: Any, capfdbinary: pytest.CaptureFixture[bytes]) -
     (("export", "--cost-min", "1.234"), "--cost-min"),
     (("summary", "--call-type", "X"), "--call-type"),
     (("export", "--format", "xlsx"), "--out"),
+    (("list", "--number-prefix", "abc"), "--number-prefix"),
+    (("export", "--number-contains", "12a"), "--number-contains"),
+    (("summary", "--number-prefix", "１３８"), "--number-prefix"),  # full-width digits
+    (("list", "--number", "13x*"), "--number"),
 ])
 def test_bad_arguments_exit_2_naming_themselves(
         store_db: Any, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...],
@@ -170,3 +187,85 @@ def test_verify_reports_problems_and_exits_1(
                          "(SELECT MIN(id) FROM call_record)")
     assert run(target, "verify") == 1
     assert b"no longer match the raw record" in capfdbinary.readouterr().out
+
+
+def test_number_filters_take_star_and_hash(store_db: Any,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    store_records([*KNOWN, CallRecord(4, "20261107080000", 10, "805", "8123", "1", "*57#8",
+                                      "OUT")])
+    assert run(store_db, "list", "--number-prefix", "*57", "--format", "json") == 0
+    assert [r["seq"] for r in json.loads(capsys.readouterr().out)] == [4]
+    assert run(store_db, "list", "--number-contains", "#", "--format", "json") == 0
+    assert [r["seq"] for r in json.loads(capsys.readouterr().out)] == [4]
+    assert run(store_db, "list", "--number-prefix", "abc") == 2
+    err = capsys.readouterr().err
+    assert "--number-prefix 'abc'" in err and "0-9, * and #" in err
+
+
+def test_receipt_columns_show_the_current_rating(store_db: Any,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    store_records(KNOWN)
+    dearer = Tariff((TariffRow("12315", "热线", 60, Decimal("0.50"), 60, Decimal("0.50"), 3),))
+    zone = timezone(timedelta(hours=8))
+    rerate(dearer, datetime(2026, 11, 5, tzinfo=zone), datetime(2026, 11, 6, tzinfo=zone),
+           "test")
+    assert run(store_db, "list", "--format", "json", "--sort", "seq") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert (rows[0]["cost"], rows[0]["tariff_version"], rows[0]["receipt"]) == \
+        ("2.50", dearer.version, "60 s 0.50 + 4 x 60 s 0.50 = 2.50")
+    assert rows[2]["tariff_version"] == TARIFF.version  # the 6th was not re-rated
+    assert run(store_db, "list", "--format", "csv", "--sort", "seq", "--limit", "1") == 0
+    assert capsys.readouterr().out.splitlines()[1].endswith(
+        f",{dearer.version},60 s 0.50 + 4 x 60 s 0.50 = 2.50")
+
+
+def plain(data: Path, *argv: str) -> int:
+    """``records ...`` with ``--data data`` and no ``--db``."""
+    parser = argparse.ArgumentParser(prog="callcenter-server")
+    add_records_parser(parser.add_subparsers(dest="command"))
+    action, *rest = argv
+    return run_records(parser.parse_args(["records", action, "--data", str(data), *rest]))
+
+
+@pytest.mark.parametrize("action", ["list", "summary", "export", "verify", "archive"])
+def test_no_server_data_exits_1_and_creates_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str) -> None:
+    missing, empty = tmp_path / "typo", tmp_path / "empty"
+    empty.mkdir()
+    for data in (missing, empty):
+        assert plain(data, action) == 1
+        captured = capsys.readouterr()
+        assert f"records {action}: no server data in {data} (" in captured.err
+        assert captured.out == ""
+    assert not missing.exists() and list(empty.iterdir()) == []
+
+
+def test_a_store_made_by_another_command_is_server_data(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for data, argv in ((tmp_path / "a", ["settings", "set", "retention_days=60"]),
+                       (tmp_path / "b", ["rooms", "topup", "001", "5"])):
+        assert cli.main([*argv, "--data", str(data)]) == 0
+        assert plain(data, "list") == 0
+        assert "(0 of 0 record(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [
+    ("export",), ("list", "--format", "csv", "--limit", "2000"),
+    ("list", "--format", "json", "--limit", "2000"), ("list", "--limit", "2000"),
+])
+def test_a_closed_pipe_ends_quietly(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    """``records export | head -1``: no "Broken pipe" message, no traceback."""
+    data = tmp_path / "data"
+    open_store(data)
+    store_records(make_records(1500))  # well over a pipe's 64 KiB buffer in every format
+    database.close()
+    child = subprocess.Popen([sys.executable, "-m", "callcenter.server", "records", argv[0],
+                              "--data", str(data), *argv[1:]],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.readline()
+    child.stdout.close()  # as head does after its first line
+    err = child.stderr.read()
+    code = child.wait(timeout=60)
+    assert err == b""
+    assert code in (0, 141)

@@ -1,9 +1,11 @@
 """``callcenter-server records list|summary|export|verify|archive`` (S-38, S-40, B-4).
 
-Exit statuses: 0 done (also for an empty result), 1 the store failed or ``verify`` found
-problems, 2 a bad argument (the message names it and what is allowed). Safe while the service
-runs: reads use one read snapshot, SQLite waits for locks (busy timeout). Results go to
-standard output, messages to standard error.
+Exit statuses: 0 done (also for an empty result), 1 the store failed, ``verify`` found
+problems or ``--data`` holds no server data (nothing is created there), 2 a bad argument (the
+message names it and what is allowed), 141 the reader of standard output went away (``| head``;
+quietly, as a process ended by SIGPIPE). Safe while the service runs: reads use one read
+snapshot, SQLite waits for locks (busy timeout). Results go to standard output, messages to
+standard error.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import sys
 import zoneinfo
 from collections.abc import Iterator, Sequence
@@ -25,6 +28,7 @@ from callcenter.server.query.pdf import ReportTooLarge, render_pdf
 from callcenter.server.query.search import RecordView, count_records, iter_records, search
 from callcenter.server.query.summary import GROUPS, Summary, summarize
 from callcenter.server.query.verify_all import verify_records
+from callcenter.server.rating.tariff_io import NoServerData, require_server_data
 from callcenter.server.store.archive import run_retention
 from callcenter.server.store.db import StoreError, open_store
 from callcenter.server.store.settings import get_setting
@@ -37,9 +41,10 @@ _FILTER_FLAGS = (
     ("port", "PORT", "extension port"),
     ("extension", "NUMBER", "extension number at the time of the call"),
     ("trunk", "TRUNK", "trunk (outside line)"),
-    ("number", "NUMBER", "dialled/calling number: exact, 138* prefix, *888* contains"),
-    ("number-prefix", "DIGITS", "number starting with DIGITS"),
-    ("number-contains", "DIGITS", "number containing DIGITS"),
+    ("number", "NUMBER", "dialled/calling number (digits 0-9, * and #): exact, 138* prefix, "
+     "*888* contains"),
+    ("number-prefix", "DIGITS", "number starting with DIGITS (0-9, * and #)"),
+    ("number-contains", "DIGITS", "number containing DIGITS (0-9, * and #)"),
     ("duration-min", "SECONDS", "at least this long"),
     ("duration-max", "SECONDS", "at most this long"),
     ("cost-min", "YUAN", "costing at least (e.g. 0.44)"),
@@ -121,6 +126,10 @@ def _filters(args: argparse.Namespace) -> Filters:
     return parse_filters(values, zoneinfo.ZoneInfo(str(get_setting("timezone"))))
 
 
+#: Exit status when the reader of standard output went away: as a process ended by SIGPIPE.
+EXIT_BROKEN_PIPE = 128 + 13
+
+
 @contextlib.contextmanager
 def _stdout_text() -> Iterator[IO[str]]:
     """Standard output as UTF-8 text with no newline translation (exact CSV bytes)."""
@@ -132,9 +141,27 @@ def _stdout_text() -> Iterator[IO[str]]:
     wrapper = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True)
     try:
         yield wrapper
-    finally:
         wrapper.flush()
+    except BrokenPipeError:
+        _discard_stdout()  # so that detaching (which flushes) cannot fail again
+        raise
+    finally:
+        # Always detach: a wrapper left attached would close sys.stdout's buffer when freed.
         wrapper.detach()
+
+
+def _discard_stdout() -> None:
+    """After a broken pipe: point standard output at /dev/null, so that what is still
+    buffered (and Python's flush at exit) goes nowhere instead of failing again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def run_records(args: argparse.Namespace) -> int:
@@ -145,12 +172,17 @@ def run_records(args: argparse.Namespace) -> int:
         print(f"records export: --out FILE is required for --format {args.format}", file=err)
         return 2
     try:
+        # A mistyped --data must not create an empty store and answer from it.
+        require_server_data(Path(args.data), url=args.db)
         db = open_store(Path(args.data), args.db)
-    except StoreError as exc:
-        print(f"records: {exc}", file=err)
+    except (NoServerData, StoreError) as exc:
+        print(f"records {action}: {exc}", file=err)
         return 1
     try:
         return _run(action, args, db)
+    except BrokenPipeError:  # `records export | head`: the reader has what it wanted
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
     except FilterError as exc:
         print(f"records {action}: {exc}", file=err)
         return 2

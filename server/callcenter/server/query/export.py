@@ -2,7 +2,8 @@
 
 Both writers take an iterator of ``RecordView`` and stream: the CSV writes as it reads, the
 XLSX uses openpyxl's write-only workbook (a new sheet every million rows, the format's limit).
-Money is a plain decimal ("0.44"); ``start`` is ISO 8601 with the PBX's offset.
+Money is a plain decimal ("0.44"); ``start`` is ISO 8601 with the PBX's offset. The last two
+columns are the current rating's tariff version and receipt (how the cost was reached).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ COLUMNS: Final = (
     ("trunk", "外线"), ("number", "号码"), ("duration", "时长"), ("cost", "费用"),
     ("call_type", "呼叫类型"), ("caller", "主叫"), ("account", "账号"),
     ("service_type", "业务类型"), ("description", "说明"), ("unknown", "未知号码"),
-    ("pbx", "交换机"),
+    ("pbx", "交换机"), ("tariff_version", "费率版本"), ("receipt", "计费明细"),
 )
 CSV_HEADER: Final = tuple(name for name, _ in COLUMNS)
 ZH_TITLES: Final = tuple(title for _, title in COLUMNS)
@@ -34,7 +35,8 @@ def row_values(view: RecordView) -> list[str]:
     return [str(view.seq), view.start.isoformat(), view.port, view.extension, view.trunk,
             view.number, str(view.duration), f"{view.cost:.2f}", view.call_type, view.caller,
             view.account, "" if view.service_type is None else str(view.service_type),
-            view.description, "yes" if view.unknown else "no", view.pbx]
+            view.description, "yes" if view.unknown else "no", view.pbx, view.tariff_version,
+            view.receipt]
 
 
 @dataclass

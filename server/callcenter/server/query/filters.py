@@ -234,9 +234,14 @@ def _plain(text: str, name: str) -> str:
     return value
 
 
-def parse_number(text: str, mode: str | None = None) -> tuple[str, str]:
+#: The characters of a number as keyed on a phone (and as the PBX records them).
+NUMBER_CHARACTERS: Final = frozenset("0123456789*#")
+
+
+def parse_number(text: str, mode: str | None = None, name: str = "--number") -> tuple[str, str]:
     """(digits, mode) from ``--number``: ``138*`` is a prefix, ``*888*`` contains, anything
-    else exact unless ``mode`` says otherwise."""
+    else exact unless ``mode`` says otherwise (``--number-prefix``/``--number-contains``,
+    named by ``name`` in errors). Digits are 0-9, ``*`` and ``#`` as keyed on a phone."""
     value = text.strip()
     if mode is None:
         if len(value) > 2 and value.startswith("*") and value.endswith("*"):
@@ -245,9 +250,14 @@ def parse_number(text: str, mode: str | None = None) -> tuple[str, str]:
             value, mode = value[:-1], "prefix"
         else:
             mode = "exact"
-    if not value or not value.isprintable() or ("*" in value.strip("*") and mode != "exact"):
-        raise FilterError(f"--number {text!r}: allowed: digits (exact), DIGITS* (prefix) or "
-                          "*DIGITS* (contains)")
+    if (not value or not set(value) <= NUMBER_CHARACTERS
+            or ("*" in value.strip("*") and mode != "exact")):
+        if name == "--number":
+            allowed = ("digits (exact), DIGITS* (prefix) or *DIGITS* (contains), DIGITS "
+                       "being 0-9, * and #")
+        else:
+            allowed = "digits 0-9, * and # (a * only at either end)"
+        raise FilterError(f"{name} {text!r}: allowed: {allowed}")
     return value, mode
 
 
@@ -288,7 +298,8 @@ def parse_filters(values: Mapping[str, str | None], tz: tzinfo) -> Filters:
         chosen = numbers[0]
         mode = {"number": None, "number_prefix": "prefix",
                 "number_contains": "contains"}[chosen]
-        out["number"], out["number_mode"] = parse_number(given[chosen], mode)
+        out["number"], out["number_mode"] = parse_number(given[chosen], mode,
+                                                         "--" + chosen.replace("_", "-"))
     for key in ("port", "extension", "trunk", "account", "pbx"):
         if key in given:
             out[key] = _plain(given[key], "--" + key)

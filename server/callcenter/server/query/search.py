@@ -50,6 +50,8 @@ class RecordView:
     description: str
     unknown: bool
     source: str  # "live" or the archived month
+    tariff_version: str = ""  # of the current (newest) rating; "" if the record has none
+    receipt: str = ""  # the current rating's receipt, e.g. "180 s 0.22 + 2 x 60 s 0.11 = 0.44"
 
 
 @dataclass(frozen=True)
@@ -98,26 +100,30 @@ def _sort_column(sort: str) -> str:
 
 
 def _views(source: Source, rows: list[tuple[Any, ...]]) -> list[RecordView]:
-    """Rows of ``_VIEW`` from ``source`` as RecordViews, with their tariff descriptions."""
-    descriptions: dict[int, str] = {}
+    """Rows of ``_VIEW`` from ``source`` as RecordViews, with their current rating's
+    description, tariff version and receipt."""
+    ratings: dict[int, tuple[str, str, str]] = {}
     ids = [int(r[_ID]) for r in rows]
     for at in range(0, len(ids), 500):
         chunk = ids[at:at + 500]
         marks = ", ".join([source.param] * len(chunk))
         cursor = source.execute(
-            f"SELECT record_id, description FROM {source.ratings} WHERE record_id IN ({marks}) "
-            "ORDER BY id", chunk)
-        descriptions.update((int(rid), str(text)) for rid, text in cursor.fetchall())
+            f"SELECT record_id, description, tariff_version, receipt FROM {source.ratings} "
+            f"WHERE record_id IN ({marks}) ORDER BY id", chunk)
+        # In id order, so the newest rating of a record (its current one) is kept.
+        ratings.update((int(rid), (str(text), str(version), str(receipt)))
+                       for rid, text, version, receipt in cursor.fetchall())
     out = []
     for (rid, pbx, seq, start, offset, duration, port, ext, trunk, number, call_type, caller,
          account, cost_fen, service_type, unknown) in rows:
         zone = timezone(timedelta(minutes=int(offset)))
         local = parse_time(start).replace(tzinfo=UTC).astimezone(zone)
+        description, version, receipt = ratings.get(int(rid), ("", "", ""))
         out.append(RecordView(int(rid), str(pbx), int(seq), local, str(port), str(ext),
                               str(trunk), str(number), int(duration), from_fen(int(cost_fen)),
                               str(call_type), str(caller), str(account),
                               None if service_type is None else int(service_type),
-                              descriptions.get(int(rid), ""), bool(unknown), source.name))
+                              description, bool(unknown), source.name, version, receipt))
     return out
 
 

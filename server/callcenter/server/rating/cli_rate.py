@@ -18,7 +18,11 @@ from typing import Any, Final
 
 from callcenter.server.rating.rate import Rating, Tariff
 from callcenter.server.rating.tariff import TariffError
-from callcenter.server.rating.tariff_io import load_data_tariff
+from callcenter.server.rating.tariff_io import (
+    NoServerData,
+    load_data_tariff,
+    require_server_data,
+)
 
 PROG: Final = "callcenter-server rate"
 MAX_NUMBER_DIGITS: Final = 32
@@ -36,9 +40,10 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the dialled digits after the access code, taken exactly as given")
     parser.add_argument("seconds", metavar="SECONDS", help="the call's duration in seconds")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
-    parser.add_argument("--data", metavar="DIR",
-                        help="data directory: rate with DIR/tariff.json if present "
-                             "(default: the built-in tariff, no holidays)")
+    parser.add_argument("--data", type=Path, metavar="DIR",
+                        help="the server's data folder: rate with its tariff (DIR/tariff.json, "
+                             "else the built-in one); without --data: the built-in tariff, "
+                             "no holidays")
     parser.add_argument("--at", metavar="DATETIME",
                         help="when the call starts, ISO 8601 (2025-10-01T09:30 or with +08:00); "
                              "without an offset it is local time on this computer; "
@@ -81,12 +86,13 @@ def _start(text: str | None) -> datetime:
     return moment if moment.tzinfo is not None else moment.astimezone()
 
 
-def _data_dir(text: str | None) -> Path | None:
-    if text is None:
+def _data_dir(given: str | Path | None) -> Path | None:
+    """The data folder; a folder without server data (a mistyped path) raises
+    ``NoServerData`` rather than silently rating with the built-in tariff."""
+    if given is None:
         return None
-    path = Path(text)
-    if not path.is_dir():
-        raise _Usage(f"--data: must be an existing directory, got {text!r}")
+    path = Path(given)
+    require_server_data(path, tariff_counts=True)
     return path
 
 
@@ -126,18 +132,18 @@ def rating_line(tariff: Tariff, number: str, seconds: int, rating: Rating) -> st
 
 
 def run_rate(args: argparse.Namespace) -> int:
-    """Run the command; 0 on success, 2 for a bad argument, 1 for an unreadable tariff."""
+    """Run the command; 0 on success, 2 for a bad argument, 1 for an unreadable tariff or a
+    ``--data`` folder without server data."""
     try:
         number = _digits(str(args.number))
         seconds = _seconds(str(args.seconds))
         start = _start(args.at)
-        data_dir = _data_dir(args.data)
     except _Usage as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        tariff = load_data_tariff(data_dir)
-    except TariffError as exc:
+        tariff = load_data_tariff(_data_dir(args.data))
+    except (NoServerData, TariffError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_DATA
     rating = tariff.rate(number, seconds, start=start)

@@ -7,6 +7,8 @@ are the spreadsheet's: the header is row 1.
 
 The JSON tariff file (``DIR/tariff.json``) stands in for the database store until the store
 exists; ``load_data_tariff`` is the one function the CLI calls, so the store can replace it.
+``require_server_data`` is what the reading commands (``rate``, ``tariff``, ``records``) check
+first, so that a mistyped ``--data`` is reported instead of looking like an empty store.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from callcenter.server.rating.tariff import (
 
 MAX_ROWS: Final = 200_000
 TARIFF_FILE: Final = "tariff.json"
+#: File name suffixes ``tariff import`` and ``tariff export`` accept.
+TARIFF_SUFFIXES: Final = (".csv", ".xlsx")
 JSON_FORMAT: Final = "callcenter-tariff/1"
 SERVICE_NAME_ZH: Final = "业务名称"
 # Column titles an import accepts for each field; "业务名称"/"service_name" is informational.
@@ -46,6 +50,10 @@ _COLUMN: Final[Mapping[str, str]] = {
     **{title: name for name, title in FIELD_TITLES_ZH.items()},
 }
 _IGNORED_COLUMNS: Final = frozenset({SERVICE_NAME_ZH, "service_name"})
+
+
+class NoServerData(Exception):
+    """``--data DIR`` names no server data folder (a mistyped path); exit status 1."""
 
 
 class TariffImportError(TariffError):
@@ -219,7 +227,7 @@ def read_tariff_rows(path: Path) -> tuple[TariffRow, ...]:
         return read_tariff_csv(path)
     if suffix == ".xlsx":
         return read_tariff_xlsx(path)
-    raise TariffImportError(str(path), ["the file name must end in .csv or .xlsx"])
+    raise TariffImportError(str(path), [f"the file name must end in {_suffixes()}"])
 
 
 def write_tariff_rows(rows: Iterable[TariffRow], path: Path) -> None:
@@ -230,7 +238,11 @@ def write_tariff_rows(rows: Iterable[TariffRow], path: Path) -> None:
     elif suffix == ".xlsx":
         write_tariff_xlsx(rows, path)
     else:
-        raise TariffError(f"{path}: the file name must end in .csv or .xlsx")
+        raise TariffError(f"{path}: the file name must end in {_suffixes()}")
+
+
+def _suffixes() -> str:
+    return " or ".join(TARIFF_SUFFIXES)
 
 
 def import_tariff(tariff: Tariff, path: Path, *, holiday: bool = False) -> Tariff:
@@ -365,6 +377,28 @@ def load_data_tariff(data_dir: Path | None) -> Tariff:
         if path.exists():
             return load_tariff_file(path)
     return default_tariff()
+
+
+def require_server_data(data_dir: Path, *, url: str | None = None,
+                        tariff_counts: bool = False) -> None:
+    """Raise ``NoServerData`` unless ``data_dir`` holds server data: the store
+    (``callcenter.db``) or the bootstrap file naming it (``store.json``), or, with
+    ``tariff_counts``, a ``tariff.json``. With a store ``url`` the folder only has to exist
+    (the URL is remembered in it). Read-only commands call this first, so a mistyped
+    ``--data`` is reported instead of silently creating (or showing) an empty store."""
+    from callcenter.server.store.db import BOOTSTRAP_FILE, SQLITE_FILE  # noqa: PLC0415
+
+    if not data_dir.exists():
+        raise NoServerData(f"no server data in {data_dir} (the folder does not exist)")
+    if not data_dir.is_dir():
+        raise NoServerData(f"no server data in {data_dir} (it is not a folder)")
+    if url is not None:
+        return
+    names = (SQLITE_FILE, BOOTSTRAP_FILE) + ((TARIFF_FILE,) if tariff_counts else ())
+    if not any((data_dir / name).exists() for name in names):
+        listed = ", ".join(names[:-1]) + " or " + names[-1]
+        raise NoServerData(f"no server data in {data_dir} (no {listed} in it; give the "
+                           "folder the server runs with)")
 
 
 # --- helpers --------------------------------------------------------------------------------------

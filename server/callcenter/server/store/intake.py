@@ -42,7 +42,9 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
+
+from peewee import BigIntegerField, CharField, IntegerField, TextField
 
 from callcenter.common.pbx.messages import CallRecord
 from callcenter.server.rating import Rating, Tariff
@@ -69,6 +71,9 @@ from callcenter.server.store.settings import set_setting
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: Field types whose values go to the database as they are in ``_bulk_insert``.
+_PLAIN_FIELDS: Final = frozenset({CharField, TextField, IntegerField, BigIntegerField})
 
 #: SQLite before 3.32 allows 999 parameters per statement; later versions 32766.
 _MAX_PARAMS = 900 if sqlite3.sqlite_version_info < (3, 32, 0) else 30_000
@@ -227,13 +232,14 @@ class RecordIntake:
         unknown: list[tuple[CallRecord, Rated]] = []
         for record, raw in new:
             position += 1
-            columns = derived_columns(record)
+            local = local_start(record)
+            columns = derived_columns(record, local)
             if columns["start"] is None:
                 columns["start"] = batch.now
                 batch.alert("malformed_record", f"record {record.sequence}: start "
                             f"{record.start!r} is not a real date; stored with the time of "
                             "receipt", sequence=record.sequence)
-            rated = self._rate(tariff, record, local_start(record))
+            rated = self._rate(tariff, record, local)
             if rated.unknown and record.call_type == "OUT":
                 result.unknown += 1
                 unknown.append((record, rated))
@@ -354,6 +360,9 @@ class RecordIntake:
 
     def _stored_raw(self, sequences: list[int]) -> dict[int, str]:
         found: dict[int, str] = {}
+        head = ChainHead.get_or_none(ChainHead.pbx_id == self.pbx_id)
+        if not sequences or head is None or min(sequences) > int(head.max_sequence):
+            return found  # the usual case: all new, nothing to look up (archives included)
         for chunk in _chunks(sequences, 500):
             query: Any = (CallRecordRow.select(CallRecordRow.sequence, CallRecordRow.raw_json)
                           .where((CallRecordRow.pbx_id == self.pbx_id)
@@ -394,6 +403,12 @@ class RecordIntake:
             rows = [{**defaults, **row} for row in rows]
         names = list(rows[0])
         fields = [meta.fields[name] for name in names]
+        if any(list(row) != names for row in rows):
+            raise ValueError(f"{meta.table_name}: every row must have the same keys, in order")
+        # Text and integer columns get their values as they are (intake builds them with the
+        # right types; peewee's db_value would only coerce again); the others convert.
+        converters = [None if type(field) in _PLAIN_FIELDS else field.db_value
+                      for field in fields]
         columns = ", ".join(f'"{field.column_name}"' for field in fields)
         tail = ""
         if returning:
@@ -403,8 +418,8 @@ class RecordIntake:
         for chunk in _chunks(rows, max(1, _MAX_PARAMS // len(fields))):
             sql = (f'INSERT INTO "{meta.table_name}" ({columns}) VALUES '
                    + ", ".join([one] * len(chunk)) + tail)
-            params = [field.db_value(row[name]) for row in chunk
-                      for name, field in zip(names, fields, strict=True)]
+            params = [value if convert is None else convert(value) for row in chunk
+                      for value, convert in zip(row.values(), converters, strict=True)]
             cursor = self.database.execute_sql(sql, params)
             if returning:
                 found.extend(tuple(r) for r in cursor.fetchall())
