@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.pbxsim.app import Simulator
+from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.service import PbxService
 from callcenter.server.settings import ServerSettings
 from callcenter.server.store.db import open_store
 from callcenter.server.store.models import CallRecordRow
+from callcenter.server.store.settings import get_setting
 from tests.server.pbxlink_support import FAST, ask, no_leaked_threads, sim, wait_until
 
 __all__ = ["no_leaked_threads", "sim"]
@@ -47,8 +48,9 @@ NEW_VALUES = {
 }
 
 
-def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=ENV,
+def run(*args: str, timeout: float = 60, env: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env or ENV,
                           timeout=timeout, check=False)
 
 
@@ -73,6 +75,8 @@ def test_dump_is_the_simulators_image(sim: Simulator, tmp_path: Path) -> None:
     result = run("pbx", "dump", "--pbx", sim.url, "--out", str(out))
     assert result.returncode == 0 and result.stdout == ""
     assert json.loads(out.read_text("utf-8"))["params"] == data["params"]
+    # the result, not a warning
+    assert result.stderr == f"wrote {len(data['params'])} parameters to {out}\n"  # type: ignore
 
 
 def test_set_writes_verifies_and_round_trips(sim: Simulator) -> None:
@@ -124,20 +128,28 @@ def test_load_restores_a_dump(sim: Simulator, tmp_path: Path) -> None:
 
 
 class Lines:
-    """A subprocess whose standard output lines are collected by a thread."""
+    """A subprocess whose standard output lines (and standard error) are collected by
+    threads, the only readers of the pipes."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen([*COMMAND, *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=ENV)
+                                     stderr=subprocess.PIPE, text=True, env=env or ENV)
         self.lines: list[str] = []
         self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self._stderr: list[str] = []
+        self._readers = [threading.Thread(target=self._read, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for reader in self._readers:
+            reader.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self._queue.put(line.rstrip("\n"))
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        self._stderr.extend(self.proc.stderr)
 
     def has(self, text: str) -> bool:
         while not self._queue.empty():
@@ -146,10 +158,18 @@ class Lines:
 
     def stop(self, sig: int, timeout: float = 20) -> tuple[int, str]:
         self.proc.send_signal(sig)
-        _, err = self.proc.communicate(timeout=timeout)
-        self._reader.join(5)
+        self.proc.wait(timeout)
+        self.close()
         self.has("")
-        return self.proc.returncode, err
+        return self.proc.returncode, "".join(self._stderr)
+
+    def close(self) -> None:
+        """After the process ended: the readers reach the end of the pipes; close them."""
+        for reader in self._readers:
+            reader.join(5)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 @pytest.fixture
@@ -159,7 +179,8 @@ def processes() -> Iterator[list[Lines]]:
     for p in started:
         if p.proc.poll() is None:
             p.proc.kill()
-            p.proc.communicate(timeout=10)
+            p.proc.wait(10)
+        p.close()
 
 
 def test_monitor_prints_events_and_does_not_acknowledge(sim: Simulator,
@@ -174,6 +195,8 @@ def test_monitor_prints_events_and_does_not_acknowledge(sim: Simulator,
     code, err = monitor.stop(signal.SIGINT)
     assert code == 0, err
     events = [json.loads(line) for line in monitor.lines]
+    [link_up] = [e for e in events if e["event"] == "link_up"]  # once, with its time
+    assert link_up["model"] == "GW-SIM" and "time" in link_up
     ring = next(e for e in events if e.get("state") == "ringing")
     assert (ring["event"], ring["port"], ring["peer"]) == ("extension", "001", "13800138000")
     records = [e["sequence"] for e in events if e["event"] == "record"]
@@ -208,19 +231,30 @@ def test_usage_errors_exit_2() -> None:
 def test_headless_service_prints_events_and_saves_settings(sim: Simulator, tmp_path: Path,
                                                            processes: list[Lines]) -> None:
     data = tmp_path / "data"
-    service = Lines("--headless", "--pbx", sim.url, "--data", str(data), "--baud", "19200")
+    service = Lines("--headless", "--pbx", sim.url, "--data", str(data), "--baud", "19200",
+                    "--ack-timeout", "0.5", "--retries", "5")
     processes.append(service)
     wait_until(lambda: service.has("data verification done"), 30, "service ready")
     ask(sim, {"cmd": "ring", "extension": "001", "caller": "13800138000"})
     ask(sim, {"cmd": "call", "extension": "002", "number": "02088886666", "duration": 65})
+    ask(sim, {"cmd": "set", "key": "trunk.01.route", "value": "3"})  # as from a phone: PCH
     wait_until(lambda: service.has("ext 001 ringing from 13800138000 trunk"), 20, "ring line")
     wait_until(lambda: service.has(" 002/8002 trunk "), 20, "record line")
+    wait_until(lambda: service.has("parameter trunk.01.route = 3 (changed at the PBX)"), 20,
+               "parameter change line")
     code, err = service.stop(signal.SIGTERM)
     assert code == 0, err
     record = next(line for line in service.lines if line.startswith("record #"))
     assert record.endswith(" OUT 02088886666 65s")
+    # Verification progress: a few lines (per group, per quarter), not one per block.
+    progress = [line for line in service.lines if "data verification: reading " in line]
+    assert any(" reading extension, " in line for line in progress), service.lines
+    assert any(" reading other, " in line for line in progress), service.lines
+    assert 4 <= len(progress) <= 8, progress
+    assert "link: ack timeout 0.5 s, 5 retries" in err
     saved = ServerSettings.load(data)
     assert saved.pbx == sim.url and saved.line.baud == 19200
+    assert (saved.ack_timeout, saved.retries) == (0.5, 5)
     assert (data / "callcenter-server.log").stat().st_size > 0
     open_store(data)
     assert [r.number for r in CallRecordRow.select()] == ["02088886666"]
@@ -237,3 +271,92 @@ def test_demo_runs_headless_and_stops_on_ctrl_c(tmp_path: Path, processes: list[
     assert code == 0, err
     assert "console window is not built yet" in err
     assert (tmp_path / "image.json").exists()  # verified against the demo PBX
+
+
+def test_usage_errors_of_the_service_save_nothing(sim: Simulator, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    cases = [
+        (["--ack-timeout", "0"],
+         "argument --ack-timeout: '0' is not allowed (allowed: seconds, 0.05-60)"),
+        (["--ack-timeout", "soon"], "argument --ack-timeout: 'soon' is not allowed"),
+        (["--retries", "21"],
+         "argument --retries: '21' is not allowed (allowed: a whole number 0-20)"),
+        (["--pbx", "bogus://x"], "--pbx: 'bogus://x' is not a serial port or a URL pyserial "
+                                 "opens: pyserial cannot open bogus:// URLs (it opens "),
+        (["--pbx", "socket://localhost"], "socket://HOST:PORT"),
+        (["--db", "mysql://x"], "--db 'mysql://x': not a store URL"),
+        (["--demo"], "--demo runs its own simulated PBX: give --demo or --pbx, not both"),
+        (["--baud", "1234"], "baud: 1234 is not supported"),
+    ]
+    for extra, message in cases:
+        pbx = [] if "--pbx" in extra else ["--pbx", sim.url]
+        result = run("--headless", *pbx, "--data", str(data), *extra)
+        assert result.returncode == 2, (extra, result.stderr)
+        # one line (after argparse's usage lines for a flag it checks itself)
+        assert message in result.stderr.strip().splitlines()[-1], (extra, result.stderr)
+        assert result.stdout == ""
+        no_traceback(result)
+        assert not data.exists(), extra  # nothing created, nothing saved
+    result = run("pbx", "dump", "--pbx", "bogus://x")
+    assert result.returncode == 2 and "bogus://" in result.stderr
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    for args in (["--headless", "--pbx", sim.url], ["pbx", "dump"], ["settings", "get"]):
+        result = run(*args, "--data", str(a_file))
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr == f"callcenter-server: --data {a_file} is a file, not a folder\n"
+
+
+def test_first_start_with_postgresql_keeps_the_settings_there(
+        sim: Simulator, tmp_path: Path, processes: list[Lines], pg_url: str) -> None:
+    data = tmp_path / "data"
+    first = Lines("--headless", "--pbx", sim.url, "--data", str(data), "--db", pg_url,
+                  "--baud", "19200", "--retries", "4")
+    processes.append(first)
+    wait_until(lambda: first.has("data verification done"), 30, "service ready")
+    code, err = first.stop(signal.SIGTERM)
+    assert code == 0, err
+    assert not (data / "callcenter.db").exists()  # no stray SQLite store
+    assert json.loads((data / "store.json").read_text("utf-8"))["url"] == pg_url
+    # The next run needs neither --db nor --pbx: both are remembered.
+    again = Lines("--headless", "--data", str(data))
+    processes.append(again)
+    wait_until(lambda: again.has("data verification done"), 30, "second run ready")
+    code, err = again.stop(signal.SIGTERM)
+    assert code == 0, err
+    assert not (data / "callcenter.db").exists()
+    open_store(data, pg_url)
+    assert (get_setting("pbx.url"), get_setting("pbx.baud"), get_setting("pbx.retries")) == (
+        sim.url, 19200, 4)
+
+
+def test_demo_keeps_its_own_data_folder(tmp_path: Path, processes: list[Lines]) -> None:
+    env = {**ENV, "XDG_DATA_HOME": str(tmp_path), "APPDATA": str(tmp_path)}
+    demo = Lines("--demo", "--traffic", "0", env=env)
+    processes.append(demo)
+    wait_until(lambda: demo.has("data verification done"), 30, "the demo verified")
+    code, err = demo.stop(signal.SIGINT)
+    assert code == 0, err
+    real = tmp_path / "callcenter"  # the real service's default data folder
+    assert (real / "demo" / "callcenter.db").exists() and (real / "demo" / "image.json").exists()
+    assert not (real / "callcenter.db").exists() and not (real / "image.json").exists()
+
+
+def test_load_of_a_larger_pbxs_file_says_so_briefly(sim: Simulator, tmp_path: Path) -> None:
+    big_file = tmp_path / "big.json"
+    with Simulator(SimulatorConfig(seed=3, extensions=48)) as big:
+        assert run("pbx", "dump", "--pbx", big.url, "--out", str(big_file)).returncode == 0
+    before = ask(sim, {"cmd": "params"})["params"]
+    result = run("pbx", "load", "--pbx", sim.url, str(big_file))
+    assert result.returncode == 2
+    no_traceback(result)
+    lines = result.stderr.splitlines()
+    schema_keys = set(before)  # type: ignore[arg-type]
+    foreign = [k for k in json.loads(big_file.read_text("utf-8"))["params"]
+               if k not in schema_keys]
+    assert lines[0] == (f"callcenter-server: {big_file} is for a PBX with 48 extensions and "
+                        f"8 trunks, this one has 24 and 8: {len(foreign)} keys are not on "
+                        "this PBX; nothing written")
+    assert lines[1:11] == [f"  {k}" for k in foreign[:10]]
+    assert lines[11:] == [f"  ... and {len(foreign) - 10} more"]
+    assert ask(sim, {"cmd": "params"})["params"] == before

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import time
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from callcenter.common.pbx.messages import ExtensionState
-from callcenter.common.schema import Group, ParameterError
+from callcenter.common.pbx.messages import ExtensionState, ParameterChanged
+from callcenter.common.schema import Group, ParameterError, Schema
+from callcenter.common.schema import kinds as k
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
+from callcenter.pbxsim.clock import PbxClock
 from callcenter.server.events import RecordStored, ServiceEvent, VerificationProgress
+from callcenter.server.image import ParameterImage
 from callcenter.server.link import PbxTimeout
 from callcenter.server.service import PbxService
 from callcenter.server.store.db import open_store
@@ -76,15 +80,96 @@ def test_write_reads_back_and_bad_values_are_never_sent(sim: Simulator, tmp_path
         assert service.read_parameter("extension.001.day_class") == "21"
 
 
+def _candidates(schema: Schema, key: str, current: str) -> list[str]:
+    """Valid values of ``key`` other than ``current``, derived from its kind (best first).
+
+    Digits and area codes carry the row number, so values that must be distinct between
+    rows (extension numbers, passwords, area codes) are, and have one length (no number is
+    the beginning of another)."""
+    kind = schema.lookup(key)[0].kind
+    row = key.split(".")[1] if key.count(".") == 2 else "0"
+    n = int(row) if row.isdigit() else 0
+    values: list[str]
+    if isinstance(kind, k.Choice):
+        values = [code for code, _, _ in kind.options]
+    elif isinstance(kind, k.Digits):
+        size = len(current) if current else min(max(kind.min_len, 5), kind.max_len)
+        tail = str(n).zfill(size - 1)[-(size - 1):] if size > 1 else ""
+        values = [lead + tail for lead in "123456789"]
+    elif isinstance(kind, k.AreaCode):
+        values = [lead + str(n).zfill(2) for lead in "789"]
+    elif isinstance(kind, k.ServiceClass):
+        values = [f"{out}{inc}" for out in range(1, kind.max_out + 1) for inc in range(1, 5)]
+    elif isinstance(kind, k.PortSet):
+        values = ["none", "all", "01", "01,02"]
+    elif isinstance(kind, k.PortList):
+        values = ["none", "001", "002,001"]
+    elif isinstance(kind, k.GroupSet):
+        values = ["none", "1", "1,2"]
+    elif isinstance(kind, k.IntRange):
+        values = [str(v).zfill(kind.width) for v in (kind.lo, kind.lo + 1, kind.hi)]
+    elif isinstance(kind, k.ClockTime):
+        values = ["0701", "0702", "2359"]
+    elif isinstance(kind, k.Tenths):
+        values = ["1.0", "2.5", "0.0"]
+    elif isinstance(kind, k.RouteDigits):
+        values = ["8", "98", "1"]
+    else:
+        values = ["x", "y"]
+    return [v for v in values if v != current]
+
+
+def _change_all(service: PbxService, image: dict[str, str], keys: list[str],
+                wanted: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """Write each key in turn (``wanted[key]``, else the first value other than its current
+    one that the schema and its consistency rules allow then), each checked by the
+    service's read-back; returns (the new image, the keys no other value was allowed for).
+    A value the rules forbid is refused before anything is sent (ParameterError)."""
+    image = dict(image)
+    stuck: list[str] = []
+    schema = service.schema
+    for key in keys:
+        options = [wanted[key]] if wanted is not None else _candidates(schema, key, image[key])
+        for value in options:
+            try:
+                stored = service.write_parameter(key, value)
+            except ParameterError:
+                continue
+            assert stored == value, key
+            image[key] = value
+            break
+        else:
+            stuck.append(key)
+    return image, stuck
+
+
 def test_every_key_round_trips_through_the_service(sim: Simulator, tmp_path: Path) -> None:
+    """Every key is written with a value it did not hold, read back (by the write and by a
+    full verification), and restored."""
     with PbxService(sim.url, tmp_path, link_options=FAST) as service:
         service.wait_ready(20)
         before = service.image.params
-        assert set(before) == set(service.schema.keys())
-        for key, value in before.items():
-            assert service.write_parameter(key, value) == value
-        again = service.verify(force=True)
-        assert again.image.params == before == pbx_params(sim)
+        keys = service.schema.keys()
+        assert set(before) == set(keys)
+        changed, stuck = _change_all(service, before, keys)
+        # Left: keys whose only other value a consistency rule forbids now (smart routing
+        # while multiple routes is on, or the reverse) or always (one-key call in groups
+        # 9-12, round-robin start at the priority extension outside group 8).
+        assert len(stuck) < 20, stuck
+        assert all(changed[key] != before[key] for key in keys if key not in stuck)
+        assert service.verify(force=True).image.params == changed == pbx_params(sim)
+        # Back to the factory image; a key a rule held back before may change now.
+        restored, left = _change_all(service, changed, keys, wanted=before)
+        assert not left and restored == before
+        retry, never = _change_all(service, before, stuck)
+        assert all(retry[key] != before[key] for key in stuck if key not in never)
+        for key in never:  # no other value is allowed at all
+            assert key.startswith("group."), key
+            with pytest.raises(ParameterError):
+                service.write_parameter(key, _candidates(service.schema, key, before[key])[0])
+        assert service.verify(force=True).image.params == retry == pbx_params(sim)
+        _change_all(service, retry, stuck, wanted=before)
+        assert service.verify(force=True).image.params == before == pbx_params(sim)
 
 
 def test_clock_set_says_when_it_takes_effect(sim: Simulator, tmp_path: Path) -> None:
@@ -93,6 +178,79 @@ def test_clock_set_says_when_it_takes_effect(sim: Simulator, tmp_path: Path) -> 
         when = datetime(2026, 11, 25, 12, 0, 30, tzinfo=timezone(timedelta(hours=8)))
         effective = service.set_clock(when)
         assert len(effective) == 12 and effective.isdigit()
+
+
+def _pbx_time(simulator: Simulator) -> datetime:
+    return datetime.strptime(str(ask(simulator, {"cmd": "clock"})["pbx_time"]), "%Y%m%d%H%M%S")
+
+
+def test_clock_sync_at_connect_sets_the_pbx_to_this_computers_time(sim: Simulator,
+                                                                   tmp_path: Path) -> None:
+    """The PBX applies a clock set when its next minute begins, so the PC must send that
+    minute, not the current one (which would leave the PBX a minute slow)."""
+    shift: list[timedelta] = []
+
+    def computer_now() -> datetime:
+        # This computer's clock, shifted once when the service first reads it (to set the
+        # PBX clock) so that it then reads hh:mm:57: the minute turns 3 s later, not up to
+        # 60 s.  The simulated PBX runs from the same shifted clock.
+        now = datetime.now().astimezone()
+        if not shift:
+            shift.append(timedelta(seconds=57 - now.second - now.microsecond / 1e6))
+        return now + shift[0]
+
+    def pbx_hardware_utc() -> datetime:
+        return datetime.now(UTC) + (shift[0] if shift else timedelta(0))
+
+    sim.call(lambda: setattr(sim.pbx, "clock", PbxClock(pbx_hardware_utc)))
+    with PbxService(sim.url, tmp_path, link_options=FAST, sync_clock=True,
+                    clock=computer_now) as service:
+        service.wait_ready(20)  # ready after the clock was set
+        assert shift, "the service did not read the computer's clock to set the PBX's"
+        turn = computer_now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+        assert (turn - computer_now()).total_seconds() < 10
+        while computer_now() < turn + timedelta(seconds=1):
+            time.sleep(0.1)
+        local = computer_now().replace(tzinfo=None)
+        pbx = _pbx_time(sim)
+        assert abs((pbx - local).total_seconds()) <= 2, (pbx, local)
+
+
+def test_a_change_at_the_pbx_reaches_the_image_and_the_next_connect(sim: Simulator,
+                                                                    tmp_path: Path) -> None:
+    """PCH: applied to the image and DIR/image.json at once, and told to listeners; the
+    group's checksum is dropped, so the next connect reads the group again even if the
+    PBX's checksum is back to the saved one (the change was undone meanwhile)."""
+    events: list[ServiceEvent] = []
+    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+        service.add_listener(events.append)
+        service.wait_ready(20)
+        assert service.image.params["trunk.01.route"] == "1"
+        ask(sim, {"cmd": "set", "key": "trunk.01.route", "value": "3"})  # as from a phone
+        wait_until(lambda: ParameterChanged("trunk.01.route", "3") in events, 10,
+                   "the change reached the listeners")
+        assert service.image.params["trunk.01.route"] == "3"
+        saved = ParameterImage.load(tmp_path / "image.json")  # saved before the event
+        assert saved.params["trunk.01.route"] == "3"
+        assert "trunk" not in saved.checksums and "extension" in saved.checksums
+    ask(sim, {"cmd": "set", "key": "trunk.01.route", "value": "1"})  # nobody connected
+    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+        service.wait_ready(20)
+        assert service.verifications[-1].groups_read == (Group.TRUNK,)
+        assert service.image.params == pbx_params(sim)
+
+
+def test_own_write_undone_at_the_pbx_while_away_is_read_again(sim: Simulator,
+                                                              tmp_path: Path) -> None:
+    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+        service.wait_ready(20)
+        service.write_parameter("extension.001.day_class", "21")
+    ask(sim, {"cmd": "set", "key": "extension.001.day_class", "value": "11"})
+    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+        service.wait_ready(20)
+        assert service.verifications[-1].groups_read == (Group.EXTENSION,)
+        assert service.image.params["extension.001.day_class"] == "11"
+        assert service.image.params == pbx_params(sim)
 
 
 def test_snapshot_then_events_from_a_ring(sim: Simulator, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
@@ -29,7 +30,7 @@ from callcenter.common.schema import ParameterError
 
 from . import cli_pbx
 from .accounts.cli import add_accounts_parser, run_accounts
-from .cli_format import format_event
+from .cli_format import EventFormatter
 from .cli_tariff import add_tariff_parser, run_tariff
 from .events import ServiceEvent
 from .hub import AgentHub, TlsConfigError, context_from_settings
@@ -39,9 +40,16 @@ from .prepaid.cli_rooms import add_rooms_parser, run_rooms
 from .query.cli_records import add_records_parser, run_records
 from .rating.cli_rate import add_rate_parser, run_rate
 from .runtime import ServerRuntime
-from .settings import ServerSettings, SettingsError, default_data_dir, setup_logging
-from .store.db import StoreError
-from .store.settings import add_settings_parser, run_settings
+from .settings import (
+    ServerSettings,
+    SettingsError,
+    add_link_arguments,
+    check_port_url,
+    default_data_dir,
+    setup_logging,
+)
+from .store.db import StoreError, redact_url
+from .store.settings import SettingError, add_settings_parser, run_settings
 
 if TYPE_CHECKING:
     from callcenter.pbxsim.app import Simulator
@@ -50,6 +58,8 @@ log = logging.getLogger("callcenter.server")
 
 DEMO_TRAFFIC = 6.0  # calls per minute
 DEFAULT_AGENT_PORT = DEFAULT_PORT  # 7600, what CRM clients assume
+#: ``--demo`` without ``--data`` keeps its records apart from the real service's.
+DEMO_FOLDER = "demo"
 
 
 class UsageError(Exception):
@@ -65,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--headless", action="store_true",
                         help="run the service without a window (a system service)")
     parser.add_argument("--demo", action="store_true",
-                        help="run against the built-in PBX simulator with generated traffic")
+                        help="run against the built-in PBX simulator with generated traffic "
+                             f"(default data directory {default_data_dir() / DEMO_FOLDER})")
     parser.add_argument("--traffic", type=float, default=DEMO_TRAFFIC, metavar="CALLS_PER_MIN",
                         help=f"calls per minute of the --demo simulator (default {DEMO_TRAFFIC:g})")
     parser.add_argument("--pbx", metavar="URL",
@@ -77,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="postgresql://... to keep the store in PostgreSQL (remembered in "
                              "DIR); default: SQLite in DIR")
     add_line_arguments(parser, defaults_none=True)
+    add_link_arguments(parser)
     parser.add_argument("--no-clock-sync", action="store_true",
                         help="do not set the PBX clock from this computer's at each connect")
     parser.add_argument("--agent-port", type=_agent_port, default=DEFAULT_AGENT_PORT,
@@ -111,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else 2
     try:
+        data = getattr(args, "data", None)
+        if data is not None and data.exists() and not data.is_dir():
+            raise UsageError(f"--data {data} is a file, not a folder")
         if args.command == "pbx":
             return cli_pbx.run(args)
         if args.command == "rate":
@@ -126,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "rooms":
             return run_rooms(args)
         return run_service(args)
-    except (UsageError, cli_pbx.UsageError, LineSettingsError) as exc:
+    except (UsageError, cli_pbx.UsageError, LineSettingsError, SettingError) as exc:
         print(f"callcenter-server: {exc}", file=sys.stderr)
         return 2
     except ParameterError as exc:
@@ -164,12 +179,31 @@ def stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, old)
 
 
-def _printer(event: ServiceEvent) -> None:
-    line = format_event(event)
-    if line is not None:
-        # BrokenPipeError: nobody reads standard output any more; the service goes on.
-        with contextlib.suppress(BrokenPipeError, ValueError):
-            print(line, flush=True)
+class _Printer:
+    """Prints the service's events on standard output, one line each (progress thinned)."""
+
+    def __init__(self) -> None:
+        self.formatter = EventFormatter()
+
+    def __call__(self, event: ServiceEvent) -> None:
+        line = self.formatter(event)
+        if line is not None:
+            # BrokenPipeError: nobody reads standard output any more; the service goes on.
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                print(line, flush=True)
+
+
+def check_db_url(url: str) -> None:
+    """A --db URL the store can use (the database itself is tried later), else UsageError."""
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if sep and scheme in ("postgresql", "postgres") and rest:
+        return
+    if sep and scheme == "sqlite" and rest.startswith("/") and len(rest) > 1:
+        return
+    raise UsageError(f"--db {redact_url(url)!r}: not a store URL (allowed: "
+                     "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?host=SOCKETDIR] or "
+                     "sqlite:///PATH; without --db the store is DIR/callcenter.db)")
 
 
 def start_demo(data_dir: Path, traffic: float) -> Simulator:
@@ -184,11 +218,24 @@ def start_demo(data_dir: Path, traffic: float) -> Simulator:
 
 
 def run_service(args: argparse.Namespace) -> int:
-    data_dir: Path = args.data or default_data_dir()
+    # Everything that can be checked without the store is checked first: a usage error
+    # saves nothing.
+    if args.demo and args.pbx is not None:
+        raise UsageError("--demo runs its own simulated PBX: give --demo or --pbx, not both")
+    if args.pbx is not None:
+        check_port_url(args.pbx)
+    if args.db is not None:
+        check_db_url(args.db)
+    line_settings_from_args(args)  # LineSettingsError for a bad --baud ... (exit 2)
+    data_dir: Path = args.data or (default_data_dir() / DEMO_FOLDER if args.demo
+                                   else default_data_dir())
     data_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(data_dir, verbose=args.verbose)
-    settings = ServerSettings.load(data_dir)
+    # The store first, with --db: the settings below are read from and saved to it (and
+    # its URL is remembered in DIR once it was reached), never to a stray SQLite file.
+    settings = ServerSettings.load(data_dir, args.db)
     line = line_settings_from_args(args, settings.line)
+    ack_timeout, retries = settings.link_values(args)
     if not args.headless:
         log.warning("the console window is not built yet: running headless (Ctrl-C stops)")
     simulator: Simulator | None = None
@@ -200,16 +247,22 @@ def run_service(args: argparse.Namespace) -> int:
         if not url:
             raise UsageError("no PBX port: give --pbx URL (COM3, /dev/ttyUSB0 or "
                              "socket://HOST:PORT; it is saved for later runs) or --demo")
-        if (url, line) != (settings.pbx, settings.line):
-            ServerSettings(url, line).save(data_dir)
+        wanted = ServerSettings(url, line, ack_timeout, retries)
+        if wanted != settings:
+            wanted.save(data_dir)
     hub: AgentHub | None = None
     runtime: ServerRuntime | None = None
     try:
         # the store (db_url is remembered in DIR: the service and later commands use it)
         runtime = ServerRuntime(url, data_dir, line=line, sync_clock=not args.no_clock_sync,
                                 db_url=args.db)
-        runtime.service.add_listener(_printer)
-        log.info("service starting: PBX %s, data in %s", url, data_dir)
+        link = runtime.service.link  # not started yet: its options apply from the first open
+        link.options = dataclasses.replace(link.options, ack_timeout=ack_timeout,
+                                           max_retries=retries)
+        runtime.service.add_listener(_Printer())
+        log.info("service starting: PBX %s (%d %d%s%d, link: ack timeout %g s, %d retries), "
+                 "data in %s", url, line.baud, line.bytesize, line.parity, line.stopbits,
+                 ack_timeout, retries, data_dir)
         hub = AgentHub(runtime.service, host=args.agent_host, port=args.agent_port,
                        tls=context_from_settings())
         hub.start()  # before the PBX link: logins are served while it is down or verifying

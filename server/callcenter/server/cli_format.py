@@ -85,10 +85,52 @@ def format_event(event: ServiceEvent | LinkNotice, now: datetime | None = None) 
         same = ", ".join(event.groups_skipped) or "none"
         text = f"data verification done: read {read} ({event.rows_read} rows); unchanged: {same}"
     elif isinstance(event, VerificationProgress):
-        text = None
+        text = progress_text(event)
     else:
         text = None
     return None if text is None else f"{stamp} {text}"
+
+
+def progress_text(event: VerificationProgress) -> str:
+    """``data verification: reading trunk, 310/1254 rows (24%)``."""
+    percent = 100 * event.done // event.total if event.total else 100
+    return (f"data verification: reading {event.group}, {event.done}/{event.total} rows "
+            f"({percent}%)")
+
+
+#: Progress lines at most every this fraction of the rows (besides one per group).
+PROGRESS_STEP = 0.25
+
+
+class EventFormatter:
+    """``format_event`` for a stream of events, with verification progress thinned out: a
+    line when a group's reading starts and each time another quarter of the rows is read,
+    none for the last block (the "data verification done" line follows)."""
+
+    def __init__(self) -> None:
+        self._group: str | None = None
+        self._step = 0
+        self._done = 0
+
+    def __call__(self, event: ServiceEvent | LinkNotice,
+                 now: datetime | None = None) -> str | None:
+        if isinstance(event, VerificationDone | LinkUp | LinkDown):
+            self._group, self._step, self._done = None, 0, 0  # the next verification
+        elif isinstance(event, VerificationProgress) and not self._wanted(event):
+            return None
+        return format_event(event, now)
+
+    def _wanted(self, event: VerificationProgress) -> bool:
+        if event.done < self._done:  # a new verification (no "done" seen in between)
+            self._group, self._step = None, 0
+        self._done = event.done
+        if event.total <= 0 or event.done >= event.total:
+            return False
+        step = int(event.done / event.total / PROGRESS_STEP)
+        if event.group != self._group or step > self._step:
+            self._group, self._step = event.group, step
+            return True
+        return False
 
 
 def event_to_json(event: LinkNotice | ServiceEvent, now: datetime | None = None

@@ -26,7 +26,14 @@ from .cli_format import event_to_json
 from .image import ParameterImage, write_json_atomic
 from .link import LinkNotice, LinkOptions, Listener, PbxLink
 from .parameters import PbxRefused, check_value, write_parameter
-from .settings import ServerSettings, default_data_dir, setup_logging
+from .settings import (
+    ServerSettings,
+    add_link_arguments,
+    check_port_url,
+    default_data_dir,
+    setup_logging,
+)
+from .store.db import BOOTSTRAP_FILE, SQLITE_FILE
 from .verification import read_groups
 
 log = logging.getLogger("callcenter.server.pbx")
@@ -50,6 +57,7 @@ def add_pbx_parser(sub: Any) -> None:
                        help="where the saved port settings are (default "
                             f"{default_data_dir()})")
         add_line_arguments(p, defaults_none=True)
+        add_link_arguments(p)
         p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                        help="how long to wait for each answer of the PBX (default 10)")
         p.add_argument("-v", "--verbose", action="count", default=0)
@@ -73,19 +81,35 @@ def run(args: argparse.Namespace) -> int:
     return handler(args)
 
 
+_SAVED_FLAGS = ("pbx", "baud", "bytesize", "parity", "stopbits", "ack_timeout", "retries")
+
+
+def _saved(args: argparse.Namespace) -> ServerSettings:
+    """The settings saved in DIR, when a flag is missing and DIR has a store (a ``pbx``
+    command never creates one); else the defaults."""
+    data_dir: Path = args.data or default_data_dir()
+    if all(getattr(args, k) is not None for k in _SAVED_FLAGS) or not any(
+            (data_dir / name).exists() for name in (SQLITE_FILE, BOOTSTRAP_FILE)):
+        return ServerSettings()
+    return ServerSettings.load(data_dir)
+
+
 @contextmanager
 def connected(args: argparse.Namespace, listener: Listener | None = None
               ) -> Iterator[tuple[PbxLink, Identity]]:
     """Open the port, identify the PBX (fail fast: no such port, in use, silent), close."""
-    saved = ServerSettings.load(args.data or default_data_dir()) if args.pbx is None or \
-        any(getattr(args, k) is None for k in ("baud", "bytesize", "parity", "stopbits")) \
-        else ServerSettings()
+    if args.pbx is not None:
+        check_port_url(args.pbx)  # SettingError: a usage error, nothing opened
+    line_settings_from_args(args)  # LineSettingsError for a bad flag before the store is read
+    saved = _saved(args)
     url = args.pbx or saved.pbx
     if not url:
         raise UsageError("no PBX port: give --pbx URL (COM3, /dev/ttyUSB0, socket://HOST:PORT)")
     line = line_settings_from_args(args, saved.line)
+    ack_timeout, retries = saved.link_values(args)
     link = PbxLink(url, line, listener=listener, log_failures=False,
-                   options=LinkOptions(identify_timeout=args.timeout))
+                   options=LinkOptions(identify_timeout=args.timeout, ack_timeout=ack_timeout,
+                                       max_retries=retries))
     link.start()
     try:
         identity = link.wait_up(args.timeout + 5, fail_fast=True)
@@ -109,7 +133,8 @@ def dump(args: argparse.Namespace) -> int:
     image.params = {k: params[k] for k in order if k in params}
     if args.out:
         write_json_atomic(args.out, image.to_json())
-        log.warning("wrote %d parameters to %s", len(image.params), args.out)
+        # the result of the command: standard output stays empty (it would carry the JSON)
+        print(f"wrote {len(image.params)} parameters to {args.out}", file=sys.stderr)
     else:
         _print(json.dumps(image.to_json(), ensure_ascii=False, indent=1))
     return 0
@@ -164,13 +189,36 @@ def set_parameters(args: argparse.Namespace) -> int:
         return 1 if _write_all(link, schema, checked, args.timeout, echo=True) else 0
 
 
+#: Keys listed one by one when a file has keys this PBX does not; the rest are counted.
+SHOWN_KEYS = 10
+
+
+def _foreign_keys(args: argparse.Namespace, image: ParameterImage, identity: Identity,
+                  unknown: list[str]) -> None:
+    """Say (on standard error) that the file holds keys this PBX does not have."""
+    size = ""
+    if image.extensions and (image.extensions, image.trunks) != (identity.extensions,
+                                                                identity.trunks):
+        size = (f" is for a PBX with {image.extensions} extensions and {image.trunks} trunks, "
+                f"this one has {identity.extensions} and {identity.trunks}:")
+    print(f"callcenter-server: {args.file}{size} {len(unknown)} keys are not on this PBX; "
+          "nothing written", file=sys.stderr)
+    for key in unknown[:SHOWN_KEYS]:
+        print(f"  {key}", file=sys.stderr)
+    if len(unknown) > SHOWN_KEYS:
+        print(f"  ... and {len(unknown) - SHOWN_KEYS} more", file=sys.stderr)
+
+
 def load(args: argparse.Namespace) -> int:
     image = ParameterImage.load(args.file)
     groups = [Group(args.group)] if args.group else list(Group)
     with connected(args) as (link, identity):
         schema = build_schema(identity.extensions, identity.trunks)
-        wanted = [(k, v) for k, v in image.params.items()
-                  if k not in schema or schema.group_of(k) in groups]
+        unknown = [k for k in image.params if k not in schema]
+        if unknown:
+            _foreign_keys(args, image, identity, unknown)
+            return 2
+        wanted = [(k, v) for k, v in image.params.items() if schema.group_of(k) in groups]
         checked = _validate_all(schema, wanted)
         if checked is None:
             return 2
@@ -192,10 +240,9 @@ def monitor(args: argparse.Namespace) -> int:
 
     notices: queue.SimpleQueue[LinkNotice] = queue.SimpleQueue()
     printed_records: set[int] = set()
-    with connected(args, notices.put) as (_, identity), stop_on_signals() as stop:
-        _print(json.dumps({"event": "link_up", "model": identity.model,
-                           "firmware": identity.firmware, "extensions": identity.extensions,
-                           "trunks": identity.trunks}, ensure_ascii=False))
+    # The link's own LinkUp notice (queued before connected() returns) prints "link_up",
+    # with its time, like every later reconnect.
+    with connected(args, notices.put), stop_on_signals() as stop:
         while not stop.is_set():
             try:
                 notice = notices.get(timeout=0.2)

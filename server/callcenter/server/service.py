@@ -11,7 +11,15 @@ The service owns a ``PbxLink`` and three small threads:
   groups whose checksum changed), a state snapshot, and optionally setting the clock;
 * the *dispatcher* thread stores call records in the ``RecordSink`` (a backlog is taken
   in one batch: one commit), acknowledges them with ``RecordAck`` only after the sink
-  returned, then hands events to the listeners.
+  returned, saves the image after a ``ParameterChanged``, then hands events to the
+  listeners.
+
+The image (``image``, ``DIR/image.json``) keeps each group's checksum as the PBX reported
+it, so the next connect can skip a group that did not change.  The PC cannot compute the
+PBX's checksum, so when it learns of a change it did not read (``ParameterChanged`` from
+the PBX, or its own verified write) it applies the value and drops that group's checksum:
+the next connect reads the group again instead of trusting a checksum that no longer
+describes the values held.
 
 Public calls (``write_parameter``, ``set_clock`` ...) run in the caller's thread and use
 the link's request/answer matching; they raise ``PbxError`` subclasses with clear texts.
@@ -25,7 +33,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from callcenter.common.pbx.line import LineSettings
@@ -42,11 +50,11 @@ from callcenter.common.pbx.messages import (
     StateSnapshot,
     TrunkState,
 )
-from callcenter.common.schema import Group, Schema, build_schema
+from callcenter.common.schema import Group, ParameterError, Schema, build_schema
 
 from . import parameters
 from .events import RecordStored, ServiceEvent, VerificationDone, VerificationProgress
-from .image import ImageFileError, ParameterImage
+from .image import ImageFileError, ParameterImage, write_json_atomic
 from .link import (
     LinkDown,
     LinkNotice,
@@ -70,8 +78,17 @@ log = logging.getLogger(__name__)
 
 ServiceListener = Callable[[ServiceEvent], None]
 _STOP = object()
+_SAVE_IMAGE = object()  # the dispatcher saves DIR/image.json (once for a burst of writes)
 SEEN_LIMIT = 100_000  # sequence numbers remembered to drop re-sent records quickly
 RETRY_SECONDS = 5.0
+#: Closer than this to the end of a minute, a clock set waits for the next minute to begin:
+#: the request could reach the PBX after its minute turned, and it would apply the time a
+#: minute late.
+CLOCK_MARGIN = 2.0
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
 
 
 class PbxService:
@@ -80,8 +97,12 @@ class PbxService:
     def __init__(self, url: str, data_dir: Path, *, line: LineSettings | None = None,
                  sink: RecordSink | None = None, link_options: LinkOptions | None = None,
                  verify_at_start: bool = True, sync_clock: bool = False,
-                 request_timeout: float = 10.0) -> None:
+                 request_timeout: float = 10.0,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        """``clock``: this computer's time as an aware datetime (default: the system clock;
+        the PBX clock is set from it)."""
         self.data_dir = data_dir
+        self.clock = clock or _local_now
         data_dir.mkdir(parents=True, exist_ok=True)
         self.image_path = data_dir / "image.json"
         if sink is None:  # the data directory's own store
@@ -98,6 +119,7 @@ class PbxService:
         self.records_acked = 0
         self._listeners: list[ServiceListener] = []
         self._image_lock = threading.Lock()
+        self._save_lock = threading.Lock()  # one writer of image.json at a time
         self._image = self._load_image()
         self._changes_during_verify: list[ParameterChanged] | None = None
         self._verify_lock = threading.Lock()
@@ -180,14 +202,16 @@ class PbxService:
             try:
                 result = verify(self.link, identity, saved, progress=self._progress,
                                 force=force, timeout=self.request_timeout)
-            finally:
+            except BaseException:
                 with self._image_lock:
-                    changes, self._changes_during_verify = self._changes_during_verify, None
-            with self._image_lock:
+                    self._changes_during_verify = None
+                raise
+            with self._image_lock:  # (one block: no change slips in between)
+                changes, self._changes_during_verify = self._changes_during_verify, None
                 self._image = result.image
-                for change in changes or []:
-                    self._image.params[change.key] = change.value
-                self._save_image()
+                for change in changes or []:  # (already in the image if read after it)
+                    self._apply_change(change.key, change.value)
+            self._save_image()
             self.verifications.append(result)
             self._queue.put(VerificationDone(result.groups_read, result.groups_skipped,
                                              result.rows_read))
@@ -202,20 +226,38 @@ class PbxService:
         value = parameters.write_parameter(self.link, schema, key, text,
                                            timeout=self.request_timeout, current=current)
         with self._image_lock:
-            self._image.params[key] = value
-            self._save_image()
+            self._apply_change(key, value, schema)
+        # Saved soon by the dispatcher, once for a burst of writes.  Until then the file
+        # holds the old value with the old checksum, which still describe each other.
+        self._queue.put(_SAVE_IMAGE)
         return value
 
     def read_parameter(self, key: str) -> str:
         return parameters.read_parameter(self.link, self.schema, key, self.request_timeout)
 
     def set_clock(self, when: datetime | None = None) -> str:
-        """Set the PBX clock (default: now); returns when it takes effect (YYYYMMDDhhmm)."""
-        moment = (when or datetime.now()).astimezone()
+        """Set the PBX clock to this computer's (``when``: as if it were that time now).
+
+        The PBX applies a new time at the start of its next minute (protocol CKQ), so the
+        PC sends the minute about to begin: at 12:00:40 it sends 12:01, and when the PBX's
+        minute turns its clock reads 12:01:00 as this computer's does.  Without ``when``,
+        within CLOCK_MARGIN seconds of a minute's end it first waits for the next minute.
+        Returns when the new time takes effect (YYYYMMDDhhmm, as the PBX answered).
+        """
+        if when is None:
+            moment = self.clock()
+            left = 60 - moment.second - moment.microsecond / 1e6
+            if left < CLOCK_MARGIN:
+                self._stopping.wait(left + 0.05)
+                moment = self.clock()
+        else:
+            moment = when
+        moment = moment.astimezone()
         offset = moment.utcoffset()
         minutes = int(offset.total_seconds() // 60) if offset is not None else 480
+        next_minute = moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
         answer = self.link.request(
-            lambda r: ClockSet(r, moment.strftime("%Y%m%d%H%M"), minutes),
+            lambda r: ClockSet(r, next_minute.strftime("%Y%m%d%H%M"), minutes),
             self.request_timeout)
         if not isinstance(answer, ClockSetResult):
             raise PbxProtocolError(f"the PBX answered a clock set with {answer.TYPE}")
@@ -246,10 +288,53 @@ class PbxService:
             return ParameterImage()
 
     def _save_image(self) -> None:
+        """Write the image as it is now (never called holding the image lock: the link
+        thread applies changes meanwhile).  Saves are serialised, and each takes the image
+        when it starts, so a later save never writes an older image."""
+        with self._save_lock:
+            with self._image_lock:
+                data = self._image.to_json()
+            try:
+                write_json_atomic(self.image_path, data)
+            except OSError as exc:
+                log.error("cannot save %s: %s", self.image_path, exc)
+
+    def _apply_change(self, key: str, value: str, schema: Schema | None = None) -> None:
+        """Under the image lock: ``key`` now holds ``value`` at the PBX; its group's
+        checksum no longer describes the image, so the next connect reads the group."""
+        self._image.params[key] = value
         try:
-            self._image.save(self.image_path)
-        except OSError as exc:
-            log.error("cannot save %s: %s", self.image_path, exc)
+            group = (schema or build_schema(self._image.extensions or 1,
+                                            self._image.trunks)).group_of(key)
+        except (ParameterError, ValueError):
+            self._image.checksums.clear()  # cannot tell the group: read them all
+            return
+        self._image.checksums.pop(group.value, None)
+
+    def _parameter_changed(self, change: ParameterChanged) -> ParameterChanged | None:
+        """In the link thread: the PBX reports a change made at the PBX (PCH).  Applied to
+        the image at once (the dispatcher saves it); None for a key this PBX does not have."""
+        identity = self.link.identity
+        schema = build_schema(identity.extensions, identity.trunks) if identity else None
+        if schema is not None:
+            try:
+                value = schema.validate(change.key, change.value)
+            except ParameterError as exc:
+                if change.key not in schema:
+                    log.warning("the PBX reported a change of %s, which this PBX's schema "
+                                "does not have: ignored", change.key)
+                    return None
+                log.warning("the PBX reported %s = %r, which the schema does not allow "
+                            "(%s); kept as the PBX holds it", change.key, change.value, exc)
+            else:
+                if value != change.value:
+                    change = ParameterChanged(change.key, value)
+        with self._image_lock:
+            self._apply_change(change.key, change.value, schema)
+            if self._changes_during_verify is not None:
+                self._changes_during_verify.append(change)
+        log.info("parameter %s = %r changed at the PBX", change.key, change.value)
+        return change
 
     def _progress(self, done: int, total: int, group: Group) -> None:
         self._queue.put(VerificationProgress(done, total, group))
@@ -270,11 +355,9 @@ class PbxService:
         elif isinstance(notice, CallRecord):
             self._queue.put(notice)
         elif isinstance(notice, ParameterChanged):
-            with self._image_lock:
-                self._image.params[notice.key] = notice.value
-                if self._changes_during_verify is not None:
-                    self._changes_during_verify.append(notice)
-            self._queue.put(notice)
+            change = self._parameter_changed(notice)
+            if change is not None:
+                self._queue.put(change)
 
     def _sync_loop(self) -> None:
         while True:
@@ -320,12 +403,14 @@ class PbxService:
                 except Exception as exc:
                     log.error("cannot store %d call record(s), will retry (the PBX keeps "
                               "them): %s", len(unstored), exc)
+            if any(i is _SAVE_IMAGE or isinstance(i, ParameterChanged) for i in items):
+                self._save_image()  # one save for a burst of changes
             for item in items:
                 if isinstance(item, CallRecord):
                     if item.sequence in stored:
                         stored.discard(item.sequence)
                         self._emit(RecordStored(item))
-                elif item is not _STOP:
+                elif item is not _STOP and item is not _SAVE_IMAGE:
                     self._emit(item)  # type: ignore[arg-type]
 
     def _store(self, records: list[CallRecord]) -> set[int]:

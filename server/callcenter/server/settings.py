@@ -1,24 +1,30 @@
 """Where the server keeps its data, how it logs, and its PBX connection settings.
 
-The PBX port URL and the line settings are server settings in the store (``pbx.url``,
-``pbx.baud``, ``pbx.bytesize``, ``pbx.parity``, ``pbx.stopbits``; see
-``callcenter-server settings``).  Flags given on the command line are saved there, so later
-runs with the same ``--data`` need none.
+The PBX port URL, the line settings and the link timing are server settings in the store
+(``pbx.url``, ``pbx.baud``, ``pbx.bytesize``, ``pbx.parity``, ``pbx.stopbits``,
+``pbx.ack_timeout``, ``pbx.retries``; see ``callcenter-server settings``).  Flags given on
+the command line are saved there, so later runs with the same ``--data`` need none.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import logging.handlers
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from callcenter.common.pbx.line import LineSettings, LineSettingsError
 
 from .store.db import StoreError, open_store
-from .store.settings import SettingError, get_setting, set_setting
+from .store.settings import SettingError, get_setting, set_setting, spec_for
+
+#: The link-timing flags and the settings they are saved as.
+LINK_FLAGS = {"ack_timeout": "pbx.ack_timeout", "retries": "pbx.retries"}
 
 LOG_FILE = "callcenter-server.log"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -37,30 +43,89 @@ def default_data_dir() -> Path:
     return Path(base) / "callcenter"
 
 
+def flag_value(flag: str, key: str) -> Callable[[str], Any]:
+    """An argparse ``type`` checking a flag's value like the setting ``key`` it is saved as;
+    a bad value is a usage error ("argument FLAG: 'X' is not allowed (allowed: ...)")."""
+    spec = spec_for(key)
+
+    def parse(text: str) -> Any:
+        try:
+            return spec.validate(text)
+        except SettingError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not allowed (allowed: {spec.allowed})") from None
+    parse.__name__ = flag  # argparse names the type in some messages
+    return parse
+
+
+def add_link_arguments(parser: argparse.ArgumentParser) -> None:
+    """--ack-timeout and --retries (default: the saved settings, else the protocol's 3 s, 3)."""
+    parser.add_argument("--ack-timeout", type=flag_value("--ack-timeout", "pbx.ack_timeout"),
+                        metavar="SECONDS",
+                        help="how long to wait for the PBX to acknowledge a frame before "
+                             "sending it again, 0.05-60 (default 3; saved like --baud)")
+    parser.add_argument("--retries", type=flag_value("--retries", "pbx.retries"),
+                        metavar="N",
+                        help="retransmissions before the link counts as lost, 0-20 "
+                             "(default 3; saved like --baud)")
+
+
+def check_port_url(url: str, flag: str = "--pbx") -> str:
+    """``url`` if pyserial can open something of its form, else SettingError naming ``flag``
+    (a usage error: nothing is saved or opened)."""
+    try:
+        checked = str(spec_for("pbx.url").parse(url.strip()))
+    except ValueError as exc:
+        raise SettingError(f"{flag}: {url!r} is not a serial port or a URL pyserial opens: "
+                           f"{exc}") from None
+    if not checked:
+        raise SettingError(f"{flag}: empty; give a serial port (COM3, /dev/ttyUSB0) or "
+                           "socket://HOST:PORT")
+    return checked
+
+
 @dataclass
 class ServerSettings:
     """The PBX connection as saved in the store of a data directory."""
 
     pbx: str | None = None
     line: LineSettings = field(default_factory=LineSettings)
+    ack_timeout: float = 3.0
+    retries: int = 3
 
     @classmethod
-    def load(cls, data_dir: Path) -> ServerSettings:
+    def load(cls, data_dir: Path, db_url: str | None = None) -> ServerSettings:
+        """The saved connection; ``db_url`` is the store's URL when given with ``--db``
+        (else the one remembered in DIR, or SQLite)."""
         try:
-            open_store(data_dir)
+            open_store(data_dir, db_url)
             url = str(get_setting("pbx.url") or "")
             line = LineSettings.from_dict({k: get_setting(f"pbx.{k}")
                                            for k in ("baud", "bytesize", "parity", "stopbits")})
+            ack_timeout = float(get_setting("pbx.ack_timeout"))
+            retries = int(get_setting("pbx.retries"))
         except (StoreError, LineSettingsError) as exc:
             raise SettingsError(f"{data_dir}: {exc}") from None
-        return cls(url or None, line)
+        return cls(url or None, line, ack_timeout, retries)
 
-    def save(self, data_dir: Path, who: str = "service") -> None:
+    def link_values(self, args: argparse.Namespace) -> tuple[float, int]:
+        """(ack timeout, retries): the flags' values, else these saved ones."""
+        ack = getattr(args, "ack_timeout", None)
+        retries = getattr(args, "retries", None)
+        return (self.ack_timeout if ack is None else float(ack),
+                self.retries if retries is None else int(retries))
+
+    def save(self, data_dir: Path, who: str = "service", db_url: str | None = None) -> None:
+        """Write the settings that differ from the saved ones (each change audited)."""
+        values: dict[str, object] = {"pbx.url": self.pbx or "",
+                                     **{f"pbx.{k}": v for k, v in self.line.to_dict().items()},
+                                     "pbx.ack_timeout": float(self.ack_timeout),
+                                     "pbx.retries": int(self.retries)}
         try:
-            open_store(data_dir)
-            set_setting("pbx.url", self.pbx or "", who)
-            for key, value in self.line.to_dict().items():
-                set_setting(f"pbx.{key}", str(value), who)
+            open_store(data_dir, db_url)
+            for key, value in values.items():
+                if get_setting(key) != value:
+                    set_setting(key, str(value), who)
         except (StoreError, SettingError) as exc:
             raise SettingsError(f"{data_dir}: {exc}") from None
 

@@ -29,6 +29,7 @@ def test_defaults(store_db: StoreTarget) -> None:
     assert values["password_protection"] is False
     assert (values["pbx.baud"], values["pbx.bytesize"], values["pbx.parity"],
             values["pbx.stopbits"]) == (9600, 8, "N", 1)
+    assert (values["pbx.ack_timeout"], values["pbx.retries"]) == (3.0, 3)
     assert list(values) == list(REGISTRY)
     assert Setting.select().count() == 0  # defaults are not written
 
@@ -41,6 +42,15 @@ def test_defaults(store_db: StoreTarget) -> None:
     ("pbx.parity", "e", "E"), ("pbx.baud", "115200", 115200), ("pbx.stopbits", "2", 2),
     ("pbx.url", "socket://10.0.0.5:4001", "socket://10.0.0.5:4001"),
     ("hotel_forward.baud", "4800", 4800), ("timezone", "Asia/Urumqi", "Asia/Urumqi"),
+    ("pbx.url", "COM3", "COM3"), ("pbx.url", "/dev/pts/5", "/dev/pts/5"),
+    ("pbx.url", "rfc2217://ts1:2001", "rfc2217://ts1:2001"), ("pbx.url", "loop://", "loop://"),
+    ("pbx.url", "spy:///dev/ttyUSB0", "spy:///dev/ttyUSB0"), ("pbx.url", "", ""),
+    ("pbx.url", "hwgrep://0403:6001", "hwgrep://0403:6001"),  # checked when opened
+    ("pbx.url", "alt:///dev/ttyS0?class=PosixPollSerial", "alt:///dev/ttyS0?class=PosixPollSerial"),
+    ("hotel_forward.url", "SOCKET://10.0.0.6:4002", "SOCKET://10.0.0.6:4002"),
+    ("hotel_bill.encoding", "utf-8", "utf-8"), ("hotel_bill.encoding", "cp936", "cp936"),
+    ("pbx.ack_timeout", "0.5", 0.5), ("pbx.ack_timeout", "60", 60.0),
+    ("pbx.retries", "0", 0), ("pbx.retries", "20", 20),
 ])
 def test_good_values(store_db: StoreTarget, key: str, text: str, value: object) -> None:
     assert set_setting(key, text, "tester") == value
@@ -54,6 +64,21 @@ def test_good_values(store_db: StoreTarget, key: str, text: str, value: object) 
     ("pbx.parity", "X", "N, E or O"), ("pbx.bytesize", "9", "7 or 8"),
     ("pbx.stopbits", "3", "1 or 2"), ("timezone", "Mars/Olympus", "IANA"),
     ("timezone", "../etc/passwd", "IANA"), ("pbx.url", "COM 3", "serial port"),
+    ("pbx.url", "bogus://x", "pyserial cannot open bogus:// URLs (it opens "),
+    ("pbx.url", "socket://10.0.0.5", "socket://HOST:PORT"),
+    ("pbx.url", "socket://10.0.0.5:99999", "socket://HOST:PORT"),
+    ("pbx.url", "../x://y", "pyserial cannot open"),
+    ("hotel_forward.url", "bogus://x", "pyserial cannot open bogus://"),
+    ("hotel_bill.encoding", "zlib", "not a text encoding"),
+    ("hotel_bill.encoding", "base64", "not a text encoding"),
+    ("hotel_bill.encoding", "hex", "not a text encoding"),
+    ("hotel_bill.encoding", "rot13", "not a text encoding"),
+    ("hotel_bill.encoding", "utf-16", "one byte each"),
+    ("hotel_bill.encoding", "utf-8-sig", "one byte each"),  # a BOM before every batch
+    ("hotel_bill.encoding", "cp037", "one byte each"),  # EBCDIC
+    ("pbx.ack_timeout", "0", "0.05-60"), ("pbx.ack_timeout", "61", "0.05-60"),
+    ("pbx.ack_timeout", "nan", "0.05-60"), ("pbx.ack_timeout", "soon", "0.05-60"),
+    ("pbx.retries", "21", "0-20"), ("pbx.retries", "-1", "0-20"),
 ])
 def test_bad_values_change_nothing(store_db: StoreTarget, key: str, text: str,
                                    allowed: str) -> None:

@@ -11,16 +11,24 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import functools
 import getpass
+import importlib
 import json
 import logging
 import os
+import pkgutil
+import re
+import string
 import sys
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
+
+import serial
 
 from callcenter.common.pbx.line import BAUD_RATES, LineSettings, LineSettingsError
 from callcenter.server.store.db import StoreError, database, open_store, write_transaction
@@ -62,6 +70,18 @@ def _int_in(lo: int, hi: int) -> Callable[[str], int]:
     return parse
 
 
+def _float_in(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError("not a number") from None
+        if not lo <= value <= hi:  # also false for nan
+            raise ValueError(f"out of range {lo:g}-{hi:g}")
+        return value
+    return parse
+
+
 _TRUE: Final = frozenset({"true", "yes", "on", "1"})
 _FALSE: Final = frozenset({"false", "no", "off", "0"})
 
@@ -81,10 +101,52 @@ def _any_text(text: str) -> str:
     return text
 
 
+@functools.cache
+def _url_handler(scheme: str) -> bool:
+    """Whether ``serial.serial_for_url`` has a handler for ``scheme://`` (found as it finds
+    one: a module ``protocol_<scheme>`` in ``serial.protocol_handler_packages``)."""
+    if not re.fullmatch(r"[a-z0-9_]+", scheme):
+        return False
+    for package in serial.protocol_handler_packages:
+        try:
+            importlib.import_module(f".protocol_{scheme}", package)
+        except ImportError:
+            continue
+        return True
+    return False
+
+
+def url_schemes() -> list[str]:
+    """The ``scheme://`` URLs this pyserial opens (socket, rfc2217, loop, spy, alt, hwgrep)."""
+    found = set()
+    for package in serial.protocol_handler_packages:
+        try:
+            path = importlib.import_module(package).__path__
+        except (ImportError, AttributeError):
+            continue
+        found |= {m.name.removeprefix("protocol_") for m in pkgutil.iter_modules(path)
+                  if m.name.startswith("protocol_")}
+    return sorted(s for s in found if _url_handler(s))
+
+
 def _port_url(text: str) -> str:
     """"" (none) or what ``serial.serial_for_url`` opens: COM3, /dev/ttyUSB0, socket://h:p ..."""
     if text and (not text.isprintable() or any(c.isspace() for c in text)):
         raise ValueError("must not contain spaces or control characters")
+    if "://" not in text:
+        return text  # a serial port name or path (COM3, /dev/ttyUSB0, a pty)
+    scheme = text.split("://", 1)[0].lower()
+    if not _url_handler(scheme):
+        raise ValueError(f"pyserial cannot open {scheme}:// URLs (it opens "
+                         f"{', '.join(s + '://' for s in url_schemes())})")
+    if scheme in ("socket", "rfc2217"):
+        parts = urlsplit(text)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if not parts.hostname or port is None:
+            raise ValueError(f"write {scheme}://HOST:PORT with a port number 0-65535")
     return text
 
 
@@ -95,10 +157,25 @@ def _pbx_id(text: str) -> str:
     return text
 
 
+#: What a hotel bill line holds besides Chinese type names: it must encode byte for byte.
+_ASCII_SAMPLE: Final = string.printable
+
+
 def _codec(text: str) -> str:
+    """A text encoding that writes ASCII as ASCII (the bill's columns are counted in bytes;
+    see docs/hotel-link.md): gbk, gb18030, utf-8 ...; not utf-16, not base64 or zlib."""
     if not text:
         raise ValueError("empty")
-    codecs.lookup(text)  # LookupError for an unknown name
+    info = codecs.lookup(text)  # LookupError for an unknown name
+    if not getattr(info, "_is_text_encoding", True):
+        raise ValueError(f"{info.name} is not a text encoding")
+    try:
+        same = _ASCII_SAMPLE.encode(info.name) == _ASCII_SAMPLE.encode("ascii")
+    except (UnicodeError, LookupError):
+        same = False
+    if not same:
+        raise ValueError(f"{info.name} does not write digits, letters and spaces as one byte "
+                         "each, which the hotel bill's fixed columns need")
     return text.lower()
 
 
@@ -146,7 +223,8 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
                 "ask for the administrator password before programming and money operations",
                 _bool),
     SettingSpec("pbx.url", "", "a serial port (COM3, /dev/ttyUSB0) or pyserial URL "
-                "(socket://HOST:PORT, rfc2217://HOST:PORT); empty for none",
+                "(socket://HOST:PORT, rfc2217://HOST:PORT, loop://, spy://, alt://, "
+                "hwgrep://); empty for none",
                 "where the PBX is connected", _port_url),
     SettingSpec("pbx.id", "main", "a short name of letters, digits, - or _",
                 "names this PBX in the call-record store; change it when a new PBX whose "
@@ -155,11 +233,18 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
     SettingSpec("pbx.bytesize", 8, "7 or 8", "PBX line data bits", _line("bytesize")),
     SettingSpec("pbx.parity", "N", "N, E or O", "PBX line parity", _line("parity")),
     SettingSpec("pbx.stopbits", 1, "1 or 2", "PBX line stop bits", _line("stopbits")),
+    SettingSpec("pbx.ack_timeout", 3.0, "seconds, 0.05-60",
+                "how long the link waits for the PBX to acknowledge a frame before it sends "
+                "it again", _float_in(0.05, 60.0)),
+    SettingSpec("pbx.retries", 3, "a whole number 0-20",
+                "how many times a frame is sent again before the link counts as lost",
+                _int_in(0, 20)),
     SettingSpec("hotel_bill.enabled", False, _BOOL,
                 "append each stored record to the hotel bill file (S-43)", _bool),
     SettingSpec("hotel_bill.path", "", "a file path; empty for DIR/HotelBill.TXT",
                 "the hotel bill file", _any_text),
-    SettingSpec("hotel_bill.encoding", "gbk", "a Python codec name such as gbk, gb18030, utf-8",
+    SettingSpec("hotel_bill.encoding", "gbk", "a Python codec name of an ASCII-compatible text "
+                "encoding such as gbk, gb18030, utf-8",
                 "text encoding of the hotel bill file", _codec),
     SettingSpec("hotel_forward.enabled", False, _BOOL,
                 "send each stored record to the hotel system's serial port (S-43)", _bool),
