@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -184,7 +185,7 @@ def _pbx_time(simulator: Simulator) -> datetime:
     return datetime.strptime(str(ask(simulator, {"cmd": "clock"})["pbx_time"]), "%Y%m%d%H%M%S")
 
 
-def test_clock_sync_at_connect_sets_the_pbx_to_this_computers_time(sim: Simulator,
+def test_clock_sync_at_connect_sets_the_pbx_to_the_site_time_now(sim: Simulator,
                                                                    tmp_path: Path) -> None:
     """The PBX applies a clock set when its next minute begins, so the PC must send that
     minute, not the current one (which would leave the PBX a minute slow)."""
@@ -211,7 +212,8 @@ def test_clock_sync_at_connect_sets_the_pbx_to_this_computers_time(sim: Simulato
         assert (turn - computer_now()).total_seconds() < 10
         while computer_now() < turn + timedelta(seconds=1):
             time.sleep(0.1)
-        local = computer_now().replace(tzinfo=None)
+        # The PBX keeps the site's time (setting timezone), whatever this computer's zone.
+        local = computer_now().astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
         pbx = _pbx_time(sim)
         assert abs((pbx - local).total_seconds()) <= 2, (pbx, local)
 

@@ -33,8 +33,9 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from callcenter.common.pbx.line import LineSettings
 from callcenter.common.pbx.messages import (
@@ -89,6 +90,15 @@ CLOCK_MARGIN = 2.0
 
 def _local_now() -> datetime:
     return datetime.now().astimezone()
+
+
+def site_zone() -> tzinfo | None:
+    """The site's time zone (setting ``timezone``); None (this computer's) if unreadable."""
+    try:
+        return ZoneInfo(str(get_setting("timezone")))
+    except Exception as exc:  # no store open, or a zone this system does not know
+        log.warning("time zone setting unusable (%s): using this computer's", exc)
+        return None
 
 
 class PbxService:
@@ -236,7 +246,10 @@ class PbxService:
         return parameters.read_parameter(self.link, self.schema, key, self.request_timeout)
 
     def set_clock(self, when: datetime | None = None) -> str:
-        """Set the PBX clock to this computer's (``when``: as if it were that time now).
+        """Set the PBX clock from this computer's (``when``: as if it were that time now), in
+        the site's time zone (setting ``timezone``, the zone queries read times in), so the
+        PBX's local times, its records and every query agree whatever zone this computer
+        is set to.
 
         The PBX applies a new time at the start of its next minute (protocol CKQ), so the
         PC sends the minute about to begin: at 12:00:40 it sends 12:01, and when the PBX's
@@ -252,7 +265,7 @@ class PbxService:
                 moment = self.clock()
         else:
             moment = when
-        moment = moment.astimezone()
+        moment = moment.astimezone(site_zone())
         offset = moment.utcoffset()
         minutes = int(offset.total_seconds() // 60) if offset is not None else 480
         next_minute = moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
