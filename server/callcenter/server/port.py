@@ -49,6 +49,16 @@ def read_available(port: serial.SerialBase) -> bytes:
     first = port.read(1)
     if not first:
         return b""
+    if type(port).__module__.endswith("protocol_socket"):
+        # socket://: ``in_waiting`` says only 1 while anything is there, which would make
+        # this a byte-at-a-time loop; a zero timeout reads what is there without waiting.
+        # (Only here: on a real port, changing the timeout reconfigures the device.)
+        timeout = port.timeout
+        port.timeout = 0
+        try:
+            return first + port.read(READ_CHUNK - 1)
+        finally:
+            port.timeout = timeout
     data = bytearray(first)
     while len(data) < READ_CHUNK:
         # socket://: 1 while anything is there; a real port: the byte count.
