@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import logging
 import signal
 import sys
@@ -35,7 +34,7 @@ from .cli_tariff import add_tariff_parser, run_tariff
 from .events import ServiceEvent
 from .hub import AgentHub, TlsConfigError, context_from_settings
 from .image import ImageFileError
-from .link import PbxError
+from .link import LinkOptions, PbxError
 from .prepaid.cli_rooms import add_rooms_parser, run_rooms
 from .query.cli_records import add_records_parser, run_records
 from .rating.cli_rate import add_rate_parser, run_rate
@@ -255,10 +254,8 @@ def run_service(args: argparse.Namespace) -> int:
     try:
         # the store (db_url is remembered in DIR: the service and later commands use it)
         runtime = ServerRuntime(url, data_dir, line=line, sync_clock=not args.no_clock_sync,
-                                db_url=args.db)
-        link = runtime.service.link  # not started yet: its options apply from the first open
-        link.options = dataclasses.replace(link.options, ack_timeout=ack_timeout,
-                                           max_retries=retries)
+                                db_url=args.db, link_options=LinkOptions(
+                                    ack_timeout=ack_timeout, max_retries=retries))
         runtime.service.add_listener(_Printer())
         log.info("service starting: PBX %s (%d %d%s%d, link: ack timeout %g s, %d retries), "
                  "data in %s", url, line.baud, line.bytesize, line.parity, line.stopbits,

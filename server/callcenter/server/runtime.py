@@ -17,6 +17,7 @@ from pathlib import Path
 from callcenter.common.pbx.line import LineSettings
 
 from .hotel.queue import HotelLinkLoop, enqueue_calls
+from .link import LinkOptions
 from .prepaid.control import ReconcileLoop
 from .prepaid.ledger import charge_calls
 from .rating import Tariff
@@ -95,13 +96,15 @@ class ServerRuntime:
 
     def __init__(self, url: str, data_dir: Path, *, line: LineSettings | None = None,
                  sync_clock: bool = True, db_url: str | None = None,
-                 verify_at_start: bool = True) -> None:
+                 verify_at_start: bool = True, link_options: LinkOptions | None = None
+                 ) -> None:
         self.data_dir = data_dir
         self.db = open_store(data_dir, db_url)
         self.intake = RecordIntake(self.db, str(get_setting("pbx.id")), TariffSource(data_dir),
                                    after_insert=after_insert)
         self.service = PbxService(url, data_dir, line=line, sink=self.intake,
-                                  sync_clock=sync_clock, verify_at_start=verify_at_start)
+                                  sync_clock=sync_clock, verify_at_start=verify_at_start,
+                                  link_options=link_options)
         self.reconcile = ReconcileLoop(self.service, self.db)
         self.hotel = HotelLinkLoop(self.db, data_dir)
         self.retention = RetentionLoop(self.db)
