@@ -155,11 +155,17 @@ def test_call_ids_stay_unique_when_the_pbx_restarts_and_numbers_calls_again(
         ask(sim, {"cmd": "ring", "extension": "004", "caller": "13800138000"})
         ring = client.wait_event("ring", extension="004")
         assert ring["call_id"] not in before and ring["caller"] == "13800138000"
+        # Parking in the first free slot finds the slot by the hub's id of the call.
+        assert client.request("answer")["ok"]
+        parked = client.request("park")
+        assert parked["ok"] and parked["call_id"] == ring["call_id"], parked
+        slot = client.wait_event("park_slot", slot=parked["slot"], occupied=True)
+        assert slot["call_id"] == ring["call_id"]
     with AgentClient(hub.address) as other:
         assert other.login("dawn", extension="006", device="headset")["ok"]
         snapshot = other.wait_event("snapshot")
         call = next(c for c in snapshot["calls"] if c["call_id"] == ring["call_id"])
-        assert (call["kind"], call["state"], call["ringing"]) == ("incoming", "ringing", ["004"])
+        assert (call["kind"], call["state"], call["ringing"]) == ("incoming", "parked", [])
 
 
 def test_hello_says_the_password_setting_that_applies_now(

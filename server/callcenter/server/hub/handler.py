@@ -440,9 +440,10 @@ class HubHandler:
 
     async def _parked_slot(self, call_id: int) -> int:
         """The slot the PBX chose for ``call_id`` (its park-slot notice precedes the answer;
-        polled briefly in case it does not)."""
+        polled briefly in case it does not).  ``call_id`` is the hub's id, so the hub's own
+        view is searched (the service's port states hold the PBX's ids)."""
         for _ in range(50):
-            for slot, state in self.service.port_states.park_slots().items():
+            for slot, state in list(self.view.park_slots.items()):
                 if state.occupied and state.call_id == call_id:
                     return slot
             await asyncio.sleep(0.01)
