@@ -350,3 +350,29 @@ def test_a_large_pbx_snapshot_comes_in_pages(tmp_path: Path) -> None:
         assert sorted(extensions) == [f"{i:03d}" for i in range(1, 301)]
         assert extensions["299"].state == "ringing"
         assert len(service.port_states.trunks()) == 32
+
+
+def test_a_pbx_replaced_while_the_service_runs_loses_no_record(tmp_path: Path) -> None:
+    """A new PBX on the same port numbers its records from 1 again: the service must hand
+    them to the store (which keeps them under a new PBX name), not drop them as re-sent."""
+    with Simulator(SimulatorConfig(seed=5)) as first:
+        port = int(first.url.rsplit(":", 1)[1])
+        service = PbxService(first.url, tmp_path, link_options=FAST)
+        service.start()
+        try:
+            service.wait_ready(20)
+            ask(first, {"cmd": "burst", "count": 5})
+            wait_until(lambda: counters(first)["records_acked"] == 5, 20, "5 records acked")
+            first.stop()
+            with Simulator(SimulatorConfig(seed=6, listen=("127.0.0.1", port))) as second:
+                ask(second, {"cmd": "burst", "count": 5})
+                wait_until(lambda: counters(second)["records_acked"] == 5, 30,
+                           "the new PBX's 5 records acked")
+        finally:
+            service.stop()
+    rows = _stored(tmp_path)
+    by_pbx: dict[str, list[int]] = {}
+    for row in rows:
+        by_pbx.setdefault(row.pbx_id, []).append(row.sequence)
+    assert {k: sorted(v) for k, v in by_pbx.items()} == {"main": [1, 2, 3, 4, 5],
+                                                        "main-2": [1, 2, 3, 4, 5]}

@@ -80,7 +80,7 @@ log = logging.getLogger(__name__)
 ServiceListener = Callable[[ServiceEvent], None]
 _STOP = object()
 _SAVE_IMAGE = object()  # the dispatcher saves DIR/image.json (once for a burst of writes)
-SEEN_LIMIT = 100_000  # sequence numbers remembered to drop re-sent records quickly
+SEEN_LIMIT = 100_000  # records remembered to drop re-sent ones quickly
 RETRY_SECONDS = 5.0
 #: Closer than this to the end of a minute, a clock set waits for the next minute to begin:
 #: the request could reach the PBX after its minute turned, and it would apply the time a
@@ -134,8 +134,11 @@ class PbxService:
         self._changes_during_verify: list[ParameterChanged] | None = None
         self._verify_lock = threading.Lock()
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._seen: set[int] = set()
-        self._seen_order: deque[int] = deque()
+        # Records already stored, whole (not just their sequence): a re-sent record is
+        # dropped here without a trip to the store, but another PBX's record with a number
+        # already seen still goes to the store, which keeps it (see store/intake.py).
+        self._seen: set[CallRecord] = set()
+        self._seen_order: deque[CallRecord] = deque()
         self._ready = threading.Event()
         self._sync_wanted = threading.Event()
         self._stopping = threading.Event()
@@ -430,14 +433,14 @@ class PbxService:
         """Commit the new records, then acknowledge all of them; the new sequences."""
         new: dict[int, CallRecord] = {}
         for record in records:
-            if record.sequence not in self._seen:
+            if record not in self._seen:
                 new.setdefault(record.sequence, record)
         if new:
             self.sink.store(list(new.values()))
             self.records_stored += len(new)
-            for seq in new:
-                self._seen.add(seq)
-                self._seen_order.append(seq)
+            for record in new.values():
+                self._seen.add(record)
+                self._seen_order.append(record)
             while len(self._seen_order) > SEEN_LIMIT:
                 self._seen.discard(self._seen_order.popleft())
         for first, last in ack_ranges(r.sequence for r in records):
