@@ -141,6 +141,7 @@ def test_cli_get_and_set(store_target: StoreTarget, capsys: pytest.CaptureFixtur
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["set", "retention_days=0"], "retention_days: '0' is not allowed"),
+    (["set", "hotel_bill.encoding=zlib"], "hotel_bill.encoding: 'zlib' is not allowed"),
     (["set", "retention_days"], "expected KEY=VALUE"),
     (["set", "colour=red"], "unknown setting 'colour'"),
     (["get", "colour"], "unknown setting 'colour'"),
@@ -151,3 +152,4 @@ def test_cli_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert _run(["settings", action, "--data", str(tmp_path / "d"), *rest]) == 2
     captured = capsys.readouterr()
     assert message in captured.err and captured.out == ""
+    assert not (tmp_path / "d").exists()  # refused before anything was created

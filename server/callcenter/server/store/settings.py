@@ -372,12 +372,18 @@ def run_settings(args: argparse.Namespace) -> int:
         assignment = (key.strip(), text)
     wanted: Sequence[str] = ([assignment[0]] if assignment else
                              [args.key] if args.key else [])
-    for key in wanted:  # a bad key is reported before the store is even opened
+    for key in wanted:  # a bad key or value is reported before the store is even opened
         try:
-            spec_for(key)
+            spec = spec_for(key)
         except SettingError as exc:
             print(f"settings: {exc}", file=err)
             return 2
+        if assignment is not None:
+            try:
+                spec.validate(assignment[1])
+            except SettingError as exc:
+                print(f"settings set: {exc}", file=err)
+                return 2
     try:
         db = open_store(args.data, args.db)
     except StoreError as exc:
