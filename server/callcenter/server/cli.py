@@ -39,6 +39,7 @@ from .prepaid.cli_rooms import add_rooms_parser, run_rooms
 from .query.cli_records import add_records_parser, run_records
 from .rating.cli_rate import add_rate_parser, run_rate
 from .runtime import ServerRuntime
+from .service import site_zone
 from .settings import (
     ServerSettings,
     SettingsError,
@@ -182,7 +183,8 @@ class _Printer:
     """Prints the service's events on standard output, one line each (progress thinned)."""
 
     def __init__(self) -> None:
-        self.formatter = EventFormatter()
+        # Stamped in the site's time zone, as the PBX's clock and its records are.
+        self.formatter = EventFormatter(site_zone())
 
     def __call__(self, event: ServiceEvent) -> None:
         line = self.formatter(event)

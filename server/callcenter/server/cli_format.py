@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from callcenter.common.pbx.messages import (
@@ -107,7 +107,8 @@ class EventFormatter:
     line when a group's reading starts and each time another quarter of the rows is read,
     none for the last block (the "data verification done" line follows)."""
 
-    def __init__(self) -> None:
+    def __init__(self, zone: tzinfo | None = None) -> None:
+        self.zone = zone  # the time zone of the line's time stamp; None: this computer's
         self._group: str | None = None
         self._step = 0
         self._done = 0
@@ -118,7 +119,7 @@ class EventFormatter:
             self._group, self._step, self._done = None, 0, 0  # the next verification
         elif isinstance(event, VerificationProgress) and not self._wanted(event):
             return None
-        return format_event(event, now)
+        return format_event(event, now or datetime.now(self.zone))
 
     def _wanted(self, event: VerificationProgress) -> bool:
         if event.done < self._done:  # a new verification (no "done" seen in between)
