@@ -171,12 +171,21 @@ def fan_out(control: Any, child: Child, hub: Any, seconds: float, clients: int) 
         control.request({"cmd": "hangup", "extension": PORT})
         cycles += 1
     elapsed = time.monotonic() - started
-    time.sleep(1.0)
+    rate_queued = (hub.call(lambda: hub.handler.events_sent) - before_hub) / elapsed
+    # The clients drain their backlog: wait (bounded) until no more events arrive (a client
+    # dropped for reading too slowly would stop it short of what the hub queued).
+    received, last = 0, -1
+    deadline = time.monotonic() + 30.0
+    while time.monotonic() < deadline and received != last:
+        last = received
+        time.sleep(0.5)
+        received = child.ask({"cmd": "rings"})["events"] - before_child
+    drained = time.monotonic() - started - 0.5  # the last wait saw nothing new
     queued = hub.call(lambda: hub.handler.events_sent) - before_hub
-    received = child.ask({"cmd": "rings"})["events"] - before_child
     print(f"fan-out with {clients} clients: {cycles} ring/hang-up cycles in {elapsed:.1f} s; "
-          f"hub queued {queued / elapsed:,.0f} events/s, clients read "
-          f"{received / (elapsed + 1.0):,.0f} events/s ({received:,} of {queued:,} events)")
+          f"hub queued {rate_queued:,.0f} events/s, clients read "
+          f"{received / drained:,.0f} events/s until drained ({received:,} of {queued:,} "
+          f"events arrived)")
 
 
 def run(args: argparse.Namespace) -> None:
