@@ -70,8 +70,10 @@ def test_five_failures_lock_the_account(connect: Connect, account: Callable[...,
     client = connect()
     for _ in range(5):
         assert client.login("carol", "wrong-pw", "004")["error"]["code"] == "auth_failed"
+    started = time.monotonic()
     locked = client.login("carol", PASSWORD, "004")
     assert locked["error"]["code"] == "locked_out"
+    assert time.monotonic() - started >= TEST_OPTIONS.failure_delay  # as slow as a failure
     from callcenter.server.accounts import find_account, set_password
     info = find_account("carol")
     assert info is not None and info.locked()

@@ -291,6 +291,8 @@ class HubHandler:
         account = result.account
         assert account is not None
         if result.outcome is AuthOutcome.LOCKED_OUT:
+            # Answered as slowly as a wrong password, so that timing guesses nothing more.
+            await asyncio.sleep(self.options.failure_delay)
             return _error(rid, ErrorCode.LOCKED_OUT, "too many failed logins: the account is "
                           "locked for a while; try again later or ask the administrator")
         if account.bound_port and account.bound_port != login.extension:
@@ -357,6 +359,8 @@ class HubHandler:
             await asyncio.sleep(self.options.failure_delay)
             return _error(rid, ErrorCode.AUTH_FAILED, "wrong old password")
         if result.outcome is AuthOutcome.LOCKED_OUT:
+            # Answered as slowly as a wrong password, so that timing guesses nothing more.
+            await asyncio.sleep(self.options.failure_delay)
             return _error(rid, ErrorCode.LOCKED_OUT, "too many failed attempts: the account is "
                           "locked for a while")
         log.info("agent hub: %s changed the password", session.user)
