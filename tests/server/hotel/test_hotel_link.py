@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -169,6 +170,61 @@ def test_serial_forwarding_hotel_absent_then_present(store_db: StoreTarget) -> N
         if listener.is_alive():
             listener.join(5)
     assert HotelQueueEntry.select().where(HotelQueueEntry.serial_done == False).count() == 0  # noqa: E712
+
+
+def test_a_converter_dropping_the_connection_loses_no_line(store_db: StoreTarget) -> None:
+    """A TCP converter takes the connection, then drops it with lines unread (a reset): the
+    writes succeeded on this side, yet those lines are sent again on the next connection."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    enable(file=False, serial_url=f"socket://127.0.0.1:{port}")
+    store(range(1, 11))
+    everything = b"".join(expected_lines(range(1, 11)))
+    link = HotelLink(database, store_db.data_dir)
+    connections: list[bytes] = []
+
+    def converter() -> None:
+        server.settimeout(10)
+        first, _ = server.accept()  # the first connection: read one line, then reset
+        first.settimeout(5)
+        data = b""
+        while b"\r\n" not in data:
+            data += first.recv(1)
+        connections.append(data)
+        time.sleep(0.05)  # the other lines are in flight or unread
+        first.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        first.close()  # unread data + linger 0: the converter resets the connection
+        second, _ = server.accept()
+        second.settimeout(5)
+        data = b""
+        try:
+            while len(data) < len(everything):
+                chunk = second.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except TimeoutError:
+            pass
+        connections.append(data)
+        second.close()
+
+    thread = threading.Thread(target=converter)
+    thread.start()
+    try:
+        for _ in range(20):  # bounded: the link is retried as the loop would
+            with contextlib.suppress(OSError):
+                link.run_once()
+            if HotelQueueEntry.select().where(
+                    HotelQueueEntry.serial_done == False).count() == 0:  # noqa: E712
+                break
+            time.sleep(0.1)
+        thread.join(10)
+    finally:
+        link.close()
+        server.close()
+    assert HotelQueueEntry.select().where(HotelQueueEntry.serial_done == False).count() == 0  # noqa: E712
+    # Every line arrived; the first connection's may come again (at least once).
+    assert connections[1] == everything, connections
 
 
 def test_serial_forwarding_over_a_pty(store_db: StoreTarget) -> None:

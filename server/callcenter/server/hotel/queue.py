@@ -56,6 +56,9 @@ from callcenter.server.store.settings import all_settings
 
 log = logging.getLogger(__name__)
 
+#: Lines sent to a TCP converter before the connection is confirmed and they are marked done.
+CONVERTER_GROUP = 50
+
 BATCH = 200
 MAX_BACKOFF = 60.0
 KEEP_DONE = timedelta(days=7)
@@ -195,16 +198,22 @@ class HotelLink:
             self._forwarder = SerialForwarder(url, baud)
         rows = self._pending_rows(HotelQueueEntry.serial_done)
         encoding = str(settings["hotel_bill.encoding"])
-        for sent, (row_id, line) in enumerate(rows):
+        # A serial device: each line is done once it has left the port. A TCP converter:
+        # lines are done in groups, after confirm() saw the connection survive them.
+        group = CONVERTER_GROUP if self._forwarder.networked else 1
+        for start in range(0, len(rows), group):
+            chunk = rows[start:start + group]
             try:
-                self._forwarder.send(encode_line(line, encoding))
+                for _, line in chunk:
+                    self._forwarder.send(encode_line(line, encoding))
+                self._forwarder.confirm()
             except OSError:
-                if sent:
-                    log.info("hotel port: %d line(s) sent before the port failed", sent)
+                if start:
+                    log.info("hotel port: %d line(s) sent before the port failed", start)
                 raise
             with write_transaction(self.db):
                 HotelQueueEntry.update(serial_done=True).where(
-                    HotelQueueEntry.id == row_id).execute()
+                    HotelQueueEntry.id.in_([row_id for row_id, _ in chunk])).execute()
         return len(rows)
 
     def close(self) -> None:
