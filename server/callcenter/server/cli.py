@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the PBX port: COM3, /dev/ttyUSB0, socket://HOST:PORT, "
                              "rfc2217://HOST:PORT (saved in the data directory's settings)")
     parser.add_argument("--data", metavar="DIR", type=Path,
-                        help=f"data directory (default {default_data_dir()})")
+                        help=f"data directory (default {default_data_dir()}; with --demo "
+                             f"{default_data_dir() / 'demo'})")
     parser.add_argument("--db", metavar="URL",
                         help="postgresql://... to keep the store in PostgreSQL (remembered in "
                              "DIR); default: SQLite in DIR")
