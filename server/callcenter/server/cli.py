@@ -75,8 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--headless", action="store_true",
                         help="run the service without a window (a system service)")
     parser.add_argument("--demo", action="store_true",
-                        help="run against the built-in PBX simulator with generated traffic "
-                             f"(default data directory {default_data_dir() / DEMO_FOLDER})")
+                        help="run against the built-in PBX simulator with generated traffic")
     parser.add_argument("--traffic", type=float, default=DEMO_TRAFFIC, metavar="CALLS_PER_MIN",
                         help=f"calls per minute of the --demo simulator (default {DEMO_TRAFFIC:g})")
     parser.add_argument("--pbx", metavar="URL",
@@ -84,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "rfc2217://HOST:PORT (saved in the data directory's settings)")
     parser.add_argument("--data", metavar="DIR", type=Path,
                         help=f"data directory (default {default_data_dir()}; with --demo "
-                             f"{default_data_dir() / 'demo'})")
+                             f"{default_data_dir() / DEMO_FOLDER})")
     parser.add_argument("--db", metavar="URL",
                         help="postgresql://... to keep the store in PostgreSQL (remembered in "
                              "DIR); default: SQLite in DIR")

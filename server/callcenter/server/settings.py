@@ -23,9 +23,6 @@ from callcenter.common.pbx.line import LineSettings, LineSettingsError
 from .store.db import StoreError, open_store
 from .store.settings import SettingError, get_setting, set_setting, spec_for
 
-#: The link-timing flags and the settings they are saved as.
-LINK_FLAGS = {"ack_timeout": "pbx.ack_timeout", "retries": "pbx.retries"}
-
 LOG_FILE = "callcenter-server.log"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import operator
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -219,11 +220,12 @@ class RecordIntake:
 
     def _store(self, records: list[CallRecord], tariff: Tariff, result: IntakeResult) -> None:
         batch = _Batch(self.pbx_id, utc_now(), result)
-        new, conflicts = self._new_records(records, batch)
+        head = ChainHead.get_or_none(ChainHead.pbx_id == self.pbx_id)
+        new, conflicts = self._new_records(records, batch, head)
         if conflicts:
             self._new_generation(conflicts, batch)
-            new, _ = self._new_records(records, batch)
-        head = ChainHead.get_or_none(ChainHead.pbx_id == self.pbx_id)
+            head = None  # the new name has no chain yet
+            new, _ = self._new_records(records, batch, head)
         high, late = self._find_gaps(new, None if head is None else int(head.max_sequence), batch)
         prev = genesis_hash(self.pbx_id) if head is None else str(head.last_hash)
         position = 0 if head is None else int(head.records)
@@ -272,7 +274,7 @@ class RecordIntake:
         self._insert_many(Alert, batch.alerts)
         result.stored = len(rows)
 
-    def _new_records(self, records: list[CallRecord], batch: _Batch
+    def _new_records(self, records: list[CallRecord], batch: _Batch, head: ChainHead | None
                      ) -> tuple[list[tuple[CallRecord, str]], list[int]]:
         """The records of the batch not stored yet, once each, with their canonical raw text;
         and the sequences that are stored with other contents."""
@@ -287,7 +289,7 @@ class RecordIntake:
             if earlier[1] != raw:
                 batch.alert("sequence_conflict", f"record {record.sequence} came twice with "
                             "different contents; the first is kept", sequence=record.sequence)
-        stored = self._stored_raw(list(unique))
+        stored = self._stored_raw(list(unique), head)
         conflicts = sorted(seq for seq, raw in stored.items() if unique[seq][1] != raw)
         if conflicts:
             return [], conflicts
@@ -358,9 +360,9 @@ class RecordIntake:
              "reason": "intake"} for sequence, r in ratings.items()])
         return ids
 
-    def _stored_raw(self, sequences: list[int]) -> dict[int, str]:
+    def _stored_raw(self, sequences: list[int], head: ChainHead | None) -> dict[int, str]:
+        """Raw text of those ``sequences`` this PBX has stored (archives included)."""
         found: dict[int, str] = {}
-        head = ChainHead.get_or_none(ChainHead.pbx_id == self.pbx_id)
         if not sequences or head is None or min(sequences) > int(head.max_sequence):
             return found  # the usual case: all new, nothing to look up (archives included)
         for chunk in _chunks(sequences, 500):
@@ -403,8 +405,8 @@ class RecordIntake:
             rows = [{**defaults, **row} for row in rows]
         names = list(rows[0])
         fields = [meta.fields[name] for name in names]
-        if any(list(row) != names for row in rows):
-            raise ValueError(f"{meta.table_name}: every row must have the same keys, in order")
+        getter = operator.itemgetter(*names)  # a row's values in column order
+        values_of = getter if len(names) > 1 else (lambda row: (getter(row),))
         # Text and integer columns get their values as they are (intake builds them with the
         # right types; peewee's db_value would only coerce again); the others convert.
         converters = [None if type(field) in _PLAIN_FIELDS else field.db_value
@@ -419,7 +421,7 @@ class RecordIntake:
             sql = (f'INSERT INTO "{meta.table_name}" ({columns}) VALUES '
                    + ", ".join([one] * len(chunk)) + tail)
             params = [value if convert is None else convert(value) for row in chunk
-                      for value, convert in zip(row.values(), converters, strict=True)]
+                      for value, convert in zip(values_of(row), converters, strict=True)]
             cursor = self.database.execute_sql(sql, params)
             if returning:
                 found.extend(tuple(r) for r in cursor.fetchall())
