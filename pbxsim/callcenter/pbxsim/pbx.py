@@ -283,14 +283,14 @@ class SimulatedPbx:
     def _refuse_malformed(self, frame: Frame, reason: str) -> m.Message | None:
         """The refusal answering a request that could not be decoded, or None when its
         request id cannot be read or its answer type has no refusal form."""
-        request_id = _request_id(frame.fields)
+        request_id = m.request_id_of(frame.fields)
         if request_id is None:
             return None
         error = f"malformed {frame.type}: {reason}"
         if frame.type == m.CallControl.TYPE:
             return m.CallControlResult(request_id, False, error)
         if frame.type == m.ParameterWrite.TYPE:
-            key = _field(frame.fields, "k")
+            key = m.field_text(frame.fields, "k")
             return m.ParameterWriteResult(request_id, key, False, self.memory.get(key), error)
         if frame.type == m.ParameterRead.TYPE:  # PRR has no refusal form: PWR's is used
             return m.ParameterWriteResult(request_id, "", False, "", error)
@@ -428,17 +428,6 @@ class SimulatedPbx:
         }
 
 
-def _field(fields: tuple[tuple[str, str], ...], key: str) -> str:
-    """The first value of ``key`` in a frame's fields, or ""."""
-    return next((v for k, v in fields if k == key), "")
-
-
-def _request_id(fields: tuple[tuple[str, str], ...]) -> int | None:
-    """The request id ``r`` of a frame whose message is malformed, when it is readable."""
-    text = _field(fields, "r")
-    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > 2**32 - 1:
-        return None
-    return int(text)
 
 
 def _frame_size(msg: m.Message) -> int:

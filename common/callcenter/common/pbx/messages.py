@@ -67,6 +67,21 @@ def _int(fields: Fields, key: str, *, default: int | None = None, lo: int = 0,
     return value
 
 
+def field_text(fields: Sequence[tuple[str, str]], key: str) -> str:
+    """The first value of ``key`` in a frame's fields, or "" (for frames that did not decode,
+    e.g. to answer a malformed request)."""
+    return _get(list(fields), key, default="")
+
+
+def request_id_of(fields: Sequence[tuple[str, str]]) -> int | None:
+    """The request id ``r`` of a frame's fields when it reads as one, else None (the rest of
+    the message may be malformed)."""
+    try:
+        return _int(list(fields), "r")
+    except MessageFormatError:
+        return None
+
+
 def _choice(fields: Fields, key: str, allowed: Sequence[str]) -> str:
     text = _get(fields, key)
     if text not in allowed:
