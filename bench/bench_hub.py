@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchinfo import cpu_model
+
 from callcenter.common.agent.codec import NEED_DATA, LineDecoder, ObjectLine, encode
 
 PASSWORD = "bench-pass-1"
@@ -109,16 +111,8 @@ def rss_kib() -> int:
 
 
 def machine() -> str:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return (f"{platform.node()}: {platform.system()} {platform.release()}, {os.cpu_count()} "
-            f"CPUs {model}, Python {platform.python_version()}")
+            f"CPUs {cpu_model()}, Python {platform.python_version()}")
 
 
 class Child:

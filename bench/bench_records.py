@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from benchinfo import cpu_model
+
 from callcenter.common.pbx.frame import Frame, FrameDecoder, encode_frame
 from callcenter.common.pbx.messages import CallRecord, RecordAck, message_from_fields
 from callcenter.server.query import Filters, search, summarize
@@ -85,15 +87,7 @@ def rss_mb() -> tuple[float, float]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, "
+    return (f"{platform.system()} {platform.release()}, {cpu_model()}, {os.cpu_count()} CPUs, "
             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
 
 
