@@ -24,15 +24,13 @@ from .rating.tariff import TariffError
 from .rating.tariff_io import (
     TARIFF_FILE,
     TARIFF_SUFFIXES,
-    NoServerData,
     TariffImportError,
     import_tariff,
     load_data_tariff,
-    require_server_data,
     save_tariff_file,
     write_tariff_rows,
 )
-from .store.db import StoreError, database, open_store
+from .store.db import NoServerData, StoreError, database, open_store, require_server_data
 from .store.models import AuditEntry, utc_now
 from .store.rerate import rerate
 from .store.settings import cli_user, get_setting
@@ -113,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
         return _rerate(data_dir, load_data_tariff(data_dir), first, last)
     if action in ("show", "export") or (action == "holidays" and not args.add
                                         and not args.remove):
-        require_server_data(data_dir, tariff_counts=True)
+        require_server_data(data_dir, also=(TARIFF_FILE,))
     tariff = load_data_tariff(data_dir)
     if action == "show":
         return _show(tariff, args.json)

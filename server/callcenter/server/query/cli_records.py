@@ -28,9 +28,8 @@ from callcenter.server.query.pdf import ReportTooLarge, render_pdf
 from callcenter.server.query.search import RecordView, count_records, iter_records, search
 from callcenter.server.query.summary import GROUPS, Summary, summarize
 from callcenter.server.query.verify_all import verify_records
-from callcenter.server.rating.tariff_io import NoServerData, require_server_data
 from callcenter.server.store.archive import run_retention
-from callcenter.server.store.db import StoreError, open_store
+from callcenter.server.store.db import NoServerData, StoreError, open_store, require_server_data
 from callcenter.server.store.settings import get_setting
 
 _FILTER_FLAGS = (

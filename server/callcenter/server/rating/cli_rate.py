@@ -18,11 +18,8 @@ from typing import Any, Final
 
 from callcenter.server.rating.rate import Rating, Tariff
 from callcenter.server.rating.tariff import TariffError
-from callcenter.server.rating.tariff_io import (
-    NoServerData,
-    load_data_tariff,
-    require_server_data,
-)
+from callcenter.server.rating.tariff_io import TARIFF_FILE, load_data_tariff
+from callcenter.server.store.db import NoServerData, require_server_data
 
 PROG: Final = "callcenter-server rate"
 MAX_NUMBER_DIGITS: Final = 32
@@ -92,7 +89,7 @@ def _data_dir(given: str | Path | None) -> Path | None:
     if given is None:
         return None
     path = Path(given)
-    require_server_data(path, tariff_counts=True)
+    require_server_data(path, also=(TARIFF_FILE,))
     return path
 
 

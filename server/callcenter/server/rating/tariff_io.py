@@ -52,10 +52,6 @@ _COLUMN: Final[Mapping[str, str]] = {
 _IGNORED_COLUMNS: Final = frozenset({SERVICE_NAME_ZH, "service_name"})
 
 
-class NoServerData(Exception):
-    """``--data DIR`` names no server data folder (a mistyped path); exit status 1."""
-
-
 class TariffImportError(TariffError):
     """A tariff file that cannot be imported; ``problems`` lists every reason, one per line."""
 
@@ -377,28 +373,6 @@ def load_data_tariff(data_dir: Path | None) -> Tariff:
         if path.exists():
             return load_tariff_file(path)
     return default_tariff()
-
-
-def require_server_data(data_dir: Path, *, url: str | None = None,
-                        tariff_counts: bool = False) -> None:
-    """Raise ``NoServerData`` unless ``data_dir`` holds server data: the store
-    (``callcenter.db``) or the bootstrap file naming it (``store.json``), or, with
-    ``tariff_counts``, a ``tariff.json``. With a store ``url`` the folder only has to exist
-    (the URL is remembered in it). Read-only commands call this first, so a mistyped
-    ``--data`` is reported instead of silently creating (or showing) an empty store."""
-    from callcenter.server.store.db import BOOTSTRAP_FILE, SQLITE_FILE  # noqa: PLC0415
-
-    if not data_dir.exists():
-        raise NoServerData(f"no server data in {data_dir} (the folder does not exist)")
-    if not data_dir.is_dir():
-        raise NoServerData(f"no server data in {data_dir} (it is not a folder)")
-    if url is not None:
-        return
-    names = (SQLITE_FILE, BOOTSTRAP_FILE) + ((TARIFF_FILE,) if tariff_counts else ())
-    if not any((data_dir / name).exists() for name in names):
-        listed = ", ".join(names[:-1]) + " or " + names[-1]
-        raise NoServerData(f"no server data in {data_dir} (no {listed} in it; give the "
-                           "folder the server runs with)")
 
 
 # --- helpers --------------------------------------------------------------------------------------

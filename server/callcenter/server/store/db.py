@@ -64,6 +64,10 @@ class StoreError(Exception):
     """The store cannot be opened or used; the text says which store and why."""
 
 
+class NoServerData(Exception):
+    """``--data DIR`` names no server data folder (a mistyped path); exit status 1."""
+
+
 def redact_url(url: str) -> str:
     """``url`` with any password replaced by ``***``, for messages and logs."""
     try:
@@ -221,3 +225,23 @@ def read_snapshot(db: AnyDatabase) -> AbstractContextManager[Any]:
     if is_sqlite(db):
         return db.atomic("DEFERRED")
     return db.atomic(isolation_level="REPEATABLE READ")
+
+
+def require_server_data(data_dir: Path, *, url: str | None = None,
+                        also: tuple[str, ...] = ()) -> None:
+    """Raise ``NoServerData`` unless ``data_dir`` holds server data: the store
+    (``callcenter.db``), the bootstrap file naming it (``store.json``), or one of the file
+    names in ``also`` (e.g. the tariff). With a store ``url`` the folder only has to exist (the
+    URL is remembered in it). Read-only commands call this first, so a mistyped ``--data`` is
+    reported instead of silently creating (or showing) an empty store."""
+    if not data_dir.exists():
+        raise NoServerData(f"no server data in {data_dir} (the folder does not exist)")
+    if not data_dir.is_dir():
+        raise NoServerData(f"no server data in {data_dir} (it is not a folder)")
+    if url is not None:
+        return
+    names = (SQLITE_FILE, BOOTSTRAP_FILE, *also)
+    if not any((data_dir / name).exists() for name in names):
+        listed = ", ".join(names[:-1]) + " or " + names[-1]
+        raise NoServerData(f"no server data in {data_dir} (no {listed} in it; give the "
+                           "folder the server runs with)")
