@@ -33,7 +33,7 @@ from .settings import (
     default_data_dir,
     setup_logging,
 )
-from .store.db import BOOTSTRAP_FILE, SQLITE_FILE
+from .store.db import has_store
 from .verification import read_groups
 
 log = logging.getLogger("callcenter.server.pbx")
@@ -88,8 +88,7 @@ def _saved(args: argparse.Namespace) -> ServerSettings:
     """The settings saved in DIR, when a flag is missing and DIR has a store (a ``pbx``
     command never creates one); else the defaults."""
     data_dir: Path = args.data or default_data_dir()
-    if all(getattr(args, k) is not None for k in _SAVED_FLAGS) or not any(
-            (data_dir / name).exists() for name in (SQLITE_FILE, BOOTSTRAP_FILE)):
+    if all(getattr(args, k) is not None for k in _SAVED_FLAGS) or not has_store(data_dir):
         return ServerSettings()
     return ServerSettings.load(data_dir)
 

@@ -227,6 +227,11 @@ def read_snapshot(db: AnyDatabase) -> AbstractContextManager[Any]:
     return db.atomic(isolation_level="REPEATABLE READ")
 
 
+def has_store(data_dir: Path) -> bool:
+    """Whether ``data_dir`` holds a store: the SQLite file or the bootstrap file naming one."""
+    return any((data_dir / name).exists() for name in (SQLITE_FILE, BOOTSTRAP_FILE))
+
+
 def require_server_data(data_dir: Path, *, url: str | None = None,
                         also: tuple[str, ...] = ()) -> None:
     """Raise ``NoServerData`` unless ``data_dir`` holds server data: the store
@@ -240,8 +245,8 @@ def require_server_data(data_dir: Path, *, url: str | None = None,
         raise NoServerData(f"no server data in {data_dir} (it is not a folder)")
     if url is not None:
         return
-    names = (SQLITE_FILE, BOOTSTRAP_FILE, *also)
-    if not any((data_dir / name).exists() for name in names):
+    if not has_store(data_dir) and not any((data_dir / name).exists() for name in also):
+        names = (SQLITE_FILE, BOOTSTRAP_FILE, *also)
         listed = ", ".join(names[:-1]) + " or " + names[-1]
         raise NoServerData(f"no server data in {data_dir} (no {listed} in it; give the "
                            "folder the server runs with)")
