@@ -19,11 +19,10 @@ from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.ledger import AccountRef, AccountState, LedgerError
 from callcenter.server.store.db import StoreError, database, open_store, read_snapshot
 from callcenter.server.store.models import CallRecordRow
-from callcenter.server.store.prepaid_models import DISA, EXTENSION, PASSWORD
+from callcenter.server.store.prepaid_models import EXTENSION
 from callcenter.server.store.settings import cli_user
 
 ACTIONS = ("topup", "clear", "adjust", "balance", "ledger", "release")
-_KIND_WORDS = {EXTENSION: "room", PASSWORD: "password", DISA: "DISA"}
 
 
 def add_rooms_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -204,7 +203,7 @@ def _print_balances(data_dir: Path, refs: list[AccountRef], out: TextIO) -> None
                                                 if s.ref.kind == EXTENSION])
     print(f"{'account':<9} {'port':<4} {'number':<8} {'balance':>12}  state", file=out)
     for s in states:
-        kind = _KIND_WORDS.get(s.ref.kind, s.ref.kind)
+        kind = ledger.KIND_WORDS.get(s.ref.kind, s.ref.kind)
         number = numbers.get(s.ref.ident, "") if s.ref.kind == EXTENSION else ""
         what = ("over limit" if s.over_limit else "normal") if s.active else "released"
         print(f"{kind:<9} {s.ref.ident:<4} {number:<8} {s.balance!s:>12}  {what}", file=out)

@@ -34,6 +34,7 @@ from typing import Any, Final
 from peewee import JOIN, fn
 
 from callcenter.common.pbx.messages import DISA_ACCOUNT_PREFIX
+from callcenter.common.schema.catalog import DISA_PASSWORDS
 from callcenter.server.store.db import database, is_sqlite, write_transaction
 from callcenter.server.store.intake import StoredCall
 from callcenter.server.store.models import RatingRow, from_fen, to_fen, utc_now
@@ -55,10 +56,11 @@ MAX_AMOUNT: Final = Decimal(100_000)
 """The largest top-up or adjustment accepted at once, in yuan."""
 
 PASSWORD_ROWS: Final = 50  # personal_password.01 .. .50
-DISA_ROWS: Final = 10  # disa_password.01 .. .10
+DISA_ROWS: Final = DISA_PASSWORDS  # disa_password.01 .. .10
 
 _TABLES: Final = {EXTENSION: "extension", PASSWORD: "personal_password", DISA: "disa_password"}
-_SHOWN: Final = {EXTENSION: "room", PASSWORD: "password", DISA: "DISA"}
+#: How each kind of account is named to people ("room 001", "DISA 03").
+KIND_WORDS: Final = {EXTENSION: "room", PASSWORD: "password", DISA: "DISA"}
 
 
 class LedgerError(ValueError):
@@ -74,7 +76,7 @@ class AccountRef:
     ident: str
 
     def __str__(self) -> str:
-        return f"{_SHOWN.get(self.kind, self.kind)} {self.ident}"
+        return f"{KIND_WORDS.get(self.kind, self.kind)} {self.ident}"
 
     @property
     def over_limit_key(self) -> str:
@@ -92,19 +94,19 @@ def room(port: str) -> AccountRef:
 
 def password(row: str) -> AccountRef:
     """The account of personal-password row ``row`` (1-50)."""
-    text = row.strip()
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= PASSWORD_ROWS):
-        raise LedgerError(f"--password {row!r} is not a personal-password row "
-                          f"(allowed: 01-{PASSWORD_ROWS})")
-    return AccountRef(PASSWORD, f"{int(text):02d}")
+    return _password_row(row, PASSWORD, PASSWORD_ROWS, "--password", "personal-password")
 
 
 def disa(row: str) -> AccountRef:
     """The account of DISA-password row ``row`` (1-10)."""
+    return _password_row(row, DISA, DISA_ROWS, "--disa", "DISA-password")
+
+
+def _password_row(row: str, kind: str, rows: int, flag: str, what: str) -> AccountRef:
     text = row.strip()
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= DISA_ROWS):
-        raise LedgerError(f"--disa {row!r} is not a DISA-password row (allowed: 01-{DISA_ROWS})")
-    return AccountRef(DISA, f"{int(text):02d}")
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= rows):
+        raise LedgerError(f"{flag} {row!r} is not a {what} row (allowed: 01-{rows})")
+    return AccountRef(kind, f"{int(text):02d}")
 
 
 def parse_amount(text: str, *, signed: bool = False, what: str = "AMOUNT") -> Decimal:
