@@ -223,22 +223,18 @@ class DialPlan:
         return row, rest
 
     def password_row(self, text: str) -> str:
-        """The personal-password row whose password is ``text`` (or whose row id it is)."""
-        if not text:
-            return ""
-        for row in self.password_rows:
-            if self.memory.get(f"personal_password.{row}.password") == text:
-                return row
-        return ""
+        """The personal-password row whose password is ``text`` ("" when none is)."""
+        return self._row_of("personal_password", self.password_rows, text)
 
     def disa_row(self, text: str) -> str:
         """The DISA-password row whose password is ``text`` ("" when none is)."""
-        if not text:
+        return self._row_of("disa_password", self.disa_rows, text)
+
+    def _row_of(self, table: str, rows: Sequence[str], password: str) -> str:
+        if not password:
             return ""
-        for row in self.disa_rows:
-            if self.memory.get(f"disa_password.{row}.password") == text:
-                return row
-        return ""
+        return next((row for row in rows
+                     if self.memory.get(f"{table}.{row}.password") == password), "")
 
     def disa_on(self, trunk: str) -> bool:
         """Whether calls in on ``trunk`` are answered by the PBX (DISA)."""
