@@ -189,8 +189,8 @@ def run(args: argparse.Namespace) -> None:
     from callcenter.pbxsim.control import ControlClient  # noqa: PLC0415
     from callcenter.server.accounts import add_account  # noqa: PLC0415
     from callcenter.server.hub import AgentHub  # noqa: PLC0415
-    from callcenter.server.link import LinkOptions  # noqa: PLC0415
-    from callcenter.server.service import PbxService  # noqa: PLC0415
+    from callcenter.server.pbx.link import LinkOptions  # noqa: PLC0415
+    from callcenter.server.pbx.service import PbxService  # noqa: PLC0415
 
     logging.basicConfig(level=logging.WARNING)
     print(f"bench_hub  {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %z}")

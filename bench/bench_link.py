@@ -25,8 +25,8 @@ from callcenter.common.pbx.frame import encode_frame
 from callcenter.common.pbx.line import LineSettings
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
+from callcenter.server.pbx.service import PbxService
 from callcenter.server.runtime import ServerRuntime
-from callcenter.server.service import PbxService
 from callcenter.server.store.chain import record_from_raw
 from callcenter.server.store.db import open_store
 from callcenter.server.store.models import CallRecordRow

@@ -47,11 +47,11 @@ from benchinfo import cpu_model
 
 from callcenter.common.pbx.frame import Frame, FrameDecoder, encode_frame
 from callcenter.common.pbx.messages import CallRecord, RecordAck, message_from_fields
+from callcenter.server.pbx.records import ack_ranges
 from callcenter.server.query import Filters, search, summarize
 from callcenter.server.query.filters import parse_month
 from callcenter.server.rating import default_tariff
 from callcenter.server.rating.tariff_io import TARIFF_FILE, save_tariff_file
-from callcenter.server.records import ack_ranges
 from callcenter.server.runtime import TariffSource, after_insert
 from callcenter.server.store.chain import canonical_raw, derived_columns, link_hash
 from callcenter.server.store.db import SQLITE_PRAGMAS, open_store

@@ -14,7 +14,7 @@ import pytest
 
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
-from callcenter.server.link import LinkOptions
+from callcenter.server.pbx.link import LinkOptions
 
 #: Faster link timing than a real line needs, so fault tests finish quickly.
 FAST = LinkOptions(ack_timeout=0.5, max_retries=2, heartbeat=2.0, identify_timeout=5.0,

@@ -8,7 +8,7 @@ import pytest
 
 from callcenter.common.pbx.messages import ParameterBlock, ParameterRead, StateRequest
 from callcenter.pbxsim.app import Simulator
-from callcenter.server.link import (
+from callcenter.server.pbx.link import (
     CLOSED_AT_ONCE,
     LinkDown,
     LinkNotice,

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from callcenter.server.cli.rate import add_rate_parser, main, run_rate
 from callcenter.server.rating import (
     SAMPLE_ROWS,
     SERVICE_TYPES,
@@ -31,7 +32,6 @@ from callcenter.server.rating import (
     default_tariff,
     parse_row,
 )
-from callcenter.server.rating.cli_rate import add_rate_parser, main, run_rate
 from callcenter.server.rating.tariff_io import save_tariff_file
 
 # --- the reference model --------------------------------------------------------------------------
@@ -535,7 +535,7 @@ def test_cli_bad_arguments_exit_2(argv, message, capsys):
 
 
 def test_cli_as_a_program():
-    code = "import sys; from callcenter.server.rating.cli_rate import main; sys.exit(main())"
+    code = "import sys; from callcenter.server.cli.rate import main; sys.exit(main())"
     ok = subprocess.run([sys.executable, "-c", code, "12315888", "300"], capture_output=True,
                         text=True, encoding="utf-8", timeout=60, check=False)
     assert ok.returncode == 0, ok.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
-from callcenter.server.service import PbxService
+from callcenter.server.pbx.service import PbxService
 from callcenter.server.settings import ServerSettings
 from callcenter.server.store.db import open_store
 from callcenter.server.store.models import CallRecordRow

@@ -14,10 +14,10 @@ from callcenter.common.schema import Group, ParameterError, Schema
 from callcenter.common.schema import kinds as k
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.clock import PbxClock
-from callcenter.server.events import RecordStored, ServiceEvent, VerificationProgress
-from callcenter.server.image import ParameterImage
-from callcenter.server.link import PbxTimeout
-from callcenter.server.service import PbxService
+from callcenter.server.pbx.events import RecordStored, ServiceEvent, VerificationProgress
+from callcenter.server.pbx.image import ParameterImage
+from callcenter.server.pbx.link import PbxTimeout
+from callcenter.server.pbx.service import PbxService
 from callcenter.server.store.db import open_store
 from callcenter.server.store.models import CallRecordRow
 from tests.server.pbxlink_support import FAST, ask, no_leaked_threads, pty_sim, sim, wait_until

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.common.pbx.messages import CallRecord
-from callcenter.server.cli_tariff import add_tariff_parser, run_tariff
+from callcenter.server.cli.tariff import add_tariff_parser, run_tariff
 from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.ledger import charge_calls
 from callcenter.server.rating import Tariff, TariffRow

@@ -15,19 +15,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from callcenter.common.pbx.line import LineSettings
-
-from .hotel.queue import HotelLinkLoop, enqueue_calls
-from .link import LinkOptions
-from .prepaid.control import ReconcileLoop
-from .prepaid.ledger import charge_calls
-from .rating import Tariff
-from .rating.tariff_io import TARIFF_FILE, load_data_tariff
-from .service import PbxService
-from .store.archive import run_retention
-from .store.db import AnyDatabase, open_store
-from .store.intake import RecordIntake, StoredCall
-from .store.models import utc_now
-from .store.settings import get_setting
+from callcenter.server.hotel.queue import HotelLinkLoop, enqueue_calls
+from callcenter.server.pbx.link import LinkOptions
+from callcenter.server.pbx.service import PbxService
+from callcenter.server.prepaid.control import ReconcileLoop
+from callcenter.server.prepaid.ledger import charge_calls
+from callcenter.server.rating import Tariff
+from callcenter.server.rating.tariff_io import TARIFF_FILE, load_data_tariff
+from callcenter.server.store.archive import run_retention
+from callcenter.server.store.db import AnyDatabase, open_store
+from callcenter.server.store.intake import RecordIntake, StoredCall
+from callcenter.server.store.models import utc_now
+from callcenter.server.store.settings import get_setting
 
 log = logging.getLogger(__name__)
 

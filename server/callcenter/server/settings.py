@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.common.pbx.line import LineSettings, LineSettingsError
-
-from .store.db import StoreError, open_store
-from .store.settings import SettingError, get_setting, set_setting, spec_for
+from callcenter.server.store.db import StoreError, open_store
+from callcenter.server.store.settings import SettingError, get_setting, set_setting, spec_for
 
 LOG_FILE = "callcenter-server.log"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -12,7 +12,7 @@ import pytest
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.accounts import add_account, find_account
 from callcenter.server.hub import AgentHub, HubOptions
-from callcenter.server.service import PbxService
+from callcenter.server.pbx.service import PbxService
 from tests.server.hub.agent_client import PASSWORD, AgentClient
 from tests.server.hub.hub_support import TEST_OPTIONS
 from tests.server.pbxlink_support import FAST, no_leaked_threads

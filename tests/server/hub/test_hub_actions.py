@@ -12,7 +12,7 @@ import pytest
 from callcenter.common.agent.messages import validate_event, validate_result
 from callcenter.pbxsim.app import Simulator
 from callcenter.server.hub import AgentHub
-from callcenter.server.service import PbxService
+from callcenter.server.pbx.service import PbxService
 from callcenter.server.store.account_models import AgentMessage
 from tests.server.hub.agent_client import PASSWORD, AgentClient
 from tests.server.hub.hub_support import TEST_OPTIONS

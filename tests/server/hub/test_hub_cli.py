@@ -19,7 +19,7 @@ import pytest
 
 from callcenter.server.hub import AgentHub, TlsConfigError, context_from_settings
 from callcenter.server.hub.tls import server_context
-from callcenter.server.service import PbxService
+from callcenter.server.pbx.service import PbxService
 from callcenter.server.store.settings import set_setting
 from tests.server.hub.agent_client import AgentClient
 from tests.server.hub.hub_support import TEST_OPTIONS

@@ -13,7 +13,7 @@ from callcenter.common.agent.catalog import ACTIONS, PROTOCOL_VERSION, ROLES, ro
 from callcenter.common.agent.messages import validate_hello, validate_result
 from callcenter.server.accounts import add_account
 from callcenter.server.hub import AgentHub
-from callcenter.server.service import PbxService
+from callcenter.server.pbx.service import PbxService
 from callcenter.server.store.settings import set_setting
 from tests.server.hub.agent_client import PASSWORD, AgentClient
 from tests.server.hub.hub_support import TEST_OPTIONS

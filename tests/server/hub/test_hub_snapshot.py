@@ -15,7 +15,7 @@ from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.accounts import add_account
 from callcenter.server.hub import AgentHub, HubOptions
 from callcenter.server.hub.snapshot import LISTS, split_snapshot
-from callcenter.server.service import PbxService
+from callcenter.server.pbx.service import PbxService
 from callcenter.server.store.settings import set_setting
 from tests.server.hub.agent_client import PASSWORD, AgentClient
 from tests.server.hub.hub_support import TEST_OPTIONS

@@ -14,13 +14,13 @@ import pytest
 from callcenter.common.pbx.messages import CallRecord
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
-from callcenter.server.cli_format import format_record
+from callcenter.server.cli.format import format_record
 from callcenter.server.hotel.billfile import format_line
+from callcenter.server.pbx.service import PbxService
 from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.control import ReconcileLoop, reconcile
 from callcenter.server.prepaid.ledger import AccountRef, LedgerError, charge_calls
 from callcenter.server.query import Filters, parse_filters, search
-from callcenter.server.service import PbxService
 from callcenter.server.store.db import database
 from callcenter.server.store.intake import RecordIntake
 from callcenter.server.store.models import CallRecordRow

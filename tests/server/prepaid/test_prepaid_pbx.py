@@ -11,11 +11,11 @@ import pytest
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
 from callcenter.server.hotel.queue import enqueue_calls
-from callcenter.server.link import LinkOptions
+from callcenter.server.pbx.link import LinkOptions
+from callcenter.server.pbx.service import PbxService
 from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.control import ReconcileLoop, reconcile
 from callcenter.server.prepaid.ledger import charge_calls
-from callcenter.server.service import PbxService
 from callcenter.server.store.db import database
 from callcenter.server.store.intake import RecordIntake, StoredCall
 from tests.server.prepaid.prepaid_support import LONG_DISTANCE, wait_until

@@ -10,8 +10,8 @@ import pytest
 
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
+from callcenter.server.cli.rooms import add_rooms_parser, run_rooms
 from callcenter.server.prepaid import ledger
-from callcenter.server.prepaid.cli_rooms import add_rooms_parser, run_rooms
 from tests.server.store_fixtures import StoreTarget
 
 

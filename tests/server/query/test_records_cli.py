@@ -16,7 +16,7 @@ import pytest
 
 from callcenter.common.pbx.messages import CallRecord
 from callcenter.server import cli
-from callcenter.server.query import add_records_parser, run_records
+from callcenter.server.cli.records import add_records_parser, run_records
 from callcenter.server.rating import Tariff, TariffRow
 from callcenter.server.store.db import database, open_store
 from callcenter.server.store.rerate import rerate

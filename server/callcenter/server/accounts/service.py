@@ -20,11 +20,15 @@ from enum import StrEnum
 from typing import Final
 
 from callcenter.common.agent.catalog import MAX_LOGIN_FAILURES, PORT_PATTERN, ROLES
+from callcenter.server.accounts.passwords import (
+    dummy_hash,
+    hash_password,
+    password_problem,
+    verify_password,
+)
 from callcenter.server.store.account_models import Account, AgentMessage
 from callcenter.server.store.db import database, write_transaction
 from callcenter.server.store.models import AuditEntry, utc_now
-
-from .passwords import dummy_hash, hash_password, password_problem, verify_password
 
 MAX_FAILURES: Final = MAX_LOGIN_FAILURES
 DEFAULT_LOCKOUT: Final = timedelta(minutes=5)

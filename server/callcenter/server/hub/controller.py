@@ -20,13 +20,12 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from callcenter.common.agent.catalog import DEFAULT_PORT
-
-from .handler import HubHandler
-from .options import HubOptions
-from .session import AgentSession
+from callcenter.server.hub.handler import HubHandler
+from callcenter.server.hub.options import HubOptions
+from callcenter.server.hub.session import AgentSession
 
 if TYPE_CHECKING:
-    from callcenter.server.service import PbxService
+    from callcenter.server.pbx.service import PbxService
 
 log = logging.getLogger(__name__)
 

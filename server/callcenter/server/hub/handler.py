@@ -46,18 +46,23 @@ from callcenter.common.pbx.messages import (
 )
 from callcenter.server.accounts import service as accounts
 from callcenter.server.accounts.service import AccountError, AuthOutcome
-from callcenter.server.events import ServiceEvent, VerificationDone
-from callcenter.server.link import LinkDown, LinkNotice, LinkUp, PbxError, PbxTimeout
+from callcenter.server.hub.options import HubOptions
+from callcenter.server.hub.session import (
+    UNSUBSCRIBABLE,
+    AgentSession,
+    EncodedEvent,
+    Reply,
+    now_text,
+)
+from callcenter.server.hub.snapshot import split_snapshot
+from callcenter.server.hub.state import HubEvent, PbxView
+from callcenter.server.pbx.events import ServiceEvent, VerificationDone
+from callcenter.server.pbx.link import LinkDown, LinkNotice, LinkUp, PbxError, PbxTimeout
 from callcenter.server.store.db import database
 from callcenter.server.store.settings import get_setting
 
-from .options import HubOptions
-from .session import UNSUBSCRIBABLE, AgentSession, EncodedEvent, Reply, now_text
-from .snapshot import split_snapshot
-from .state import HubEvent, PbxView
-
 if TYPE_CHECKING:
-    from callcenter.server.service import PbxService
+    from callcenter.server.pbx.service import PbxService
 
 log = logging.getLogger(__name__)
 

@@ -55,8 +55,7 @@ from callcenter.common.agent.messages import (
     response_error,
     validate_client_message,
 )
-
-from .options import HubOptions
+from callcenter.server.hub.options import HubOptions
 
 log = logging.getLogger(__name__)
 

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from callcenter.common.schema import ParameterError, Schema
-from callcenter.server.events import RecordStored, ServiceEvent, VerificationDone
-from callcenter.server.link import LinkUp, PbxError, PbxLink
-from callcenter.server.parameters import read_parameter, write_parameter
+from callcenter.server.pbx.events import RecordStored, ServiceEvent, VerificationDone
+from callcenter.server.pbx.link import LinkUp, PbxError, PbxLink
+from callcenter.server.pbx.parameters import read_parameter, write_parameter
+from callcenter.server.pbx.service import PbxService
 from callcenter.server.prepaid.ledger import AccountState, all_states
-from callcenter.server.service import PbxService
 from callcenter.server.store.db import AnyDatabase, read_snapshot
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def reconcile(pbx: PbxControl | PbxService, db: AnyDatabase) -> ReconcileResult:
 
 def _link_error_is_per_key(exc: PbxError) -> bool:
     """A refusal concerns one key; a timeout or a lost link concerns them all."""
-    from callcenter.server.parameters import PbxRefused  # noqa: PLC0415 - avoid a cycle
+    from callcenter.server.pbx.parameters import PbxRefused  # noqa: PLC0415 - avoid a cycle
 
     return isinstance(exc, PbxRefused)
 

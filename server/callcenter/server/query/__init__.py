@@ -3,11 +3,9 @@
 ``search``/``search_after``/``iter_records`` read records (archives included) by ``Filters``;
 ``summarize`` totals them per group; ``write_csv``/``write_xlsx``/``render_pdf`` export them;
 ``run_retention`` moves old records to the monthly archives; ``verify_records`` checks the hash
-chain across the live table and the archives; ``add_records_parser``/``run_records`` are the
-``callcenter-server records`` command. See docs/records.md.
+chain across the live table and the archives.
 """
 
-from callcenter.server.query.cli_records import add_records_parser, run_records
 from callcenter.server.query.export import COLUMNS, write_csv, write_xlsx
 from callcenter.server.query.filters import FilterError, Filters, parse_filters
 from callcenter.server.query.pdf import render_pdf
@@ -37,14 +35,12 @@ __all__ = [
     "RecordView",
     "Summary",
     "SummaryRow",
-    "add_records_parser",
     "archived_raw",
     "count_records",
     "filter_archived",
     "iter_records",
     "parse_filters",
     "render_pdf",
-    "run_records",
     "run_retention",
     "search",
     "search_after",

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from callcenter.server.rating import Tariff
-
-from . import db as store_db
-from .chain import local_start, record_from_raw
-from .intake import rate_record
-from .models import AuditEntry, CallRecordRow, RatingRow, utc_now
-from .prepaid_models import PrepaidEntry
+from callcenter.server.store import db as store_db
+from callcenter.server.store.chain import local_start, record_from_raw
+from callcenter.server.store.intake import rate_record
+from callcenter.server.store.models import AuditEntry, CallRecordRow, RatingRow, utc_now
+from callcenter.server.store.prepaid_models import PrepaidEntry
 
 log = logging.getLogger(__name__)
 CHARGE, ADJUSTMENT = "charge", "adjustment"

@@ -15,9 +15,13 @@ from callcenter.common.pbx.messages import (
     TrunkState,
     record_to_dict,
 )
-
-from .events import RecordStored, ServiceEvent, VerificationDone, VerificationProgress
-from .link import LinkDown, LinkNotice, LinkUp
+from callcenter.server.pbx.events import (
+    RecordStored,
+    ServiceEvent,
+    VerificationDone,
+    VerificationProgress,
+)
+from callcenter.server.pbx.link import LinkDown, LinkNotice, LinkUp
 
 _EXTENSION_WORDS = {"offhook": "off-hook", "busy": "busy tone", "held": "on hold"}
 

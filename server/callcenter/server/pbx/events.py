@@ -12,8 +12,7 @@ from callcenter.common.pbx.messages import (
     TrunkState,
 )
 from callcenter.common.schema import Group
-
-from .link import LinkDown, LinkUp
+from callcenter.server.pbx.link import LinkDown, LinkUp
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,7 @@ from callcenter.common.pbx.session import (
     MessageReceived,
     PeerReset,
 )
-
-from .port import describe_open_error, open_port, read_available
+from callcenter.server.pbx.port import describe_open_error, open_port, read_available
 
 log = logging.getLogger(__name__)
 

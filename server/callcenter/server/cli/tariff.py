@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .query.filters import Filters
-from .query.summary import summarize
-from .rating import Tariff
-from .rating.tariff import TariffError
-from .rating.tariff_io import (
+from callcenter.server.query.filters import Filters
+from callcenter.server.query.summary import summarize
+from callcenter.server.rating import Tariff
+from callcenter.server.rating.tariff import TariffError
+from callcenter.server.rating.tariff_io import (
     TARIFF_FILE,
     TARIFF_SUFFIXES,
     TariffImportError,
@@ -30,10 +30,16 @@ from .rating.tariff_io import (
     save_tariff_file,
     write_tariff_rows,
 )
-from .store.db import NoServerData, StoreError, database, open_store, require_server_data
-from .store.models import AuditEntry, utc_now
-from .store.rerate import rerate
-from .store.settings import cli_user, get_setting
+from callcenter.server.store.db import (
+    NoServerData,
+    StoreError,
+    database,
+    open_store,
+    require_server_data,
+)
+from callcenter.server.store.models import AuditEntry, utc_now
+from callcenter.server.store.rerate import rerate
+from callcenter.server.store.settings import cli_user, get_setting
 
 
 class TariffUsageError(Exception):

@@ -26,21 +26,20 @@ from callcenter.common.pbx.line import (
     line_settings_from_args,
 )
 from callcenter.common.schema import ParameterError
-
-from . import cli_pbx
-from .accounts.cli import add_accounts_parser, run_accounts
-from .cli_format import EventFormatter
-from .cli_tariff import add_tariff_parser, run_tariff
-from .events import ServiceEvent
-from .hub import AgentHub, TlsConfigError, context_from_settings
-from .image import ImageFileError
-from .link import LinkOptions, PbxError
-from .prepaid.cli_rooms import add_rooms_parser, run_rooms
-from .query.cli_records import add_records_parser, run_records
-from .rating.cli_rate import add_rate_parser, run_rate
-from .runtime import ServerRuntime
-from .service import site_zone
-from .settings import (
+from callcenter.server.cli import pbx as cli_pbx
+from callcenter.server.cli.accounts import add_accounts_parser, run_accounts
+from callcenter.server.cli.format import EventFormatter
+from callcenter.server.cli.rate import add_rate_parser, run_rate
+from callcenter.server.cli.records import add_records_parser, run_records
+from callcenter.server.cli.rooms import add_rooms_parser, run_rooms
+from callcenter.server.cli.tariff import add_tariff_parser, run_tariff
+from callcenter.server.hub import AgentHub, TlsConfigError, context_from_settings
+from callcenter.server.pbx.events import ServiceEvent
+from callcenter.server.pbx.image import ImageFileError
+from callcenter.server.pbx.link import LinkOptions, PbxError
+from callcenter.server.pbx.service import site_zone
+from callcenter.server.runtime import ServerRuntime
+from callcenter.server.settings import (
     ServerSettings,
     SettingsError,
     add_link_arguments,
@@ -48,8 +47,8 @@ from .settings import (
     default_data_dir,
     setup_logging,
 )
-from .store.db import StoreError, redact_url
-from .store.settings import SettingError, add_settings_parser, run_settings
+from callcenter.server.store.db import StoreError, redact_url
+from callcenter.server.store.settings import SettingError, add_settings_parser, run_settings
 
 if TYPE_CHECKING:
     from callcenter.pbxsim.app import Simulator

@@ -17,8 +17,7 @@ from callcenter.common.pbx.messages import (
     ParameterWriteResult,
 )
 from callcenter.common.schema import Group, ParameterError, Schema
-
-from .link import PbxError, PbxLink
+from callcenter.server.pbx.link import PbxError, PbxLink
 
 
 class PbxRefused(PbxError):

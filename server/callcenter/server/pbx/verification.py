@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from callcenter.common.pbx.frame import escape
 from callcenter.common.pbx.messages import Identity, Message, ParameterBlock, ParameterRead
 from callcenter.common.schema import Group, Row, Schema, build_schema
-
-from .image import ParameterImage
-from .link import PbxLink
-from .parameters import PbxProtocolError, rows_to_params
+from callcenter.server.pbx.image import ParameterImage
+from callcenter.server.pbx.link import PbxLink
+from callcenter.server.pbx.parameters import PbxProtocolError, rows_to_params
 
 log = logging.getLogger(__name__)
 

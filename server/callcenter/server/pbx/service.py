@@ -52,11 +52,15 @@ from callcenter.common.pbx.messages import (
     TrunkState,
 )
 from callcenter.common.schema import Group, ParameterError, Schema, build_schema
-
-from . import parameters
-from .events import RecordStored, ServiceEvent, VerificationDone, VerificationProgress
-from .image import ImageFileError, ParameterImage, write_json_atomic
-from .link import (
+from callcenter.server.pbx import parameters
+from callcenter.server.pbx.events import (
+    RecordStored,
+    ServiceEvent,
+    VerificationDone,
+    VerificationProgress,
+)
+from callcenter.server.pbx.image import ImageFileError, ParameterImage, write_json_atomic
+from callcenter.server.pbx.link import (
     LinkDown,
     LinkNotice,
     LinkOptions,
@@ -66,14 +70,14 @@ from .link import (
     PbxTimeout,
     PbxUnavailable,
 )
-from .parameters import PbxProtocolError, PbxRefused
-from .port_states import PortStates
-from .rating.tariff_io import load_data_tariff
-from .records import RecordSink, ack_ranges
-from .store.db import open_store
-from .store.intake import RecordIntake
-from .store.settings import get_setting
-from .verification import Verification, verify
+from callcenter.server.pbx.parameters import PbxProtocolError, PbxRefused
+from callcenter.server.pbx.port_states import PortStates
+from callcenter.server.pbx.records import RecordSink, ack_ranges
+from callcenter.server.pbx.verification import Verification, verify
+from callcenter.server.rating.tariff_io import load_data_tariff
+from callcenter.server.store.db import open_store
+from callcenter.server.store.intake import RecordIntake
+from callcenter.server.store.settings import get_setting
 
 log = logging.getLogger(__name__)
 

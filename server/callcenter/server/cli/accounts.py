@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from callcenter.common.agent.catalog import ROLES
+from callcenter.server.accounts import service
+from callcenter.server.accounts.service import AccountError, AccountInfo
 from callcenter.server.store.db import StoreError, open_store
 from callcenter.server.store.settings import cli_user
-
-from . import service
-from .service import AccountError, AccountInfo
 
 
 def add_accounts_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -146,7 +146,7 @@ def _apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
               "(or give --pbx URL to set it now)", file=out)
         return 0
     from callcenter.common.schema import build_schema  # noqa: PLC0415 - only with --pbx
-    from callcenter.server.link import LinkOptions, PbxError, PbxLink  # noqa: PLC0415
+    from callcenter.server.pbx.link import LinkOptions, PbxError, PbxLink  # noqa: PLC0415
     from callcenter.server.prepaid.control import LinkControl, reconcile  # noqa: PLC0415
 
     link = PbxLink(args.pbx, None, log_failures=False,
@@ -174,7 +174,7 @@ def _extension_numbers(data_dir: Path, ports: list[str]) -> dict[str, str]:
     """Each port's extension number: the service's parameter image, else the last record."""
     numbers: dict[str, str] = {}
     try:
-        from callcenter.server.image import ParameterImage  # noqa: PLC0415
+        from callcenter.server.pbx.image import ParameterImage  # noqa: PLC0415
 
         image = ParameterImage.load(data_dir / "image.json")
         numbers = {p: image.params[k] for p in ports

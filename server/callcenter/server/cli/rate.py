@@ -2,7 +2,7 @@
 
 What a call would cost and by which rule. ``add_rate_parser`` registers the command on the
 server CLI's subparsers (it sets ``func=run_rate``); ``main`` runs it on its own
-(``python -m callcenter.server.rating.cli_rate``). Arguments are checked in ``run_rate`` itself,
+(``python -m callcenter.server.cli.rate``). Arguments are checked in ``run_rate`` itself,
 so a bad one gives exit status 2 and a message naming it, however the parser was built.
 """
 
