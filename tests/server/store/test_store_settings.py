@@ -26,7 +26,7 @@ def test_defaults(store_db: StoreTarget) -> None:
     assert values["retention_days"] == 90
     assert values["timezone"] == "Asia/Shanghai"
     assert values["hotel_bill.encoding"] == "gbk"
-    assert values["password_protection"] is False
+    assert values["console.operator_modules"] == "monitor,records,rooms"
     assert (values["pbx.baud"], values["pbx.bytesize"], values["pbx.parity"],
             values["pbx.stopbits"]) == (9600, 8, "N", 1)
     assert (values["pbx.ack_timeout"], values["pbx.retries"]) == (3.0, 3)

@@ -15,217 +15,46 @@ events of a 1.1 hub that carry more fields.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
-PROTOCOL_VERSION: Final = "1.0.0"
-DEFAULT_PORT: Final = 7600
-LOGIN_TIMEOUT: Final = 30  # seconds an unauthenticated connection may stay
-IDLE_TIMEOUT: Final = 90  # seconds of silence from a client before the hub drops it
-MAX_TEXT: Final = 2000  # characters of an internal message
-PARK_SLOTS: Final = 6
-MAX_LOGIN_FAILURES: Final = 5
-MAX_FAILURE_DELAY: Final = 3.0  # seconds before a wrong-password answer, at most
-
-
-class ErrorCode(StrEnum):
-    """Stable error codes of failed responses (``error.code``); clients switch on these."""
-
-    BAD_JSON = "bad_json"
-    LINE_TOO_LONG = "line_too_long"
-    BAD_REQUEST = "bad_request"
-    UNKNOWN_TYPE = "unknown_type"
-    UNKNOWN_ACTION = "unknown_action"
-    NOT_LOGGED_IN = "not_logged_in"
-    ALREADY_LOGGED_IN = "already_logged_in"
-    AUTH_FAILED = "auth_failed"
-    LOCKED_OUT = "locked_out"
-    PASSWORD_CHANGE_REQUIRED = "password_change_required"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    PBX_UNAVAILABLE = "pbx_unavailable"
-    PBX_REFUSED = "pbx_refused"
-    NEEDS_OFFHOOK = "needs_offhook"
-    RATE_LIMITED = "rate_limited"
-    OVERFLOW = "overflow"
-    INTERNAL = "internal"
-
-
-#: What each code means, for the document's table and for log messages.
-ERROR_MEANINGS: Final[Mapping[ErrorCode, str]] = {
-    ErrorCode.BAD_JSON: "a line was not UTF-8 JSON, or not a JSON object (id is null)",
-    ErrorCode.LINE_TOO_LONG: "a line exceeded 65,536 bytes; the hub may close the connection",
-    ErrorCode.BAD_REQUEST: "a field is missing, of the wrong JSON type, or out of range; "
-                           "the message names the field",
-    ErrorCode.UNKNOWN_TYPE: "the message's type is not login or request",
-    ErrorCode.UNKNOWN_ACTION: "the request's action is not in the catalogue",
-    ErrorCode.NOT_LOGGED_IN: "only login and ping are allowed before a successful login",
-    ErrorCode.ALREADY_LOGGED_IN: "a second login on a connection that is logged in",
-    ErrorCode.AUTH_FAILED: "wrong user name or password (answered after a delay of up to 3 s)",
-    ErrorCode.LOCKED_OUT: "too many failed logins: the account is locked for a while",
-    ErrorCode.PASSWORD_CHANGE_REQUIRED: "the account must change its password "
-                                        "(change_password) before anything else",
-    ErrorCode.FORBIDDEN: "the account's role may not use this action, or the account is "
-                         "bound to another extension port",
-    ErrorCode.NOT_FOUND: "a named extension port, user or park slot does not exist",
-    ErrorCode.PBX_UNAVAILABLE: "the PBX link is down or did not answer in time",
-    ErrorCode.PBX_REFUSED: "the PBX refused the call-control command (the message says why)",
-    ErrorCode.NEEDS_OFFHOOK: "device normal: lift the handset first, then repeat the action",
-    ErrorCode.RATE_LIMITED: "too many requests or connections; slow down",
-    ErrorCode.OVERFLOW: "the client read too slowly; its queue overflowed (see overflow event)",
-    ErrorCode.INTERNAL: "a bug or failure inside the hub; the session lives on",
-}
-
-#: Account roles, lowest first; a role may do everything a lower one may.
-ROLES: Final = ("agent", "operator", "admin")
-DEVICES: Final = ("normal", "proprietary", "headset")
-EXTENSION_STATES: Final = ("idle", "offhook", "ringing", "talking", "busy", "held", "dialing")
-TRUNK_STATES: Final = ("idle", "incoming", "outgoing", "talking")
-CALL_KINDS: Final = ("incoming", "outgoing", "internal")
-CALL_STATES: Final = ("ringing", "talking", "held", "parked")
-LINK_STATES: Final = ("up", "down")
-
-PORT_PATTERN: Final = r"(?!000)[0-9]{3}"  # an extension port, "001".."999"
-TRUNK_PATTERN: Final = r"[0-9]{2}"  # a trunk (outside line), "01".."99"
-DIAL_PATTERN: Final = r"[0-9*#]{1,32}"  # digits as keyed on a phone
-_PATTERNS: dict[str, re.Pattern[str]] = {}
-
-KINDS: Final = ("string", "integer", "boolean", "array", "object")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One field of a JSON object.
-
-    ``minimum``/``maximum`` bound an integer's value, or a string's or array's
-    length.  ``pattern`` is matched against the whole string.  ``optional_empty``
-    lets a string with a pattern also be ``""`` (for "none").  ``items`` is the kind
-    of an array's elements; for ``"object"`` elements (and for an ``object`` field)
-    ``fields`` declares their fields.
-    """
-
-    name: str
-    kind: str
-    doc: str
-    required: bool = True
-    choices: tuple[str, ...] = ()
-    pattern: str = ""
-    optional_empty: bool = False
-    minimum: int | None = None
-    maximum: int | None = None
-    items: str = ""
-    fields: tuple[FieldSpec, ...] = ()
-    time: bool = False  # a string holding an ISO 8601 time with a UTC offset
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS or (self.items and self.items not in KINDS):
-            raise ValueError(f"field {self.name}: unknown kind")
-
-
-def _pattern(text: str) -> re.Pattern[str]:
-    compiled = _PATTERNS.get(text)
-    if compiled is None:
-        compiled = _PATTERNS[text] = re.compile(text)
-    return compiled
-
-
-def is_time(text: str) -> bool:
-    """Whether ``text`` is an ISO 8601 date and time with a UTC offset."""
-    if len(text) < 19 or text[10] not in "Tt":
-        return False
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return value.tzinfo is not None
-
-
-def _kind_ok(kind: str, value: Any) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "array":
-        return isinstance(value, list)
-    return isinstance(value, dict)
-
-
-_ARTICLE: Final = {"string": "a string", "integer": "an integer", "boolean": "true or false",
-                   "array": "an array", "object": "an object"}
-
-
-def check_value(spec: FieldSpec, value: Any, path: str) -> str | None:
-    """Check one present value against its spec; the problem in words, or ``None``."""
-    if not _kind_ok(spec.kind, value):
-        return f"field {path!r} must be {_ARTICLE[spec.kind]}"
-    if spec.kind == "string":
-        if spec.choices and value not in spec.choices:
-            return f"field {path!r} must be one of {', '.join(spec.choices)}; got {value[:40]!r}"
-        if spec.pattern and not (spec.optional_empty and value == "") and not _pattern(
-                spec.pattern).fullmatch(value):
-            return f"field {path!r} must match {spec.pattern}; got {value[:40]!r}"
-        if spec.time and not is_time(value):
-            return f"field {path!r} must be an ISO 8601 time with offset; got {value[:40]!r}"
-    size = value if spec.kind == "integer" else len(value) if spec.kind in (
-        "string", "array") else None
-    if size is not None:
-        what = "" if spec.kind == "integer" else "the length of "
-        if spec.minimum is not None and size < spec.minimum:
-            return f"{what}field {path!r} must be at least {spec.minimum}"
-        if spec.maximum is not None and size > spec.maximum:
-            return f"{what}field {path!r} must be at most {spec.maximum}"
-    if spec.kind == "object":
-        return check_fields(spec.fields, value, f"{path}.")
-    if spec.kind == "array" and spec.items:
-        item_spec = FieldSpec(spec.name, spec.items, spec.doc, fields=spec.fields,
-                              pattern=spec.pattern if spec.items == "string" else "",
-                              choices=spec.choices if spec.items == "string" else ())
-        for index, item in enumerate(value):
-            problem = check_value(item_spec, item, f"{path}[{index}]")
-            if problem:
-                return problem
-    return None
-
-
-def check_fields(specs: tuple[FieldSpec, ...], obj: Mapping[str, Any],
-                 prefix: str = "") -> str | None:
-    """Check ``obj`` against ``specs``; unknown fields are ignored.  A problem or ``None``."""
-    for spec in specs:
-        if spec.name not in obj:
-            if spec.required:
-                return f"field {prefix + spec.name!r} is required"
-            continue
-        problem = check_value(spec, obj[spec.name], prefix + spec.name)
-        if problem:
-            return problem
-    return None
-
-
-def _s(name: str, doc: str, **kw: Any) -> FieldSpec:
-    return FieldSpec(name, "string", doc, **kw)
-
-
-def _i(name: str, doc: str, **kw: Any) -> FieldSpec:
-    return FieldSpec(name, "integer", doc, **kw)
-
-
-def _b(name: str, doc: str, **kw: Any) -> FieldSpec:
-    return FieldSpec(name, "boolean", doc, **kw)
-
-
-def _port(name: str, doc: str, **kw: Any) -> FieldSpec:
-    return _s(name, doc, pattern=PORT_PATTERN, **kw)
-
-
-def _time(name: str, doc: str, **kw: Any) -> FieldSpec:
-    return _s(name, doc, time=True, **kw)
-
+from callcenter.common.agent import admin_backup, admin_core, admin_pbx, admin_store
+from callcenter.common.agent.spec import (
+    CALL_KINDS,
+    CALL_STATES,
+    DEFAULT_PORT,
+    DEVICES,
+    DIAL_PATTERN,
+    ERROR_MEANINGS,
+    EXTENSION_STATES,
+    IDLE_TIMEOUT,
+    KINDS,
+    LINK_STATES,
+    LOGIN_TIMEOUT,
+    MAX_FAILURE_DELAY,
+    MAX_LOGIN_FAILURES,
+    MAX_TEXT,
+    MODULES,
+    PARK_SLOTS,
+    PORT_PATTERN,
+    PROTOCOL_VERSION,
+    ROLES,
+    TRUNK_PATTERN,
+    TRUNK_STATES,
+    ActionSpec,
+    ErrorCode,
+    EventSpec,
+    FieldSpec,
+    _b,
+    _i,
+    _port,
+    _s,
+    _time,
+    check_fields,
+    check_value,
+    is_time,
+    role_allows,
+)
 
 # --------------------------------------------------------------------------- envelope
 
@@ -250,15 +79,21 @@ LOGIN_FIELDS: Final = (
     _s("password", "the account's password; may be empty only when the server does not "
                    "require passwords", maximum=256),
     _port("extension", "the agent's extension PORT as in the CRM settings (\"001\"), not the "
-                       "number dialled to reach it"),
+                       "number dialled to reach it; required for agents, left out by a "
+                       "console or command-line session (operator or admin, 1.1)",
+          required=False),
     _s("device", "the agent's device: normal phone, proprietary (key) phone or headset; "
                  "default normal", choices=DEVICES, required=False),
+    _s("token", "1.1: the local service token (DIR/service.json) instead of a password: "
+                "a command on the service's own computer logs in as admin with it",
+       maximum=256, required=False),
 )
 
 LOGIN_RESULT: Final = (
     _s("user", "account name"),
     _s("role", "the account's role", choices=ROLES),
-    _port("extension", "extension port of this session"),
+    _port("extension", "extension port of this session, \"\" for a console session",
+          optional_empty=True),
     _s("number", "the number dialled to reach that port, \"\" when not known"),
     _s("device", "device of this session", choices=DEVICES),
     _b("must_change_password", "true: only change_password and ping are allowed until the "
@@ -272,23 +107,6 @@ ERROR_FIELDS: Final = (
 
 
 # --------------------------------------------------------------------------- actions
-
-@dataclass(frozen=True)
-class ActionSpec:
-    """A request action: its parameters, its result fields and who may use it.
-
-    ``role`` is the lowest role allowed (``None``: allowed even before login).
-    ``needs_handset``: on a ``normal`` phone the hub cannot lift the handset, so the
-    action fails with ``needs_offhook`` while the extension is on-hook.
-    """
-
-    name: str
-    doc: str
-    role: str | None = "agent"
-    params: tuple[FieldSpec, ...] = ()
-    result: tuple[FieldSpec, ...] = ()
-    needs_handset: bool = False
-    pbx: bool = False  # carried out by the PBX: may fail with pbx_unavailable / pbx_refused
 
 
 CALL_ID_RESULT: Final = (_i("call_id", "the call the action concerned, 0 when none",
@@ -305,13 +123,17 @@ CLIENT_FIELDS: Final = (
     _s("address", "client IP address"),
     _i("remote_port", "client TCP port", minimum=0, maximum=65535),
     _s("user", "account name, \"\" before login"),
-    _port("extension", "extension port, \"\" before login", optional_empty=True),
+    _port("extension", "extension port, \"\" before login or for a console session",
+          optional_empty=True),
     _time("since", "connection time"),
+    _s("role", "1.1: the session's role, \"\" before login", required=False),
+    _s("device", "1.1: the session's device, \"\" before login or for a console",
+       required=False),
 )
 
 _EVENTS_PARAM_DOC: Final = "event names; unknown names are ignored and listed in the result"
 
-ACTIONS: Final[Mapping[str, ActionSpec]] = {a.name: a for a in (
+AGENT_ACTIONS: Final[Mapping[str, ActionSpec]] = {a.name: a for a in (
     ActionSpec("ping", "keep-alive; answers with the server time", role=None,
                result=(_time("time", "server time"),)),
     ActionSpec("subscribe", "receive these events again (every event is subscribed at login)",
@@ -383,17 +205,18 @@ ACTIONS: Final[Mapping[str, ActionSpec]] = {a.name: a for a in (
                                  fields=CLIENT_FIELDS),)),
 )}
 
+#: Every action: the agent actions above and the admin API's (protocol 1.1).
+ACTIONS: Final[Mapping[str, ActionSpec]] = {
+    **AGENT_ACTIONS,
+    **{a.name: a for a in (*admin_core.ACTIONS, *admin_pbx.ACTIONS, *admin_backup.ACTIONS,
+                           *admin_store.ACTIONS)},
+}
+
 #: Allowed before login (besides the login message itself).
 BEFORE_LOGIN: Final = frozenset(a.name for a in ACTIONS.values() if a.role is None)
 #: Allowed while the account must change its password.
 BEFORE_PASSWORD_CHANGE: Final = frozenset({"ping", "change_password"})
 
-
-def role_allows(role: str, minimum: str | None) -> bool:
-    """Whether ``role`` may use something whose lowest allowed role is ``minimum``."""
-    if minimum is None:
-        return True
-    return role in ROLES and ROLES.index(role) >= ROLES.index(minimum)
 
 
 # --------------------------------------------------------------------------- events
@@ -442,17 +265,8 @@ CALL_FIELDS: Final = (
 )
 
 
-@dataclass(frozen=True)
-class EventSpec:
-    """A server event: its data fields (besides type, event, seq and time)."""
 
-    name: str
-    doc: str
-    fields: tuple[FieldSpec, ...]
-    unsubscribable: bool = True
-
-
-EVENTS: Final[Mapping[str, EventSpec]] = {e.name: e for e in (
+AGENT_EVENTS: Final[Mapping[str, EventSpec]] = {e.name: e for e in (
     EventSpec("snapshot", "the whole state: the first event after login (seq 1), and again "
                           "after the PBX link comes back up", (
         FieldSpec("extensions", "array", "every extension port", items="object",
@@ -532,3 +346,59 @@ EVENTS: Final[Mapping[str, EventSpec]] = {e.name: e for e in (
         _port("extension", "extension port the agent was logged in at"),
     )),
 )}
+
+#: Every event: the agent events above and the admin API's (protocol 1.1).
+EVENTS: Final[Mapping[str, EventSpec]] = {
+    **AGENT_EVENTS,
+    **{e.name: e for e in (*admin_core.EVENTS, *admin_pbx.EVENTS, *admin_backup.EVENTS,
+                           *admin_store.EVENTS)},
+}
+
+#: Re-exported from ``spec`` (older code imports them from here).
+__all__ = [
+    "ACTIONS",
+    "AGENT_FIELDS",
+    "BEFORE_LOGIN",
+    "BEFORE_PASSWORD_CHANGE",
+    "CALL_FIELDS",
+    "CALL_ID_RESULT",
+    "CALL_KINDS",
+    "CALL_STATES",
+    "CLIENT_FIELDS",
+    "DEFAULT_PORT",
+    "DEVICES",
+    "DIAL_PATTERN",
+    "ERROR_FIELDS",
+    "ERROR_MEANINGS",
+    "EVENTS",
+    "EXTENSION_FIELDS",
+    "EXTENSION_STATES",
+    "HELLO_FIELDS",
+    "IDLE_TIMEOUT",
+    "ID_DOC",
+    "KINDS",
+    "LINK_STATES",
+    "LOGIN_FIELDS",
+    "LOGIN_RESULT",
+    "LOGIN_TIMEOUT",
+    "MAX_FAILURE_DELAY",
+    "MAX_LOGIN_FAILURES",
+    "MAX_TEXT",
+    "MODULES",
+    "PARK_SLOTS",
+    "PARK_SLOT_FIELDS",
+    "PORT_PATTERN",
+    "PROTOCOL_VERSION",
+    "ROLES",
+    "TRUNK_FIELDS",
+    "TRUNK_PATTERN",
+    "TRUNK_STATES",
+    "ActionSpec",
+    "ErrorCode",
+    "EventSpec",
+    "FieldSpec",
+    "check_fields",
+    "check_value",
+    "is_time",
+    "role_allows",
+]

@@ -113,8 +113,9 @@ class Login:
     id: RequestId
     user: str
     password: str = field(repr=False)
-    extension: str
+    extension: str = ""  # "" (1.1): a console or command-line session, no phone
     device: str = "normal"
+    token: str = field(default="", repr=False)  # 1.1: the local service token
 
 
 @dataclass(frozen=True)
@@ -216,8 +217,8 @@ def validate_login(obj: Mapping[str, Any]) -> Login | ProtocolError:
     problem = check_fields(LOGIN_FIELDS, obj)
     if problem:
         return ProtocolError(ErrorCode.BAD_REQUEST, problem, request_id)
-    return Login(request_id, obj["user"], obj["password"], obj["extension"],
-                 obj.get("device", "normal"))
+    return Login(request_id, obj["user"], obj["password"], obj.get("extension", ""),
+                 obj.get("device", "normal"), obj.get("token", ""))
 
 
 def validate_request(obj: Mapping[str, Any]) -> Request | ProtocolError:

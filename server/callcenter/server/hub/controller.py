@@ -20,6 +20,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from callcenter.common.agent.catalog import DEFAULT_PORT
+from callcenter.server.hub.admin import AdminBackend
 from callcenter.server.hub.handler import HubHandler
 from callcenter.server.hub.options import HubOptions
 from callcenter.server.hub.session import AgentSession
@@ -55,8 +56,10 @@ class AgentHub:
     """
 
     def __init__(self, service: PbxService, *, host: str = "", port: int = DEFAULT_PORT,
-                 tls: ssl.SSLContext | None = None, options: HubOptions | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, options: HubOptions | None = None,
+                 admin: AdminBackend | None = None) -> None:
         self.service = service
+        self.admin = admin
         self.host = host
         self.port = port
         self.tls = tls
@@ -160,7 +163,7 @@ class AgentHub:
 
     async def _open(self) -> None:
         loop = asyncio.get_running_loop()
-        handler = HubHandler(self.service, self.options, loop)
+        handler = HubHandler(self.service, self.options, loop, self.admin)
         self._handler = handler
         self.service.link.add_listener(handler.on_link_notice)
         self.service.add_listener(handler.on_service_event)

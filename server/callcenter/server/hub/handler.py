@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from callcenter.common.agent.catalog import ACTIONS, EVENTS, ErrorCode
+from callcenter.common.agent.catalog import ACTIONS, EVENTS, MODULES, ErrorCode
 from callcenter.common.agent.messages import Login, Request, hello, response_error, response_ok
 from callcenter.common.pbx.messages import (
     CallControl,
@@ -46,6 +46,7 @@ from callcenter.common.pbx.messages import (
 )
 from callcenter.server.accounts import service as accounts
 from callcenter.server.accounts.service import AccountError, AuthOutcome
+from callcenter.server.hub.admin import AdminBackend, AdminDispatcher
 from callcenter.server.hub.options import HubOptions
 from callcenter.server.hub.session import (
     UNSUBSCRIBABLE,
@@ -79,13 +80,17 @@ class HubSettings:
     password_required: bool = True
     lockout: timedelta = accounts.DEFAULT_LOCKOUT
     admin_only: frozenset[str] = frozenset()
+    operator_modules: frozenset[str] = frozenset(MODULES)
+
+
+def _names(key: str) -> frozenset[str]:
+    return frozenset(a for a in str(get_setting(key)).split(",") if a)
 
 
 def read_settings() -> HubSettings:
-    admin_only = str(get_setting("agent.admin_only_actions"))
     return HubSettings(bool(get_setting("agent.password_required")),
                        timedelta(minutes=int(get_setting("agent.lockout_minutes"))),
-                       frozenset(a for a in admin_only.split(",") if a))
+                       _names("agent.admin_only_actions"), _names("console.operator_modules"))
 
 
 def _in_store(work: Callable[[], T]) -> T:
@@ -106,11 +111,20 @@ def agent_fields(session: AgentSession) -> dict[str, Any]:
             "since": session.logged_in_at}
 
 
+def connection_fields(session: AgentSession) -> dict[str, Any]:
+    """A connection as ``clients`` and the ``client_*`` events show it (S-44)."""
+    logged_in = session.role is not None
+    return {"address": session.address, "remote_port": session.remote_port,
+            "user": session.user, "role": session.role or "", "extension": session.port,
+            "device": session.device if logged_in and session.port else "",
+            "since": session.connected_at}
+
+
 class HubHandler:
     """See the module docstring; every method runs on the hub's loop unless noted."""
 
     def __init__(self, service: PbxService, options: HubOptions,
-                 loop: asyncio.AbstractEventLoop) -> None:
+                 loop: asyncio.AbstractEventLoop, admin: AdminBackend | None = None) -> None:
         self.service = service
         self.options = options
         self.loop = loop
@@ -126,13 +140,17 @@ class HubHandler:
                                              thread_name_prefix="agent-hub-store")
         self.pbx_pool = ThreadPoolExecutor(options.pbx_workers,
                                            thread_name_prefix="agent-hub-pbx")
+        self.admin_pool = ThreadPoolExecutor(options.admin_workers,
+                                             thread_name_prefix="agent-hub-admin")
+        self.admin = AdminDispatcher(self, admin or AdminBackend(service, service.data_dir))
 
     # ------------------------------------------------------------------ life cycle
     async def start(self) -> None:
         """Start the pool threads; load the settings, the PBX state known so far and the
         extension numbers."""
         for pool, workers in ((self.store_pool, self.options.store_workers),
-                              (self.pbx_pool, self.options.pbx_workers)):
+                              (self.pbx_pool, self.options.pbx_workers),
+                              (self.admin_pool, self.options.admin_workers)):
             # Every thread up front: the first logins do not wait for threads to start, and
             # the threads the hub owns are all there from start() to stop().
             barrier = threading.Barrier(workers)
@@ -163,6 +181,7 @@ class HubHandler:
         """Wait for the pool threads to end (from any thread, after the loop stopped)."""
         self.store_pool.shutdown(wait=True, cancel_futures=True)
         self.pbx_pool.shutdown(wait=True, cancel_futures=True)
+        self.admin_pool.shutdown(wait=True, cancel_futures=True)
 
     async def refresh_numbers(self) -> None:
         """Extension port -> number, from the service's last verified parameter image."""
@@ -189,9 +208,10 @@ class HubHandler:
             self.post(self.take_notice, notice)
 
     def on_service_event(self, event: ServiceEvent) -> None:
-        """In the service's dispatcher thread."""
+        """In the service's event thread."""
         if isinstance(event, VerificationDone):
             self.post(lambda: self.loop.create_task(self.refresh_numbers()))
+        self.admin.service_event(event)
 
     def post(self, callback: Callable[..., object], *args: object) -> None:
         """Run ``callback(*args)`` on the loop soon; ignored once the hub has stopped."""
@@ -236,10 +256,18 @@ class HubHandler:
         self.events_sent += sent
         return sent
 
+    def broadcast_event(self, name: str, data: dict[str, Any]) -> int:
+        """An event to every logged-in session whose role receives it."""
+        return self.broadcast(HubEvent(name, data))
+
+    def send_to(self, session: AgentSession, name: str, data: dict[str, Any]) -> None:
+        """An event to one session (e.g. the progress of its own job)."""
+        session.send_event(EncodedEvent(name, now_text(), data))
+
     def snapshot_events(self) -> list[EncodedEvent]:
         """The snapshot, in as many parts as the 64 KiB line limit needs (usually one)."""
         fields = self.view.snapshot_fields()
-        fields["agents"] = [agent_fields(s) for s in self.active]
+        fields["agents"] = [agent_fields(s) for s in self.active if s.port]
         fields["link"] = "up" if self.link_up else "down"
         time_text = now_text()
         return [EncodedEvent("snapshot", time_text, part) for part in split_snapshot(fields)]
@@ -261,6 +289,9 @@ class HubHandler:
         if session not in self.active:
             return
         del self.active[session]
+        self.broadcast(HubEvent("client_disconnected", connection_fields(session)))
+        if not session.port:
+            return  # a console session: no agent left
         at_port = self.by_port.get(session.port, {})
         at_port.pop(session, None)
         if not at_port:
@@ -275,10 +306,14 @@ class HubHandler:
         session.active = True
         session.seq = 0
         self.active[session] = None
-        self.by_port.setdefault(session.port, {})[session] = None
+        if session.port:
+            self.by_port.setdefault(session.port, {})[session] = None
         for part in self.snapshot_events():
             session.send_event(part)
-        self.broadcast(HubEvent("agent_joined", agent_fields(session)), exclude=session)
+        if session.port:
+            self.broadcast(HubEvent("agent_joined", agent_fields(session)), exclude=session)
+        self.broadcast(HubEvent("client_connected", connection_fields(session)),
+                       exclude=session)
 
     def close_all(self) -> None:
         for session in list(self.sessions):
@@ -287,6 +322,8 @@ class HubHandler:
     async def login(self, session: AgentSession, login: Login) -> Reply:
         rid = login.id
         self.settings = settings = await self._store(read_settings)
+        if login.token:
+            return self._token_login(session, login, settings)
         result = await self._store(lambda: accounts.authenticate(
             login.user, login.password, lockout=settings.lockout,
             check=settings.password_required))
@@ -300,11 +337,14 @@ class HubHandler:
             await asyncio.sleep(self.options.failure_delay)
             return _error(rid, ErrorCode.LOCKED_OUT, "too many failed logins: the account is "
                           "locked for a while; try again later or ask the administrator")
-        if account.bound_port and account.bound_port != login.extension:
+        if not login.extension and account.role == "agent":
+            return _error(rid, ErrorCode.BAD_REQUEST, "field 'extension' is required for "
+                          "agents (only operators and admins log in without a phone)")
+        if account.bound_port and login.extension and account.bound_port != login.extension:
             return _error(rid, ErrorCode.FORBIDDEN, f"account {login.user!r} may only log in "
                           f"at extension port {account.bound_port}")
         known = self.known_ports()
-        if known and login.extension not in known:
+        if known and login.extension and login.extension not in known:
             return _error(rid, ErrorCode.NOT_FOUND,
                           f"the PBX has no extension port {login.extension}")
         if session.role is not None or session.closing:
@@ -315,8 +355,9 @@ class HubHandler:
         session.must_change_password = (account.must_change_password
                                         and settings.password_required)
         session.admin_only = settings.admin_only
-        log.info("agent hub: %s logged in at %s (%s) from %s", session.user, session.port,
-                 session.role, session.address)
+        session.modules = settings.operator_modules
+        log.info("agent hub: %s logged in at %s (%s) from %s", session.user,
+                 session.port or "the console", session.role, session.address)
         response = response_ok(rid, user=account.user, role=account.role,
                                extension=login.extension,
                                number=self.view.number_of(login.extension),
@@ -325,6 +366,28 @@ class HubHandler:
         if session.must_change_password:
             return Reply(response)
         return Reply(response, lambda: self.activate(session))
+
+    def _token_login(self, session: AgentSession, login: Login, settings: HubSettings
+                     ) -> Reply:
+        """A command on the service's own computer: the token of DIR/service.json, which
+        only the service's operating-system user can read, stands for an admin password."""
+        rid = login.id
+        if not self.admin.backend.token_matches(login.token):
+            return _error(rid, ErrorCode.AUTH_FAILED, "wrong service token (is this the "
+                          "token of the service that runs now?)")
+        if session.role is not None or session.closing:
+            return _error(rid, ErrorCode.ALREADY_LOGGED_IN, "already logged in")
+        session.user, session.role = login.user, "admin"
+        session.port, session.device = login.extension, login.device
+        session.logged_in_at = now_text()
+        session.modules = settings.operator_modules
+        log.info("agent hub: %s logged in with the service token from %s", session.user,
+                 session.address)
+        number = self.view.number_of(login.extension) if login.extension else ""
+        return Reply(response_ok(rid, user=login.user, role="admin",
+                                 extension=login.extension, number=number,
+                                 device=login.device, must_change_password=False),
+                     lambda: self.activate(session))
 
     # ------------------------------------------------------------------ requests
     async def request(self, session: AgentSession, request: Request) -> Reply:
@@ -345,11 +408,13 @@ class HubHandler:
         if action == "send_message":
             return await self._send_message(session, request)
         if action == "agents":
-            return Reply(response_ok(rid, agents=[agent_fields(s) for s in self.active]))
+            return Reply(response_ok(rid, agents=[agent_fields(s) for s in self.active
+                                                  if s.port]))
         if action == "clients":
-            return Reply(response_ok(rid, clients=[
-                {"address": s.address, "remote_port": s.remote_port, "user": s.user,
-                 "extension": s.port, "since": s.connected_at} for s in self.sessions]))
+            return Reply(response_ok(rid, clients=[connection_fields(s)
+                                                   for s in self.sessions]))
+        if self.admin.serves(action):
+            return Reply(await self.admin.request(session, request))
         return await self._call_control(session, request)
 
     async def _change_password(self, session: AgentSession, request: Request) -> Reply:

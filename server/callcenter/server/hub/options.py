@@ -33,6 +33,7 @@ class HubOptions:
     pbx_timeout: float = 10.0
     pbx_workers: int = 8  # threads that wait for PBX answers
     store_workers: int = 4  # threads for account checks (scrypt) and the store
+    admin_workers: int = 2  # threads for long admin work (PBX writes, exports, backups)
     close_grace: float = 1.0  # seconds a closing connection may take to flush its last lines
     tls_handshake_timeout: float = 10.0
     settings_interval: float = 5.0  # seconds between re-reads of the hub's server settings

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from callcenter.common.agent.catalog import ACTIONS, EVENTS, ErrorCode
+from callcenter.common.agent.catalog import ACTIONS, EVENTS, ErrorCode, role_allows
 from callcenter.common.agent.codec import (
     NEED_DATA,
     EndOfStream,
@@ -55,6 +55,7 @@ from callcenter.common.agent.messages import (
     response_error,
     validate_client_message,
 )
+from callcenter.server.hub.admin import Job
 from callcenter.server.hub.options import HubOptions
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,8 @@ class AgentSession:
         self.logged_in_at = ""
         self.must_change_password = False
         self.admin_only: frozenset[str] = frozenset()
+        self.modules: frozenset[str] = frozenset()  # console modules operators may use
+        self.jobs: dict[str, Job] = {}  # long admin requests running, by request id
         self.active = False  # logged in, password fine: receives events, counts as an agent
         self.subscribed: set[str] = set(ALL_EVENTS)
         self.seq = 0
@@ -264,11 +267,17 @@ class AgentSession:
         if denied is None and message.action in self.admin_only and self.role != "admin":
             denied = ProtocolError(ErrorCode.FORBIDDEN, f"action {message.action!r} is "
                                    "reserved for admins on this server", message.id)
+        module = ACTIONS[message.action].module
+        if denied is None and module and self.role == "operator" and module not in self.modules:
+            denied = ProtocolError(ErrorCode.FORBIDDEN, f"action {message.action!r} belongs "
+                                   f"to the console module {module!r}, which this server "
+                                   "does not allow operators (console.operator_modules)",
+                                   message.id)
         if denied is not None:
             self.send(denied.response())
             return
         request = message
-        if ACTIONS[request.action].pbx:
+        if ACTIONS[request.action].pbx or ACTIONS[request.action].long:
             if len(self._tasks) >= self.options.max_outstanding:
                 self.send(response_error(request.id, ErrorCode.RATE_LIMITED,
                                          f"{len(self._tasks)} requests are waiting for the PBX "
@@ -313,6 +322,10 @@ class AgentSession:
     def send_event(self, encoded: EncodedEvent) -> bool:
         """Queue an event if subscribed, with this connection's next ``seq``."""
         if not self.active or encoded.name not in self.subscribed:
+            return False
+        spec = EVENTS.get(encoded.name)
+        if spec is not None and spec.role != "agent" and not role_allows(self.role or "",
+                                                                        spec.role):
             return False
         self.seq += 1
         return self.send_line(encoded.line(self.seq))

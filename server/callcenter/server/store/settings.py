@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import serial
 
+from callcenter.common.agent.spec import MODULES
 from callcenter.common.pbx.line import BAUD_RATES, LineSettings, LineSettingsError
 from callcenter.server.store.db import StoreError, database, open_store, write_transaction
 from callcenter.server.store.models import AuditEntry, Setting, utc_now
@@ -210,6 +211,14 @@ def _agent_actions(text: str) -> str:
     return ",".join(name for name in ACTIONS if name in names)
 
 
+def _modules(text: str) -> str:
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = sorted(names - set(MODULES))
+    if unknown:
+        raise ValueError(f"not console modules: {', '.join(unknown)}")
+    return ",".join(name for name in MODULES if name in names)
+
+
 _BOOL: Final = "true or false (also yes/no, on/off, 1/0)"
 _BAUDS: Final = ", ".join(map(str, BAUD_RATES))
 
@@ -219,9 +228,11 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
     SettingSpec("timezone", "Asia/Shanghai", "an IANA time zone name such as Asia/Shanghai",
                 "the site's time zone, for dates typed by users and printed in reports",
                 _timezone),
-    SettingSpec("password_protection", False, _BOOL,
-                "ask for the administrator password before programming and money operations",
-                _bool),
+    SettingSpec("console.operator_modules", "monitor,records,rooms",
+                "console module names separated by commas, of: " + ", ".join(MODULES)
+                + "; empty for none",
+                "the console modules operators may use (the manual's 口令设置, 1-7-02); admins "
+                "use every module", _modules),
     SettingSpec("pbx.url", "", "a serial port (COM3, /dev/ttyUSB0) or pyserial URL "
                 "(socket://HOST:PORT, rfc2217://HOST:PORT, loop://, spy://, alt://, "
                 "hwgrep://); empty for none",
