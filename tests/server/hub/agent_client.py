@@ -125,8 +125,19 @@ class AgentClient:
     def login(self, user: str, password: str = PASSWORD, extension: str = "001",
               device: str = "headset", *, timeout: float | None = None) -> dict[str, Any]:
         request_id = f"login-{next(self.ids)}"
-        self.send({"type": "login", "id": request_id, "user": user, "password": password,
-                   "extension": extension, "device": device})
+        message = {"type": "login", "id": request_id, "user": user, "password": password,
+                   "device": device}
+        if extension:  # "" : a console session (protocol 1.1), no extension port
+            message["extension"] = extension
+        self.send(message)
+        return self.read_response(request_id, timeout)
+
+    def token_login(self, user: str, token: str, *, timeout: float | None = None
+                    ) -> dict[str, Any]:
+        """A command-line session with the local service token (protocol 1.1)."""
+        request_id = f"login-{next(self.ids)}"
+        self.send({"type": "login", "id": request_id, "user": user, "password": "",
+                   "token": token})
         return self.read_response(request_id, timeout)
 
     def wait_event(self, name: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
