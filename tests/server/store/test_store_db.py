@@ -7,6 +7,7 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
+from peewee import PostgresqlDatabase
 
 from callcenter.server.store.db import BOOTSTRAP_FILE, SQLITE_FILE, StoreError, open_store
 from callcenter.server.store.migrations import (
@@ -63,7 +64,7 @@ def test_postgres_url_is_remembered(pg_url: str, tmp_path: Path) -> None:
     assert not (data / SQLITE_FILE).exists()
     db = open_store(data)  # no URL: the remembered one
     try:
-        assert type(db).__name__ == "PostgresqlDatabase"
+        assert isinstance(db, PostgresqlDatabase)
         assert schema_versions(db) == ALL_VERSIONS
     finally:
         db.close()

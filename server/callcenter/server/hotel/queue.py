@@ -37,6 +37,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import peewee
+
 from callcenter.server.hotel.billfile import (
     FILE_NAME,
     LINE_WIDTH,
@@ -48,7 +50,7 @@ from callcenter.server.hotel.billfile import (
     resume_point,
 )
 from callcenter.server.hotel.forward import SerialForwarder
-from callcenter.server.store.db import AnyDatabase, write_transaction
+from callcenter.server.store.db import AnyDatabase, StoreUnavailable, write_transaction
 from callcenter.server.store.intake import StoredCall
 from callcenter.server.store.models import utc_now
 from callcenter.server.store.prepaid_models import HotelBillFile, HotelQueueEntry
@@ -61,6 +63,9 @@ CONVERTER_GROUP = 50
 
 BATCH = 200
 MAX_BACKOFF = 60.0
+#: Back-off after a store error: the store itself backs off its connection attempts, and
+#: the lines should follow the records soon after the store is back.
+MAX_STORE_BACKOFF = 8.0
 KEEP_DONE = timedelta(days=7)
 
 
@@ -273,6 +278,18 @@ class HotelLinkLoop:
                     done = step()
                     backoff = 0.0
                     self.errors.pop(consumer, None)
+                except StoreUnavailable as exc:  # the store logs its outage once
+                    backoff = min(MAX_STORE_BACKOFF, backoff * 2 or 1.0)
+                    self.errors[consumer] = f"store: {exc}"
+                    done = 0
+                except (peewee.OperationalError, peewee.InterfaceError) as exc:
+                    # The store's connection was lost: the next try opens a new one.
+                    backoff = min(MAX_STORE_BACKOFF, backoff * 2 or 1.0)
+                    text = "store: " + " ".join(str(exc).split())
+                    if self.errors.get(consumer) != text:
+                        log.warning("hotel %s: %s; retrying", consumer, text)
+                    self.errors[consumer] = text
+                    done = 0
                 except OSError as exc:
                     backoff = min(MAX_BACKOFF, backoff * 2 or 1.0)
                     if self.errors.get(consumer) != str(exc):

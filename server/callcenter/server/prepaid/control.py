@@ -26,13 +26,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import peewee
+
 from callcenter.common.schema import ParameterError, Schema
 from callcenter.server.pbx.events import RecordStored, ServiceEvent, VerificationDone
 from callcenter.server.pbx.link import LinkUp, PbxError, PbxLink
 from callcenter.server.pbx.parameters import read_parameter, write_parameter
 from callcenter.server.pbx.service import PbxService
 from callcenter.server.prepaid.ledger import AccountState, all_states
-from callcenter.server.store.db import AnyDatabase, read_snapshot
+from callcenter.server.store.db import AnyDatabase, StoreUnavailable, read_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +201,13 @@ class ReconcileLoop:
                     self.last = reconcile(self.service, self.db)
                 except PbxError as exc:
                     log.warning("prepaid: reconcile with the PBX failed, will retry: %s", exc)
+                except StoreUnavailable:
+                    pending = True  # the store logs its outage once; try again soon
+                except (peewee.OperationalError, peewee.InterfaceError) as exc:
+                    # The store's connection was lost: the next run opens a new one.
+                    log.warning("prepaid: reconcile failed (store: %s), will retry",
+                                " ".join(str(exc).split()))
+                    pending = True
                 except Exception:
                     log.exception("prepaid: reconcile failed, will retry")
                 self.runs += 1

@@ -13,25 +13,42 @@ SQLite is opened with explicit pragmas (see ``SQLITE_PRAGMAS``) and with ``BEGIN
 every transaction, so a writer takes the write lock when it starts instead of failing with
 "database is locked" when it tries to upgrade a read lock half-way. Read-only work that needs one
 consistent snapshot (``records verify``) uses ``read_snapshot()`` instead.
+
+PostgreSQL (``StorePostgresqlDatabase``) survives a lost connection (a server restart, a
+``pg_terminate_backend``, a network cut): each thread's connection is checked before it is used
+outside a transaction, and a dead one is replaced by a new one. A transaction that loses its
+connection half-way fails as a whole (the server rolled it back) and leaves the thread without a
+connection, so the caller's next attempt starts on a fresh one. While the server cannot be
+reached, new connections are tried with back-off (``Reachability``), the outage is logged once
+at ERROR and once when it ends, and an ``Alert`` row (``store_unreachable``) is written then.
+
+The data folder and the files holding secrets are private to the server's user on POSIX: a
+folder the server sets up is made 0700 and ``callcenter.db`` (with its ``-wal``/``-shm``
+files) 0600 (``private_data_dir``, ``make_sqlite``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
+import select
 import sqlite3
 import tempfile
+import threading
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from urllib.parse import urlsplit, urlunsplit
 
 import peewee
 from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
+
+log = logging.getLogger(__name__)
 
 database: Final = DatabaseProxy()
 """The store every model is bound to; initialised by ``open_store()``."""
@@ -62,6 +79,11 @@ _SQLITE_SCHEMES: Final = ("sqlite",)
 
 class StoreError(Exception):
     """The store cannot be opened or used; the text says which store and why."""
+
+
+class StoreUnavailable(peewee.OperationalError):
+    """The store's server cannot be reached now; raised at once while the store waits before
+    its next connection attempt (back-off), so callers fail fast and try again later."""
 
 
 class NoServerData(Exception):
@@ -144,6 +166,222 @@ class StoreSqliteDatabase(SqliteDatabase):
                 time.sleep(0.02)
 
 
+#: Back-off between connection attempts while a PostgreSQL server cannot be reached:
+#: 1, 2, 4, 8 s, then every ``MAX_RECONNECT_DELAY`` s.
+MAX_RECONNECT_DELAY: Final = 8.0
+
+#: libpq connection defaults the URL may override: give up connecting after 10 s, and notice a
+#: silent network cut on an idle connection within about a minute (TCP keepalives).
+PG_CONNECT_DEFAULTS: Final[dict[str, object]] = {
+    "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30,
+    "keepalives_interval": 10, "keepalives_count": 3}
+
+
+class Reachability:
+    """Whether a store's server can be reached: back-off between failed connection attempts,
+    one ERROR line when an outage starts and one line when it ends (not one per attempt)."""
+
+    def __init__(self, where: str, clock: Any = time.monotonic) -> None:
+        self.where = where
+        self.clock = clock
+        self.reached = False  # a connection was ever opened
+        self.failures = 0
+        self.down_since: float | None = None  # clock() of the first failed attempt
+        self.down_since_utc: str = ""
+        self.error = ""
+        self._retry_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def down(self) -> bool:
+        return self.down_since is not None
+
+    def check(self) -> None:
+        """Raise ``StoreUnavailable`` while waiting before the next attempt."""
+        with self._lock:
+            if self.down_since is None:
+                return
+            wait = self._retry_at - self.clock()
+            if wait > 0:
+                raise StoreUnavailable(f"the store {self.where} is unreachable ({self.error}); "
+                                       f"next attempt in {wait:.0f} s")
+
+    def failed(self, exc: BaseException) -> bool:
+        """A connection attempt failed; False when the store was never reached (nothing is
+        counted then: opening the store reports that)."""
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        with self._lock:
+            if not self.reached:
+                return False
+            now = self.clock()
+            self.failures += 1
+            self.error = text
+            self._retry_at = now + min(MAX_RECONNECT_DELAY, 2.0 ** (self.failures - 1))
+            if self.down_since is not None:
+                return True
+            self.down_since = now
+            self.down_since_utc = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        log.error("the store %s is unreachable: %s; trying again with back-off (every %g s "
+                  "at most); call records wait in the PBX meanwhile", self.where, text,
+                  MAX_RECONNECT_DELAY)
+        return True
+
+    def connected(self) -> tuple[str, float, str] | None:
+        """A connection was opened; (since UTC, seconds, last error) when an outage ended."""
+        with self._lock:
+            self.reached = True
+            if self.down_since is None:
+                return None
+            seconds = self.clock() - self.down_since
+            ended = (self.down_since_utc, seconds, self.error)
+            self.down_since, self.failures, self._retry_at = None, 0, 0.0
+        log.warning("the store %s is reachable again after %.0f s", self.where, seconds)
+        return ended
+
+
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has something to read now (or was hung up), without waiting."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    ready, _, _ = select.select([fd], [], [], 0)  # Windows: sockets only, no fd limit there
+    return bool(ready)
+
+
+class StorePostgresqlDatabase(PostgresqlDatabase):
+    """PostgreSQL that replaces a dead connection instead of failing on it forever.
+
+    peewee keeps a connection per thread and does not notice when the server ends it. Here,
+    before a thread uses its connection outside a transaction (every ``BEGIN`` and every
+    statement in autocommit), the connection is checked: closed by the driver, in an unknown
+    state, or with bytes waiting on an idle socket (the server's goodbye after a restart or
+    ``pg_terminate_backend``: nothing else arrives unasked on an idle connection that does not
+    ``LISTEN``). A dead one is dropped and a new one opened. Inside a transaction nothing is
+    replaced: the transaction fails, its rollback drops the dead connection, and the caller
+    tries again (intake: the PBX sends the batch again; nothing is lost or doubled since the
+    batch was never acknowledged and stored records are recognised).
+    """
+
+    reconnect_errors: ClassVar = (peewee.OperationalError, peewee.InterfaceError)
+    # peewee's per-thread connection state, its lock and its driver adapter (not in the stubs)
+    _state: Any
+    _lock: Any
+    _adapter: Any
+
+    def __init__(self, database: str, *, where: str = "", **kwargs: Any) -> None:
+        self.reachability = Reachability(where or database)
+        super().__init__(database, **kwargs)
+
+    def connect(self, reuse_if_open: bool = False) -> bool:
+        if not self._state.closed:
+            return bool(super().connect(reuse_if_open))
+        self.reachability.check()
+        try:
+            opened = bool(super().connect(reuse_if_open))
+        except peewee.OperationalError as exc:
+            if not self.reachability.failed(exc):
+                raise  # never reached yet: open_store() reports it
+            raise StoreUnavailable(f"the store {self.reachability.where} is unreachable: "
+                                   + " ".join(str(exc).split())) from exc
+        ended = self.reachability.connected()
+        if ended is not None:
+            self._alert_outage(*ended)
+        return opened
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        if not self._state.closed and not self.in_transaction() and self._dead():
+            self._drop()
+        return super().cursor(named_cursor)  # type: ignore[no-untyped-call]
+
+    def begin(self, isolation_level: Any = None) -> None:
+        try:
+            super().begin(isolation_level)
+        except self.reconnect_errors:
+            if self._state.closed or not self._dead(idle_check=False):
+                raise
+            # The connection ended before the transaction started (its end can reach us just
+            # after the check above): nothing was done, so BEGIN again on a new one, once.
+            self._drop()
+            super().begin(isolation_level)
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        try:
+            return super().execute_sql(sql, params)  # type: ignore[no-untyped-call]
+        except self.reconnect_errors:
+            # A read outside a transaction changed nothing: run it again on a new connection,
+            # once. Anything else is left to the caller (it may have been done already).
+            if (self.in_transaction() or self._state.closed or not self._dead(idle_check=False)
+                    or not sql.lstrip()[:6].upper() == "SELECT"):
+                raise
+            self._drop()
+            return super().execute_sql(sql, params)  # type: ignore[no-untyped-call]
+
+    def rollback(self) -> None:
+        if not self._state.closed and self._dead(idle_check=False):
+            self._drop()  # the server rolled the transaction back when the connection ended
+            return
+        try:
+            super().rollback()
+        except self.reconnect_errors:
+            if self._state.closed or not self._dead(idle_check=False):
+                raise
+            self._drop()
+
+    def _dead(self, *, idle_check: bool = True) -> bool:
+        conn = self._state.conn
+        if conn is None or conn.closed:
+            return True
+        status = self._adapter.txn_status(conn)
+        if status == self._adapter.txn_unknown:
+            return True
+        if not idle_check or status != self._adapter.txn_idle:
+            return False
+        try:
+            return _readable(conn.fileno())
+        except Exception:  # a connection we cannot even poll is not usable
+            return True
+
+    def _drop(self) -> None:
+        """Forget this thread's connection (closing it if it is not closed yet)."""
+        with self._lock:
+            conn = self._state.conn
+            self._state.reset()
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _alert_outage(self, since: str, seconds: float, error: str) -> None:
+        """The one alert of an outage, written when the store is back (it could not be
+        written while the store was unreachable)."""
+        from callcenter.server.store.models import Alert, utc_now  # noqa: PLC0415 - cycle
+
+        text = (f"the store was unreachable for {seconds:.0f} s from {since} UTC: {error}; "
+                "call records were stored when it came back")
+        try:
+            Alert.insert(kind="store_unreachable", text=text, created_at=utc_now(),
+                         detail=json.dumps({"since": since, "seconds": round(seconds, 1),
+                                            "error": error})).execute(self)
+        except peewee.DatabaseError as exc:
+            log.warning("cannot keep the alert about the store outage: %s", exc)
+
+
+def make_postgresql(url: str) -> StorePostgresqlDatabase:
+    """A PostgreSQL store database for ``url`` (libpq parameters may follow as a query
+    string; ``PG_CONNECT_DEFAULTS`` fill in what it leaves out)."""
+    try:
+        params = db_url.parse(url)
+    except ValueError as exc:
+        raise StoreError(f"database URL {redact_url(url)!r}: {exc}") from None
+    name = params.pop("database", "")
+    if not name:
+        raise StoreError(f"database URL {redact_url(url)!r}: has no database name (give "
+                         "postgresql://USER@HOST/DBNAME)")
+    for key, value in PG_CONNECT_DEFAULTS.items():
+        params.setdefault(key, value)
+    return StorePostgresqlDatabase(name, where=redact_url(url), **params)
+
+
 def make_sqlite(path: Path) -> SqliteDatabase:
     """A SQLite database at ``path`` with the store's pragmas and IMMEDIATE transactions."""
     return StoreSqliteDatabase(str(path), pragmas=list(SQLITE_PRAGMAS), timeout=30,
@@ -160,12 +398,7 @@ def _make_database(data_dir: Path, url: str | None) -> Database:
             raise StoreError(f"database URL {url!r}: must be sqlite:///PATH (three slashes "
                              "and a file path)")
         return make_sqlite(Path(path[1:]) if path.startswith("//") else Path(path))
-    try:
-        db = db_url.connect(url)
-    except (ValueError, RuntimeError, TypeError) as exc:
-        raise StoreError(f"database URL {redact_url(url)!r}: {exc}") from None
-    assert isinstance(db, PostgresqlDatabase)
-    return db
+    return make_postgresql(url)
 
 
 def open_store(data_dir: Path, url: str | None = None) -> Database:
