@@ -319,11 +319,18 @@ def _m004_accounts(db: AnyDatabase) -> None:
                    updated_at=now).execute()
 
 
+def _m005_audit_result(db: AnyDatabase) -> None:
+    """The audit log's ``result`` (B-4): how a change ended where that can differ, e.g. a PBX
+    parameter write that was ``written`` or ``refused: ...``; ``""`` for earlier entries."""
+    db.execute_sql("ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "001_initial", _m001_initial),
     Migration(2, "002_archives", _m002_archives),
     Migration(3, "003_prepaid_hotel", _m003_prepaid_hotel),
     Migration(4, "004_accounts", _m004_accounts),
+    Migration(5, "005_audit_result", _m005_audit_result),
 )
 
 _VERSION_TABLE_SQL: Final = (

@@ -186,14 +186,16 @@ class Setting(StoreModel):
 
 
 class AuditEntry(StoreModel):
-    """Who changed what: settings now, PBX programming and money later. Append-only."""
+    """Who changed what, and how it ended (B-4). Append-only; written by ``store/audit.py``
+    ``add_entry`` (and by the settings, accounts and re-rate code in their transactions)."""
 
     id = BigAutoField()
     who = TextField()
-    what = TextField()  # "setting", later "pbx", "tariff", ...
+    what = TextField()  # "pbx", "tariff", "setting", "account add", "room", "rerate", ...
     key = TextField()
     old = TextField(null=True)
     new = TextField(null=True)
+    result = TextField(default="")  # "" when it simply happened; "written", "refused: ..."
     at = DateTimeField()
 
     class Meta:
