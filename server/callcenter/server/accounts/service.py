@@ -8,7 +8,10 @@ milliseconds of CPU and must not hold the store's write lock.
 Lock-out: ``MAX_FAILURES`` consecutive failures (wrong password at login, or a wrong old
 password in ``change_password``) lock the account until ``locked_until``; while locked even
 the right password is refused. A successful login resets the count; so does ``set_password``
-(the administrator's ``accounts passwd``), which also lifts the lock.
+(the administrator's ``accounts passwd``), which also lifts the lock. Each password check is
+reserved in the store before scrypt runs (see ``authenticate``), so no number of concurrent
+logins gets more than ``MAX_FAILURES`` wrong passwords checked before the lock; while an
+account is locked ``failed_logins`` stays at ``MAX_FAILURES``.
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ _PORT_RE: Final = re.compile(PORT_PATTERN)
 
 
 class AccountError(ValueError):
-    """A bad account operation; ``argument`` names what was wrong (for CLI messages)."""
+    """A bad account operation; ``argument`` names the field that was wrong in the domain's
+    words (``user``, ``role``, ``port``, ``password``, ``new``), ``message`` what is wrong
+    with it; a command line may name the field by its own flag instead."""
 
     def __init__(self, argument: str, message: str) -> None:
         super().__init__(f"{argument}: {message}")
@@ -86,24 +91,24 @@ def _info(row: Account) -> AccountInfo:
 
 def check_user_name(user: str) -> str:
     if not 1 <= len(user) <= 64:
-        raise AccountError("USER", "a user name has 1-64 characters")
+        raise AccountError("user", "a user name has 1-64 characters")
     if not user.isprintable() or any(c.isspace() for c in user):
-        raise AccountError("USER", f"{user!r} must not contain spaces or control characters")
+        raise AccountError("user", f"{user!r} must not contain spaces or control characters")
     if user in RESERVED_USERS:
-        raise AccountError("USER", f"{user!r} is reserved (it addresses every agent)")
+        raise AccountError("user", f"{user!r} is reserved (it addresses every agent)")
     return user
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise AccountError("--role", f"{role!r} is not allowed (allowed: {', '.join(ROLES)})")
+        raise AccountError("role", f"{role!r} is not allowed (allowed: {', '.join(ROLES)})")
     return role
 
 
 def check_port(port: str) -> str:
     """``""`` (not bound) or an extension port ``001``-``999``."""
     if port and not _PORT_RE.fullmatch(port):
-        raise AccountError("--port", f"{port!r} is not an extension port (three digits "
+        raise AccountError("port", f"{port!r} is not an extension port (three digits "
                                      "001-999, such as 001)")
     return port
 
@@ -134,7 +139,7 @@ def add_account(user: str, role: str, password: str, *, port: str = "",
     now = utc_now()
     with write_transaction(database):
         if Account.get_or_none(Account.user == user) is not None:
-            raise AccountError("USER", f"an account {user!r} exists already")
+            raise AccountError("user", f"an account {user!r} exists already")
         Account.insert(user=user, role=role, password_hash=hashed,
                        must_change_password=must_change_password, bound_port=port,
                        failed_logins=0, locked_until=None, created_at=now,
@@ -158,7 +163,7 @@ def set_password(user: str, password: str, *, must_change_password: bool = False
                                   failed_logins=0, locked_until=None, updated_at=now)
                    .where(Account.user == user).execute())
         if not updated:
-            raise AccountError("USER", f"no account {user!r}")
+            raise AccountError("user", f"no account {user!r}")
         _audit(who, "account password", user, old=None,
                new="must change" if must_change_password else "set", now=now)
 
@@ -169,14 +174,49 @@ def remove_account(user: str, *, who: str = "system") -> None:
     with write_transaction(database):
         row = Account.get_or_none(Account.user == user)
         if row is None:
-            raise AccountError("USER", f"no account {user!r}")
+            raise AccountError("user", f"no account {user!r}")
         if row.role == "admin":
             admins = Account.select().where(Account.role == "admin").count()
             if admins <= 1:
-                raise AccountError("USER", f"{user!r} is the last admin account; add another "
+                raise AccountError("user", f"{user!r} is the last admin account; add another "
                                            "admin first")
         Account.delete().where(Account.id == row.id).execute()
         _audit(who, "account remove", user, old=f"role={row.role}", new=None, now=now)
+
+
+def change_account(user: str, *, role: str | None = None, port: str | None = None,
+                   who: str = "system") -> AccountInfo:
+    """Change an account's role and/or bound port (``""``: any port); audited. The last
+    admin cannot be given another role."""
+    if role is not None:
+        check_role(role)
+    if port is not None:
+        check_port(port)
+    now = utc_now()
+    with write_transaction(database):
+        row = Account.get_or_none(Account.user == user)
+        if row is None:
+            raise AccountError("user", f"no account {user!r}")
+        changes: dict[str, object] = {}
+        old, new = [], []
+        if role is not None and role != row.role:
+            if row.role == "admin" and Account.select().where(
+                    Account.role == "admin").count() <= 1:
+                raise AccountError("role", f"{user!r} is the last admin account; add another "
+                                           "admin first")
+            changes["role"] = role
+            old.append(f"role={row.role}")
+            new.append(f"role={role}")
+        if port is not None and port != (row.bound_port or ""):
+            changes["bound_port"] = port
+            old.append(f"port={row.bound_port or '-'}")
+            new.append(f"port={port or '-'}")
+        if changes:
+            Account.update(**changes, updated_at=now).where(Account.id == row.id).execute()
+            _audit(who, "account change", user, old=" ".join(old), new=" ".join(new), now=now)
+    info = find_account(user)
+    assert info is not None
+    return info
 
 
 def list_accounts() -> list[AccountInfo]:
@@ -198,6 +238,14 @@ def authenticate(user: str, password: str, *, now: datetime | None = None,
                  lockout: timedelta = DEFAULT_LOCKOUT, check: bool = True) -> AuthResult:
     """Check ``user``/``password`` and keep the lock-out bookkeeping.
 
+    Each check of a password first reserves one of the account's ``MAX_FAILURES`` attempts
+    with one conditional UPDATE in the store (``_reserve_attempt``), so that however many
+    logins run at once, in threads or in other processes, at most ``MAX_FAILURES`` wrong
+    passwords are ever checked before the account locks. A login that finds no attempt left
+    is answered ``LOCKED_OUT`` without a check. A right password gives the attempt back (the
+    count starts again) unless a lock was set meanwhile: a lock once set stays until it
+    expires (or ``set_password`` lifts it).
+
     ``check=False`` (password protection off): any password is accepted for an existing
     account, and nothing is counted.
     """
@@ -207,31 +255,58 @@ def authenticate(user: str, password: str, *, now: datetime | None = None,
         if check:
             verify_password(password, dummy_hash())
         return AuthResult(AuthOutcome.AUTH_FAILED)
-    info = _info(row)
     if not check:
-        return AuthResult(AuthOutcome.OK, info)
-    if info.locked(now):
-        return AuthResult(AuthOutcome.LOCKED_OUT, info)
+        return AuthResult(AuthOutcome.OK, _info(row))
+    if not _reserve_attempt(user, now):
+        return _locked_out(user, row)
     if not verify_password(password, str(row.password_hash)):
         _count_failure(user, now, lockout)
         return AuthResult(AuthOutcome.AUTH_FAILED)
-    if info.failed_logins or info.locked_until is not None:
-        with write_transaction(database):
-            Account.update(failed_logins=0, locked_until=None).where(
-                Account.user == user).execute()
-        info = AccountInfo(info.user, info.role, info.bound_port, info.must_change_password,
-                           0, None, info.created_at, info.updated_at)
-    return AuthResult(AuthOutcome.OK, info)
+    with write_transaction(database):
+        # The reserved attempt is given back: a success starts the count again. Not while a
+        # lock is set: wrong passwords checked meanwhile locked the account.
+        given_back = (Account.update(failed_logins=0, locked_until=None)
+                      .where((Account.user == user) & Account.locked_until.is_null())
+                      .execute())
+        fresh = Account.get_or_none(Account.user == user)
+    if fresh is None:  # removed meanwhile
+        return AuthResult(AuthOutcome.AUTH_FAILED)
+    if not given_back:
+        return AuthResult(AuthOutcome.LOCKED_OUT, _info(fresh))
+    return AuthResult(AuthOutcome.OK, _info(fresh))
+
+
+def _reserve_attempt(user: str, now: datetime) -> bool:
+    """Take one of the account's attempts (``failed_logins`` + 1) if it is not locked and
+    fewer than ``MAX_FAILURES`` are taken; False when none is left. One conditional UPDATE
+    decides, so concurrent logins cannot all see "4 failures so far": SQLite runs it under
+    its write lock (BEGIN IMMEDIATE), PostgreSQL re-checks the condition on the row after
+    waiting for its lock."""
+    with write_transaction(database):
+        # A lock that has expired ends here: the count starts again.
+        Account.update(failed_logins=0, locked_until=None).where(
+            (Account.user == user) & (Account.locked_until <= now)).execute()
+        taken = (Account.update(failed_logins=Account.failed_logins + 1)
+                 .where((Account.user == user) & Account.locked_until.is_null()
+                        & (Account.failed_logins < MAX_FAILURES))
+                 .execute())
+    return bool(taken)
+
+
+def _locked_out(user: str, row: Account) -> AuthResult:
+    fresh = Account.get_or_none(Account.user == user)
+    return AuthResult(AuthOutcome.LOCKED_OUT, _info(fresh if fresh is not None else row))
 
 
 def _count_failure(user: str, now: datetime, lockout: timedelta) -> None:
+    """A reserved attempt was a wrong password (it is counted already): lock the account
+    when no attempt is left."""
     with write_transaction(database):
-        Account.update(failed_logins=Account.failed_logins + 1).where(
-            Account.user == user).execute()
-        row = Account.get_or_none(Account.user == user)
-        if row is not None and row.failed_logins >= MAX_FAILURES:
-            Account.update(failed_logins=0, locked_until=now + lockout).where(
-                Account.user == user).execute()
+        locked = (Account.update(locked_until=now + lockout)
+                  .where((Account.user == user) & Account.locked_until.is_null()
+                         & (Account.failed_logins >= MAX_FAILURES))
+                  .execute())
+        if locked:
             _audit("hub", "account locked", user, old=None,
                    new=f"{MAX_FAILURES} failed logins", now=now)
 
