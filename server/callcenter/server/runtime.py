@@ -1,32 +1,55 @@
-"""The headless server as one object: store, PBX service, prepaid control, hotel link.
+"""The whole service as one object: the one owner of the PBX port and the store.
 
-``ServerRuntime`` is the composition root that ``callcenter-server --headless`` (and, later,
-the console) runs: it opens the data directory's store, hands call records to the store's
-intake (rated, hash-chained, charged to prepaid ledgers and queued for the hotel link in
-the same transaction, acknowledged to the PBX only after the commit), keeps the PBX's
-over-limit switches reconciled with the ledgers, and runs the hotel link consumers.
+``ServerRuntime`` is the composition root that ``callcenter-server --headless`` and the
+console run (DESIGN.md, "one composition root"): it opens the data directory's store,
+builds the PBX link service, hands call records to the store's intake (rated,
+hash-chained, charged to prepaid ledgers and queued for the hotel link in the same
+transaction, acknowledged to the PBX only after the commit), keeps the PBX's over-limit
+switches reconciled with the ledgers, runs the hotel link and the retention loop, serves
+CRM agents and consoles on the agent hub (with the admin API), and for ``--demo`` runs the
+built-in simulator.  While it runs it keeps ``DIR/service.json`` so that commands on this
+computer find it (``service_file``).
+
+A program embeds the whole service with ``ServerRuntime.embed(...)`` (built and started)
+and stops it with ``stop()``; both may happen several times in one process, and nothing is
+left running after ``stop()``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import ssl
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from callcenter.common.pbx.line import LineSettings
 from callcenter.server.hotel.queue import HotelLinkLoop, enqueue_calls
+from callcenter.server.hub import AgentHub, HubOptions
+from callcenter.server.hub.admin import AdminBackend
 from callcenter.server.pbx.link import LinkOptions
 from callcenter.server.pbx.service import PbxService
 from callcenter.server.prepaid.control import ReconcileLoop
 from callcenter.server.prepaid.ledger import charge_calls
 from callcenter.server.rating import Tariff
 from callcenter.server.rating.tariff_io import TARIFF_FILE, load_data_tariff
+from callcenter.server.service_file import (
+    ServiceInfo,
+    connect_host,
+    remove_service_file,
+    write_service_file,
+)
 from callcenter.server.store.archive import run_retention
 from callcenter.server.store.db import AnyDatabase, open_store
 from callcenter.server.store.intake import RecordIntake, StoredCall
 from callcenter.server.store.models import utc_now
 from callcenter.server.store.settings import get_setting
+
+if TYPE_CHECKING:
+    from callcenter.pbxsim.app import Simulator
 
 log = logging.getLogger(__name__)
 
@@ -90,39 +113,114 @@ class RetentionLoop:
             self._stop.wait(self.interval)
 
 
+@dataclass(frozen=True)
+class DemoConfig:
+    """The built-in PBX simulator of ``--demo``: generated calls per minute, and where it
+    keeps its parameter memory between runs."""
+
+    traffic: float = 6.0
+    state_file: Path | None = None
+
+
 class ServerRuntime:
-    """Everything the headless server runs (see the module docstring)."""
+    """Everything the service runs (see the module docstring).
+
+    ``url``: the PBX port ("" with ``demo``: the built-in simulator's).  ``agent_port``:
+    the agent hub's TCP port (0: any free one; None: no hub, for tests of the record path
+    and benchmarks).  ``tls``: a server SSL context for the hub.
+    """
 
     def __init__(self, url: str, data_dir: Path, *, line: LineSettings | None = None,
                  sync_clock: bool = True, db_url: str | None = None,
-                 verify_at_start: bool = True, link_options: LinkOptions | None = None
-                 ) -> None:
+                 verify_at_start: bool = True, link_options: LinkOptions | None = None,
+                 agent_port: int | None = None, agent_host: str = "",
+                 tls: ssl.SSLContext | None = None, hub_options: HubOptions | None = None,
+                 demo: DemoConfig | None = None) -> None:
         self.data_dir = data_dir
+        self._lock = threading.Lock()
+        self._started = False
+        self._stopped = False
+        self.simulator: Simulator | None = None
+        self.hub: AgentHub | None = None
+        self.token = ServiceInfo.new_token()
         self.db = open_store(data_dir, db_url)
-        self.intake = RecordIntake(self.db, str(get_setting("pbx.id")), TariffSource(data_dir),
-                                   after_insert=after_insert)
-        self.service = PbxService(url, data_dir, line=line, sink=self.intake,
-                                  sync_clock=sync_clock, verify_at_start=verify_at_start,
-                                  link_options=link_options)
-        self.reconcile = ReconcileLoop(self.service, self.db)
-        self.hotel = HotelLinkLoop(self.db, data_dir)
-        self.retention = RetentionLoop(self.db)
+        try:
+            if demo is not None:
+                self.simulator = _start_demo(data_dir, demo)
+                url = self.simulator.url
+            self.intake = RecordIntake(self.db, str(get_setting("pbx.id")),
+                                       TariffSource(data_dir), after_insert=after_insert)
+            self.service = PbxService(url, data_dir, line=line, sink=self.intake,
+                                      sync_clock=sync_clock, verify_at_start=verify_at_start,
+                                      link_options=link_options)
+            self.reconcile = ReconcileLoop(self.service, self.db)
+            self.hotel = HotelLinkLoop(self.db, data_dir)
+            self.retention = RetentionLoop(self.db)
+            if agent_port is not None:
+                self.admin = AdminBackend(self.service, data_dir, token=self.token,
+                                          prepaid_changed=self.reconcile.trigger)
+                self.hub = AgentHub(self.service, host=agent_host, port=agent_port, tls=tls,
+                                    options=hub_options, admin=self.admin)
+        except BaseException:
+            if self.simulator is not None:
+                self.simulator.stop()
+            raise
+        self.agent_host = agent_host
+
+    @classmethod
+    def embed(cls, url: str, data_dir: Path, **options: object) -> ServerRuntime:
+        """Build and start the whole service (the console's one call); ``stop()`` ends it."""
+        runtime = cls(url, data_dir, **options)  # type: ignore[arg-type]
+        try:
+            runtime.start()
+        except BaseException:
+            runtime.stop()
+            raise
+        return runtime
+
+    @property
+    def hub_address(self) -> tuple[str, int]:
+        """(host, port) the agent hub listens on (after ``start()``)."""
+        if self.hub is None:
+            raise RuntimeError("this runtime has no agent hub")
+        return self.hub.address
 
     def start(self) -> None:
+        """Start the hub first (logins are served while the PBX link is down or verifying),
+        then the PBX service and the loops; then write DIR/service.json."""
+        with self._lock:
+            if self._started:
+                raise RuntimeError("the service is already started")
+            self._started = True
+        if self.hub is not None:
+            self.hub.start()  # OSError when the port is taken: nothing else started yet
         self.service.start()
         self.reconcile.start()
         self.hotel.start()
         self.service.add_listener(self.hotel.notify)
         self.retention.start()
+        if self.hub is not None:
+            write_service_file(self.data_dir, ServiceInfo(
+                os.getpid(), connect_host(self.agent_host), self.hub.address[1], self.token,
+                self.hub.tls is not None))
 
     def stop(self) -> None:
-        """Stop everything, the PBX service last (thread-safe, idempotent)."""
-        for part in (self.retention, self.hotel, self.reconcile):
+        """Stop everything, the PBX service after the loops and the simulator last
+        (thread-safe, idempotent)."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        remove_service_file(self.data_dir, self.token)
+        parts: list[object] = [self.hub] if self.hub is not None else []
+        parts += [self.retention, self.hotel, self.reconcile, self.service]
+        if self.simulator is not None:
+            parts.append(self.simulator)
+        for part in parts:
             try:
-                part.stop()
+                part.stop()  # type: ignore[attr-defined]
             except Exception:  # one part failing must not keep the others running
                 log.exception("stopping %s failed", type(part).__name__)
-        self.service.stop()
 
     def __enter__(self) -> ServerRuntime:
         self.start()
@@ -130,3 +228,15 @@ class ServerRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _start_demo(data_dir: Path, demo: DemoConfig) -> Simulator:
+    from callcenter.pbxsim.app import Simulator, SimulatorConfig  # noqa: PLC0415 (demo only)
+
+    logging.getLogger("callcenter.pbxsim").setLevel(logging.WARNING)
+    simulator = Simulator(SimulatorConfig(
+        state_file=demo.state_file or data_dir / "demo-pbx.json", traffic=demo.traffic))
+    simulator.start()
+    log.info("demo: built-in PBX simulator at %s, %g calls per minute", simulator.url,
+             demo.traffic)
+    return simulator

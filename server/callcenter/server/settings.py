@@ -8,12 +8,10 @@ the command line are saved there, so later runs with the same ``--data`` need no
 
 from __future__ import annotations
 
-import argparse
 import logging
 import logging.handlers
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,33 +35,6 @@ def default_data_dir() -> Path:
         return Path(os.environ["APPDATA"]) / "callcenter"
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "callcenter"
-
-
-def flag_value(flag: str, key: str) -> Callable[[str], Any]:
-    """An argparse ``type`` checking a flag's value like the setting ``key`` it is saved as;
-    a bad value is a usage error ("argument FLAG: 'X' is not allowed (allowed: ...)")."""
-    spec = spec_for(key)
-
-    def parse(text: str) -> Any:
-        try:
-            return spec.validate(text)
-        except SettingError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not allowed (allowed: {spec.allowed})") from None
-    parse.__name__ = flag  # argparse names the type in some messages
-    return parse
-
-
-def add_link_arguments(parser: argparse.ArgumentParser) -> None:
-    """--ack-timeout and --retries (default: the saved settings, else the protocol's 3 s, 3)."""
-    parser.add_argument("--ack-timeout", type=flag_value("--ack-timeout", "pbx.ack_timeout"),
-                        metavar="SECONDS",
-                        help="how long to wait for the PBX to acknowledge a frame before "
-                             "sending it again, 0.05-60 (default 3; saved like --baud)")
-    parser.add_argument("--retries", type=flag_value("--retries", "pbx.retries"),
-                        metavar="N",
-                        help="retransmissions before the link counts as lost, 0-20 "
-                             "(default 3; saved like --baud)")
 
 
 def check_port_url(url: str, flag: str = "--pbx") -> str:
@@ -104,21 +75,26 @@ class ServerSettings:
             raise SettingsError(f"{data_dir}: {exc}") from None
         return cls(url or None, line, ack_timeout, retries)
 
-    def link_values(self, args: argparse.Namespace) -> tuple[float, int]:
-        """(ack timeout, retries): the flags' values, else these saved ones."""
-        ack = getattr(args, "ack_timeout", None)
-        retries = getattr(args, "retries", None)
+    def link_values(self, ack: Any = None, retries: Any = None) -> tuple[float, int]:
+        """(ack timeout, retries): the given values, else these saved ones.  (Given an object
+        with ``ack_timeout``/``retries`` attributes, such as parsed options, theirs.)"""
+        if ack is not None and not isinstance(ack, int | float | str):
+            ack, retries = getattr(ack, "ack_timeout", None), getattr(ack, "retries", None)
         return (self.ack_timeout if ack is None else float(ack),
                 self.retries if retries is None else int(retries))
 
-    def save(self, data_dir: Path, who: str = "service", db_url: str | None = None) -> None:
-        """Write the settings that differ from the saved ones (each change audited)."""
+    def save(self, data_dir: Path, who: str = "service", db_url: str | None = None, *,
+             store_open: bool = False) -> None:
+        """Write the settings that differ from the saved ones (each change audited).
+        ``store_open``: the data folder's store is open already (the running service's):
+        it is used as it is, not opened again under the threads that use it."""
         values: dict[str, object] = {"pbx.url": self.pbx or "",
                                      **{f"pbx.{k}": v for k, v in self.line.to_dict().items()},
                                      "pbx.ack_timeout": float(self.ack_timeout),
                                      "pbx.retries": int(self.retries)}
         try:
-            open_store(data_dir, db_url)
+            if not store_open:
+                open_store(data_dir, db_url)
             for key, value in values.items():
                 if get_setting(key) != value:
                     set_setting(key, str(value), who)

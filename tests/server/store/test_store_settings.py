@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.server.cli.settings import add_settings_parser, run_settings
 from callcenter.server.store.models import AuditEntry, Setting
 from callcenter.server.store.settings import (
     REGISTRY,
     SettingError,
-    add_settings_parser,
     all_settings,
     get_setting,
-    run_settings,
     set_setting,
 )
 from tests.server.store_fixtures import StoreTarget

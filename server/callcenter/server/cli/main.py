@@ -11,13 +11,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import signal
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING
 
 from callcenter.common.agent.catalog import DEFAULT_PORT
 from callcenter.common.pbx.line import (
@@ -28,41 +23,36 @@ from callcenter.common.pbx.line import (
 from callcenter.common.schema import ParameterError
 from callcenter.server.cli import pbx as cli_pbx
 from callcenter.server.cli.accounts import add_accounts_parser, run_accounts
+from callcenter.server.cli.common import UsageError, add_link_arguments, stop_on_signals
 from callcenter.server.cli.format import EventFormatter
 from callcenter.server.cli.rate import add_rate_parser, run_rate
 from callcenter.server.cli.records import add_records_parser, run_records
 from callcenter.server.cli.rooms import add_rooms_parser, run_rooms
+from callcenter.server.cli.settings import add_settings_parser, run_settings
 from callcenter.server.cli.tariff import add_tariff_parser, run_tariff
-from callcenter.server.hub import AgentHub, TlsConfigError, context_from_settings
+from callcenter.server.hub import TlsConfigError, context_from_settings
 from callcenter.server.pbx.events import ServiceEvent
 from callcenter.server.pbx.image import ImageFileError
 from callcenter.server.pbx.link import LinkOptions, PbxError
 from callcenter.server.pbx.service import site_zone
-from callcenter.server.runtime import ServerRuntime
+from callcenter.server.runtime import DemoConfig, ServerRuntime
 from callcenter.server.settings import (
     ServerSettings,
     SettingsError,
-    add_link_arguments,
     check_port_url,
     default_data_dir,
     setup_logging,
 )
 from callcenter.server.store.db import StoreError, redact_url
-from callcenter.server.store.settings import SettingError, add_settings_parser, run_settings
-
-if TYPE_CHECKING:
-    from callcenter.pbxsim.app import Simulator
+from callcenter.server.store.settings import SettingError
 
 log = logging.getLogger("callcenter.server")
 
 DEMO_TRAFFIC = 6.0  # calls per minute
+MAX_DEMO_TRAFFIC = 600.0
 DEFAULT_AGENT_PORT = DEFAULT_PORT  # 7600, what CRM clients assume
 #: ``--demo`` without ``--data`` keeps its records apart from the real service's.
 DEMO_FOLDER = "demo"
-
-
-class UsageError(Exception):
-    """A command line that cannot be run; exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run the service without a window (a system service)")
     parser.add_argument("--demo", action="store_true",
                         help="run against the built-in PBX simulator with generated traffic")
-    parser.add_argument("--traffic", type=float, default=DEMO_TRAFFIC, metavar="CALLS_PER_MIN",
+    parser.add_argument("--traffic", type=_traffic, default=DEMO_TRAFFIC, metavar="CALLS_PER_MIN",
                         help=f"calls per minute of the --demo simulator (default {DEMO_TRAFFIC:g})")
     parser.add_argument("--pbx", metavar="URL",
                         help="the PBX port: COM3, /dev/ttyUSB0, socket://HOST:PORT, "
@@ -107,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_tariff_parser(sub)
     add_rooms_parser(sub)
     return parser
+
+
+def _traffic(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= MAX_DEMO_TRAFFIC:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of calls per minute "
+                                         f"0-{MAX_DEMO_TRAFFIC:g}")
+    return value
 
 
 def _agent_port(text: str) -> int:
@@ -159,25 +160,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-@contextlib.contextmanager
-def stop_on_signals() -> Iterator[threading.Event]:
-    """An event set by SIGINT (Ctrl-C) or SIGTERM while the block runs (main thread only)."""
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 class _Printer:
     """Prints the service's events on standard output, one line each (progress thinned)."""
 
@@ -206,17 +188,6 @@ def check_db_url(url: str) -> None:
                      "sqlite:///PATH; without --db the store is DIR/callcenter.db)")
 
 
-def start_demo(data_dir: Path, traffic: float) -> Simulator:
-    from callcenter.pbxsim.app import Simulator, SimulatorConfig  # noqa: PLC0415 (demo only)
-
-    logging.getLogger("callcenter.pbxsim").setLevel(logging.WARNING)
-    simulator = Simulator(SimulatorConfig(state_file=data_dir / "demo-pbx.json",
-                                          traffic=traffic))
-    simulator.start()
-    log.info("demo: built-in PBX simulator at %s, %g calls per minute", simulator.url, traffic)
-    return simulator
-
-
 def run_service(args: argparse.Namespace) -> int:
     # Everything that can be checked without the store is checked first: a usage error
     # saves nothing.
@@ -238,44 +209,38 @@ def run_service(args: argparse.Namespace) -> int:
     ack_timeout, retries = settings.link_values(args)
     if not args.headless:
         log.warning("the console window is not built yet: running headless (Ctrl-C stops)")
-    simulator: Simulator | None = None
-    if args.demo:
-        simulator = start_demo(data_dir, args.traffic)
-        url = simulator.url
-    else:
+    url = ""
+    wanted = settings
+    if not args.demo:
         url = str(args.pbx or settings.pbx or "")
         if not url:
             raise UsageError("no PBX port: give --pbx URL (COM3, /dev/ttyUSB0 or "
                              "socket://HOST:PORT; it is saved for later runs) or --demo")
         wanted = ServerSettings(url, line, ack_timeout, retries)
-        if wanted != settings:
-            wanted.save(data_dir)
-    hub: AgentHub | None = None
-    runtime: ServerRuntime | None = None
+    tls = context_from_settings()  # TlsConfigError (exit 1) before anything starts
+    # The store (db_url is remembered in DIR: the service and later commands use it), the
+    # link service, the loops, the agent hub and for --demo the simulator: one runtime.
+    runtime = ServerRuntime(url, data_dir, line=line, sync_clock=not args.no_clock_sync,
+                            db_url=args.db, link_options=LinkOptions(
+                                ack_timeout=ack_timeout, max_retries=retries),
+                            agent_port=args.agent_port, agent_host=args.agent_host, tls=tls,
+                            demo=DemoConfig(args.traffic) if args.demo else None)
     try:
-        # the store (db_url is remembered in DIR: the service and later commands use it)
-        runtime = ServerRuntime(url, data_dir, line=line, sync_clock=not args.no_clock_sync,
-                                db_url=args.db, link_options=LinkOptions(
-                                    ack_timeout=ack_timeout, max_retries=retries))
         runtime.service.add_listener(_Printer())
         log.info("service starting: PBX %s (%d %d%s%d, link: ack timeout %g s, %d retries), "
-                 "data in %s", url, line.baud, line.bytesize, line.parity, line.stopbits,
-                 ack_timeout, retries, data_dir)
-        hub = AgentHub(runtime.service, host=args.agent_host, port=args.agent_port,
-                       tls=context_from_settings())
-        hub.start()  # before the PBX link: logins are served while it is down or verifying
-        # (hub.start() logs "agent hub listening on HOST:PORT" on standard error)
+                 "data in %s", runtime.service.link.url, line.baud, line.bytesize,
+                 line.parity, line.stopbits, ack_timeout, retries, data_dir)
         with stop_on_signals() as stop:
+            # the hub first (it logs "agent hub listening on HOST:PORT" on standard error):
+            # logins are served while the PBX link is down or verifying
             runtime.start()
+            if wanted != settings:  # saved once the service started: a failed start
+                wanted.save(data_dir, store_open=True)  # (agent port taken ...) keeps the
+                # old settings
             while not stop.wait(0.2):
                 pass
     finally:
-        if hub is not None:
-            hub.stop()
-        if runtime is not None:
-            runtime.stop()
-        if simulator is not None:
-            simulator.stop()
+        runtime.stop()
     log.info("service stopped")
     return 0
 

@@ -21,6 +21,7 @@ from typing import Any
 from callcenter.common.pbx.line import add_line_arguments, line_settings_from_args
 from callcenter.common.pbx.messages import CallRecord, Identity
 from callcenter.common.schema import Group, ParameterError, Schema, build_schema
+from callcenter.server.cli.common import add_link_arguments
 from callcenter.server.cli.format import event_to_json
 from callcenter.server.pbx.image import ParameterImage, write_json_atomic
 from callcenter.server.pbx.link import LinkNotice, LinkOptions, Listener, PbxLink
@@ -28,7 +29,6 @@ from callcenter.server.pbx.parameters import PbxRefused, check_value, write_para
 from callcenter.server.pbx.verification import read_groups
 from callcenter.server.settings import (
     ServerSettings,
-    add_link_arguments,
     check_port_url,
     default_data_dir,
     setup_logging,
@@ -234,7 +234,7 @@ def load(args: argparse.Namespace) -> int:
 
 
 def monitor(args: argparse.Namespace) -> int:
-    from callcenter.server.cli.main import stop_on_signals  # noqa: PLC0415 (cli imports this module)
+    from callcenter.server.cli.common import stop_on_signals  # noqa: PLC0415
 
     notices: queue.SimpleQueue[LinkNotice] = queue.SimpleQueue()
     printed_records: set[int] = set()

@@ -6,10 +6,8 @@ from callcenter.server.store.db import StoreError, database, open_store
 from callcenter.server.store.intake import IntakeResult, RecordIntake
 from callcenter.server.store.settings import (
     SettingError,
-    add_settings_parser,
     all_settings,
     get_setting,
-    run_settings,
     set_setting,
 )
 from callcenter.server.store.verify import Problem, verify_chain
@@ -20,12 +18,10 @@ __all__ = [
     "RecordIntake",
     "SettingError",
     "StoreError",
-    "add_settings_parser",
     "all_settings",
     "database",
     "get_setting",
     "open_store",
-    "run_settings",
     "set_setting",
     "verify_chain",
 ]

@@ -9,7 +9,6 @@ default. ``callcenter-server settings get|set`` is ``add_settings_parser`` + ``r
 
 from __future__ import annotations
 
-import argparse
 import codecs
 import functools
 import getpass
@@ -20,11 +19,9 @@ import os
 import pkgutil
 import re
 import string
-import sys
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -32,7 +29,7 @@ import serial
 
 from callcenter.common.agent.spec import MODULES
 from callcenter.common.pbx.line import BAUD_RATES, LineSettings, LineSettingsError
-from callcenter.server.store.db import StoreError, database, open_store, write_transaction
+from callcenter.server.store.db import database, write_transaction
 from callcenter.server.store.models import AuditEntry, Setting, utc_now
 
 log = logging.getLogger(__name__)
@@ -340,8 +337,6 @@ def set_setting(key: str, text: str, who: str) -> Any:
     return value
 
 
-# ---------------------------------------------------------------------- command line
-
 def cli_user() -> str:
     """``cli:<OS user>``, the ``who`` of changes made from the command line."""
     try:
@@ -349,70 +344,3 @@ def cli_user() -> str:
     except (KeyError, OSError):
         user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
     return f"cli:{user}"
-
-
-def add_settings_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``settings get|set`` to a ``callcenter-server`` subparsers object; the caller runs
-    ``run_settings(args)`` when ``args.command == "settings"``."""
-    keys = "; ".join(f"{s.key} ({s.allowed})" for s in SETTINGS)
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "settings", help="read or change server settings stored in the data folder",
-        description=f"Server settings. Keys: {keys}.")
-    actions = parser.add_subparsers(dest="settings_action", metavar="get|set", required=True)
-    get = actions.add_parser("get", help="print one setting, or all as KEY=VALUE lines")
-    set_ = actions.add_parser("set", help="change a setting (validated) and print its new value")
-    for sub in (get, set_):
-        sub.add_argument("--data", type=Path, required=True, metavar="DIR",
-                         help="the server's data folder")
-        sub.add_argument("--db", default=None, metavar="URL",
-                         help="postgresql://... store (remembered in DIR); default: SQLite in DIR")
-    get.add_argument("key", nargs="?", metavar="KEY")
-    set_.add_argument("assignment", metavar="KEY=VALUE")
-    return parser
-
-
-def run_settings(args: argparse.Namespace) -> int:
-    """Run ``settings get|set``: 0 on success, 2 for a bad key or value, 1 if the store fails."""
-    out, err = sys.stdout, sys.stderr
-    assignment: tuple[str, str] | None = None
-    if args.settings_action == "set":
-        key, sep, text = str(args.assignment).partition("=")
-        if not sep or not key:
-            print(f"settings set: expected KEY=VALUE, got {args.assignment!r}", file=err)
-            return 2
-        assignment = (key.strip(), text)
-    wanted: Sequence[str] = ([assignment[0]] if assignment else
-                             [args.key] if args.key else [])
-    for key in wanted:  # a bad key or value is reported before the store is even opened
-        try:
-            spec = spec_for(key)
-        except SettingError as exc:
-            print(f"settings: {exc}", file=err)
-            return 2
-        if assignment is not None:
-            try:
-                spec.validate(assignment[1])
-            except SettingError as exc:
-                print(f"settings set: {exc}", file=err)
-                return 2
-    try:
-        db = open_store(args.data, args.db)
-    except StoreError as exc:
-        print(f"settings: {exc}", file=err)
-        return 1
-    try:
-        if assignment is not None:
-            try:
-                value = set_setting(assignment[0], assignment[1], cli_user())
-            except SettingError as exc:
-                print(f"settings set: {exc}", file=err)
-                return 2
-            print(format_value(value), file=out)
-        elif args.key:
-            print(format_value(get_setting(args.key)), file=out)
-        else:
-            for key, value in all_settings().items():
-                print(f"{key}={format_value(value)}", file=out)
-    finally:
-        db.close()
-    return 0
