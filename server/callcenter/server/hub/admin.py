@@ -1,11 +1,13 @@
-"""The admin API's side of the hub: dispatch, jobs with progress and cancel, admin events.
+"""The admin API's side of the hub: what a handler gets (``AdminCall``), jobs with progress
+and cancel, errors.
 
 Theory of operation
 -------------------
 Admin actions (``callcenter.common.agent.admin_*``) are served by handler functions, one
-module per subject: ``admin_core`` (this module's own few), ``admin_pbx``, ``admin_backup``
-and ``admin_store``, each exporting ``HANDLERS`` (action name -> handler) and
-``service_events`` (a service event -> the admin events it means).  A handler is an
+module per subject: ``admin_dispatch`` (the core's few, and the dispatcher that serves them
+all), ``admin_pbx``, ``admin_backup`` and ``admin_store``, each exporting ``HANDLERS``
+(action name -> handler) and ``service_events`` (a service event -> the admin events it
+means).  A handler is an
 ``async`` function of one ``AdminCall``; it returns the response's result fields, or raises
 ``AdminError`` (code and message for the failed response).  Handlers never block the loop:
 store work goes through ``call.in_store`` (the hub's store pool), long blocking work (PBX
@@ -25,13 +27,13 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from callcenter.common.agent.catalog import ACTIONS, MODULES, PROTOCOL_VERSION, ErrorCode
-from callcenter.common.agent.messages import Request, response_error, response_ok
+from callcenter.common.agent.catalog import MODULES, ErrorCode
+from callcenter.common.agent.messages import Request
 from callcenter.server.store.db import database
 
 if TYPE_CHECKING:
@@ -169,86 +171,6 @@ def allowed_modules(role: str | None, operator_modules: frozenset[str]) -> list[
     return []
 
 
-async def _whoami(call: AdminCall) -> dict[str, Any]:
-    session = call.session
-    return {"user": session.user, "role": session.role or "", "extension": session.port,
-            "modules": allowed_modules(session.role, session.modules),
-            "protocol": PROTOCOL_VERSION, "data_dir": str(call.backend.data_dir)}
-
-
-async def _cancel(call: AdminCall) -> dict[str, Any]:
-    job = call.session.jobs.get(str(call.params["job"]))
-    if job is None:
-        return {"cancelled": False}
-    job.cancel()
-    return {"cancelled": True}
-
-
-CORE_HANDLERS: Final[Mapping[str, AdminHandler]] = {"whoami": _whoami, "cancel": _cancel}
-
-
-def _all_handlers() -> tuple[dict[str, AdminHandler], list[EventConverter]]:
-    from callcenter.server.hub import admin_backup, admin_pbx, admin_store  # noqa: PLC0415
-
-    handlers: dict[str, AdminHandler] = dict(CORE_HANDLERS)
-    converters: list[EventConverter] = []
-    for module in (admin_pbx, admin_backup, admin_store):
-        overlap = set(handlers) & set(module.HANDLERS)
-        if overlap:
-            raise RuntimeError(f"admin actions served twice: {sorted(overlap)}")
-        handlers.update(module.HANDLERS)
-        converters.append(module.service_events)
-    return handlers, converters
-
-
-class AdminDispatcher:
-    """Serves admin requests and turns service events into admin events (hub loop)."""
-
-    def __init__(self, hub: HubHandler, backend: AdminBackend) -> None:
-        self.hub = hub
-        self.backend = backend
-        self.handlers, self.converters = _all_handlers()
-
-    def serves(self, action: str) -> bool:
-        return action in self.handlers
-
-    async def request(self, session: AgentSession, request: Request) -> dict[str, Any]:
-        """The response (ok or failed) to one admin request."""
-        job_id = str(request.id)
-        spec = ACTIONS[request.action]
-
-        def send_progress(data: dict[str, Any]) -> None:
-            self.hub.post(self.hub.send_to, session, "progress", data)
-
-        job = Job(job_id, send_progress)
-        if spec.long:
-            if job_id in session.jobs:
-                return response_error(request.id, ErrorCode.BAD_REQUEST,
-                                      f"field 'id': a job {job_id!r} is already running on "
-                                      "this connection; use another request id")
-            session.jobs[job_id] = job
-        call = AdminCall(self.hub, self.backend, session, request, job)
-        try:
-            result = await self.handlers[request.action](call)
-        except AdminError as exc:
-            return response_error(request.id, exc.code, exc.message)
-        finally:
-            if spec.long:
-                session.jobs.pop(job_id, None)
-        return response_ok(request.id, **result)
-
-    def service_event(self, event: ServiceEvent) -> None:
-        """In the service's event thread: convert and post to the loop (never blocks)."""
-        for convert in self.converters:
-            try:
-                produced = convert(event)
-            except Exception:  # a converter bug must not stop the others
-                log.exception("admin event conversion failed on %r", event)
-                continue
-            for name, data in produced:
-                self.hub.post(self.hub.broadcast_event, name, data)
-
-
-__all__ = ["AdminBackend", "AdminCall", "AdminDispatcher", "AdminError", "AdminHandler",
-           "Cancelled", "EventConverter", "Job", "allowed_modules"]
+__all__ = ["AdminBackend", "AdminCall", "AdminError", "AdminHandler", "Cancelled",
+           "EventConverter", "Job", "allowed_modules"]
 

@@ -46,7 +46,8 @@ from callcenter.common.pbx.messages import (
 )
 from callcenter.server.accounts import service as accounts
 from callcenter.server.accounts.service import AccountError, AuthOutcome
-from callcenter.server.hub.admin import AdminBackend, AdminDispatcher
+from callcenter.server.hub.admin import AdminBackend
+from callcenter.server.hub.admin_dispatch import AdminDispatcher
 from callcenter.server.hub.options import HubOptions
 from callcenter.server.hub.session import (
     UNSUBSCRIBABLE,
@@ -57,7 +58,7 @@ from callcenter.server.hub.session import (
 )
 from callcenter.server.hub.snapshot import split_snapshot
 from callcenter.server.hub.state import HubEvent, PbxView
-from callcenter.server.pbx.events import ServiceEvent, VerificationDone
+from callcenter.server.pbx.events import ParameterSet, ServiceEvent, VerificationDone
 from callcenter.server.pbx.link import LinkDown, LinkNotice, LinkUp, PbxError, PbxTimeout
 from callcenter.server.store.db import database
 from callcenter.server.store.settings import get_setting
@@ -70,6 +71,9 @@ log = logging.getLogger(__name__)
 SERVER_NAME: Final = "callcenter-server 0.1.0"
 ON_HOOK: Final = frozenset({"idle", "ringing"})  # a normal phone's handset is down
 _NUMBER_KEY: Final = re.compile(r"extension\.([0-9]{3})\.number")
+#: After an extension number changed, every session gets a new snapshot this much later
+#: (once for a burst of changes, e.g. a renumbering).
+NUMBER_SNAPSHOT_DELAY: Final = 0.2
 T = TypeVar("T")
 
 
@@ -143,6 +147,7 @@ class HubHandler:
         self.admin_pool = ThreadPoolExecutor(options.admin_workers,
                                              thread_name_prefix="agent-hub-admin")
         self.admin = AdminDispatcher(self, admin or AdminBackend(service, service.data_dir))
+        self._numbers_snapshot: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------ life cycle
     async def start(self) -> None:
@@ -211,6 +216,8 @@ class HubHandler:
         """In the service's event thread."""
         if isinstance(event, VerificationDone):
             self.post(lambda: self.loop.create_task(self.refresh_numbers()))
+        elif isinstance(event, ParameterSet):  # the service's own writes, too
+            self.post(self.take_notice, event)
         self.admin.service_event(event)
 
     def post(self, callback: Callable[..., object], *args: object) -> None:
@@ -220,7 +227,7 @@ class HubHandler:
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             self.loop.call_soon_threadsafe(callback, *args)
 
-    def take_notice(self, notice: LinkNotice) -> None:
+    def take_notice(self, notice: LinkNotice | ParameterSet) -> None:
         if isinstance(notice, ExtensionState | TrunkState | ParkSlotState):
             for hub_event in self.view.apply(notice):
                 self.broadcast(hub_event)
@@ -240,10 +247,22 @@ class HubHandler:
             if self.link_up:
                 self.link_up = False
                 self.broadcast(HubEvent("link", {"state": "down", "reason": notice.reason}))
-        elif isinstance(notice, ParameterChanged):
+        elif isinstance(notice, ParameterChanged | ParameterSet):
             match = _NUMBER_KEY.fullmatch(notice.key)
-            if match:
-                self.view.numbers[match.group(1)] = notice.value
+            value = notice.value if isinstance(notice, ParameterChanged) else notice.new
+            if match and self.view.numbers.get(match.group(1)) != value:
+                self.view.numbers[match.group(1)] = value
+                if self._numbers_snapshot is None:
+                    self._numbers_snapshot = self.loop.call_later(NUMBER_SNAPSHOT_DELAY,
+                                                                  self._send_new_numbers)
+
+    def _send_new_numbers(self) -> None:
+        """An extension's number changed: every session gets a new snapshot (1.1)."""
+        self._numbers_snapshot = None
+        snapshot = self.snapshot_events()
+        for session in list(self.active):
+            for part in snapshot:
+                session.send_event(part)
 
     def broadcast(self, hub_event: HubEvent, exclude: AgentSession | None = None) -> int:
         """Queue ``hub_event`` to its receivers; how many took it."""
