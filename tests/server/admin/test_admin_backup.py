@@ -136,7 +136,8 @@ def test_restore_of_each_group_puts_the_value_back(
                            timeout=LONG)
     assert answer["ok"], answer
     assert answer["groups"] == [{"group": group, "written": 1, "unchanged": group_size - 1,
-                                 "refused": 0, "invalid": 0, "not_sent": 0}]
+                                 "refused": 0, "invalid": 0, "not_sent": 0,
+                                 "unconfirmed": 0}]
     assert answer["refused"] == []
     assert memory(sim)[key] == old
     assert memory(sim)[other_key] == other_new  # another group: left as it is

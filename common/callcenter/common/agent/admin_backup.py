@@ -55,6 +55,8 @@ _GROUP_RESULT: Final = (
     _i("invalid", "keys whose value the schema or its rules do not allow here (not sent)",
        minimum=0),
     _i("not_sent", "keys not sent: cancelled, or the link went down", minimum=0),
+    _i("unconfirmed", "keys sent whose answer and read-back never came (the link went "
+                      "down): the PBX may or may not hold the file's value", minimum=0),
 )
 
 ACTIONS: Final[tuple[ActionSpec, ...]] = (
@@ -127,7 +129,7 @@ ACTIONS: Final[tuple[ActionSpec, ...]] = (
                result=(FieldSpec("groups", "array", "per group restored", items="object",
                                  fields=_GROUP_RESULT),
                        FieldSpec("refused", "array", f"the first {SHOWN_REFUSALS} keys "
-                                 "refused or invalid, with the reason", items="object",
+                                 "refused, invalid or unconfirmed, with the reason", items="object",
                                  fields=(_s("key", "parameter key"),
                                          _s("reason", "why, for people")))),
                examples=({"area": "uploads", "name": "B200603290915"},

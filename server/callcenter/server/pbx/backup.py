@@ -65,7 +65,7 @@ class WriteOutcome(Protocol):
     def key(self) -> str: ...
 
     @property
-    def status(self) -> str: ...  # written / refused / invalid / not_sent / unchanged
+    def status(self) -> str: ...  # WRITE_STATUSES
 
     @property
     def reason(self) -> str: ...
@@ -73,7 +73,10 @@ class WriteOutcome(Protocol):
 
 #: Writes ``[(key, value)]`` and says what happened to each key.
 Writer = Callable[[list[tuple[str, str]]], Sequence[WriteOutcome]]
-WRITE_STATUSES = ("written", "unchanged", "refused", "invalid", "not_sent")
+#: What a key of a restore came to: written and read back; already so (not sent); refused by
+#: the PBX (or read back otherwise); not allowed (not sent); not sent (cancel, link down);
+#: sent but neither the answer nor the read-back came (the PBX may or may not hold it).
+WRITE_STATUSES = ("written", "unchanged", "refused", "invalid", "not_sent", "unconfirmed")
 
 
 # --------------------------------------------------------------------------- making one
@@ -159,8 +162,9 @@ def open_backup(path: Path, name: str | None = None) -> ParameterImage:
     """The image in ``path``, checked for itself (not yet against a PBX).
 
     Refused (``BackupFileError``, naming ``name``, default the path): unreadable, empty,
-    too large, binary, not JSON, not a parameter image, no port counts, keys that a PBX of
-    its own port counts does not have, or values its schema does not allow.
+    too large, binary, not JSON, not a parameter image, port counts out of range, keys that
+    a PBX of its own port counts does not have, or values its schema does not allow.  A
+    file without port counts (made by hand) is checked against the PBX by ``check_fits``.
     """
     shown = name or str(path)
     try:
@@ -189,27 +193,44 @@ def open_backup(path: Path, name: str | None = None) -> ParameterImage:
         image = ParameterImage.from_json(data, shown)
     except ImageFileError as exc:
         raise BackupFileError(f"{exc}: not a backup") from None
+    if (image.extensions, image.trunks) == (0, 0):
+        return image  # a file made by hand: checked against the PBX's schema (check_fits)
     if not 1 <= image.extensions <= 999 or not 0 <= image.trunks <= 99:
-        raise BackupFileError(f"{shown} does not say the port counts of its PBX "
-                              "(\"extensions\" 1-999, \"trunks\" 0-99): not a backup")
-    schema = build_schema(image.extensions, image.trunks)
+        raise BackupFileError(f"{shown}: \"extensions\" must be 1-999 and \"trunks\" 0-99, "
+                              f"not {image.extensions} and {image.trunks}: not a backup")
+    _check_params(image, build_schema(image.extensions, image.trunks), shown,
+                  f"parameters of a PBX with {image.extensions} extensions and "
+                  f"{image.trunks} trunks")
+    return image
+
+
+def _check_params(image: ParameterImage, schema: Schema, shown: str, what: str) -> None:
+    """Every key of ``image`` in ``schema``, every value allowed (made canonical)."""
     foreign = [k for k in image.params if k not in schema]
     if foreign:
-        raise BackupFileError(
-            f"{shown}: {len(foreign)} keys are not parameters of a PBX with "
-            f"{image.extensions} extensions and {image.trunks} trunks (first: "
-            f"{foreign[0]}): a damaged or foreign file")
+        raise BackupFileError(f"{shown}: {len(foreign)} keys are not {what} (first: "
+                              f"{foreign[0]}): a damaged or foreign file; nothing written")
     for key, value in image.params.items():
         try:
             image.params[key] = schema.validate(key, value)
         except ParameterError as exc:
-            raise BackupFileError(f"{shown}: {exc}: a damaged file") from None
-    return image
+            raise BackupFileError(f"{shown}: {exc}: a damaged file; nothing written") from None
+
+
+def foreign_keys(image: ParameterImage, identity: Identity) -> list[str]:
+    """The keys of ``image`` that the PBX of ``identity`` does not have."""
+    schema = build_schema(identity.extensions, identity.trunks)
+    return [k for k in image.params if k not in schema]
 
 
 def check_fits(image: ParameterImage, identity: Identity, name: str) -> None:
-    """Refuse (``BackupFileError``) a file of a PBX of another size or model."""
-    if (image.extensions, image.trunks) != (identity.extensions, identity.trunks):
+    """Refuse (``BackupFileError``) a file of a PBX of another size or model, or (a file
+    without port counts) with keys or values this PBX does not take."""
+    if (image.extensions, image.trunks) == (0, 0):
+        _check_params(image, build_schema(identity.extensions, identity.trunks), name,
+                      f"parameters of this PBX ({identity.extensions} extensions, "
+                      f"{identity.trunks} trunks)")
+    elif (image.extensions, image.trunks) != (identity.extensions, identity.trunks):
         raise BackupFileError(
             f"{name} is for a PBX with {image.extensions} extensions and {image.trunks} "
             f"trunks, this one has {identity.extensions} and {identity.trunks}: nothing "
@@ -290,7 +311,7 @@ class RestoreSummary:
             group = schema.group_of(outcome.key)
             status = outcome.status if outcome.status in WRITE_STATUSES else "not_sent"
             counts.setdefault(group, {s: 0 for s in WRITE_STATUSES})[status] += 1
-            if status in ("refused", "invalid"):
+            if status in ("refused", "invalid", "unconfirmed"):
                 summary.refused.append((outcome.key, outcome.reason))
         return summary
 
@@ -309,5 +330,6 @@ def restore(image: ParameterImage, current: Mapping[str, str], schema: Schema,
 
 __all__ = ["BACKUPS", "EXPORTS", "MAX_FILE_BYTES", "SHOWN_CHANGES", "UPLOADS", "BackupFileError",
            "BackupInfo", "Change", "GroupComparison", "RestoreSummary", "WriteOutcome",
-           "backup_name", "changes", "check_fits", "compare", "list_backups", "open_backup",
+           "backup_name", "changes", "check_fits", "compare", "foreign_keys", "list_backups",
+           "open_backup",
            "read_image", "restore", "save_backup"]
