@@ -191,6 +191,9 @@ def run(args: argparse.Namespace) -> None:
     from callcenter.server.hub import AgentHub  # noqa: PLC0415
     from callcenter.server.pbx.link import LinkOptions  # noqa: PLC0415
     from callcenter.server.pbx.service import PbxService  # noqa: PLC0415
+    from callcenter.server.rating.tariff_io import load_data_tariff  # noqa: PLC0415
+    from callcenter.server.store.db import open_store  # noqa: PLC0415
+    from callcenter.server.store.intake import RecordIntake  # noqa: PLC0415
 
     logging.basicConfig(level=logging.WARNING)
     print(f"bench_hub  {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %z}")
@@ -198,7 +201,9 @@ def run(args: argparse.Namespace) -> None:
     counts = [int(n) for n in args.clients.split(",")]
     with tempfile.TemporaryDirectory() as folder, \
             Simulator(SimulatorConfig(seed=1)) as sim, \
-            PbxService(sim.url, Path(folder), link_options=LinkOptions(heartbeat=2.0)) as svc:
+            PbxService(sim.url, Path(folder), link_options=LinkOptions(heartbeat=2.0),
+                       sink=RecordIntake(open_store(Path(folder)), "bench",
+                                         lambda: load_data_tariff(Path(folder)))) as svc:
         svc.wait_ready(30)
         add_account("bench", "agent", PASSWORD)
         assert sim.control_address is not None

@@ -26,9 +26,11 @@ from callcenter.common.pbx.line import LineSettings
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
 from callcenter.server.pbx.service import PbxService
+from callcenter.server.rating.tariff_io import load_data_tariff
 from callcenter.server.runtime import ServerRuntime
 from callcenter.server.store.chain import record_from_raw
 from callcenter.server.store.db import open_store
+from callcenter.server.store.intake import RecordIntake
 from callcenter.server.store.models import CallRecordRow
 
 
@@ -85,7 +87,8 @@ def bench_verification(baud: int, extensions: int, trunks: int) -> None:
             Simulator(SimulatorConfig(seed=7, line=line, extensions=extensions,
                                       trunks=trunks)) as sim:
         control = ControlClient(*sim.control_address)  # type: ignore[misc]
-        with PbxService(sim.url, Path(tmp), verify_at_start=False) as service:
+        sink = RecordIntake(open_store(Path(tmp)), "bench", lambda: load_data_tariff(Path(tmp)))
+        with PbxService(sim.url, Path(tmp), sink=sink, verify_at_start=False) as service:
             service.wait_ready(120)
             before = control.request({"cmd": "counters"})["bytes_sent"]
             start = time.monotonic()

@@ -9,16 +9,29 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
 from callcenter.server.pbx.link import LinkOptions
+from callcenter.server.rating.tariff_io import load_data_tariff
+from callcenter.server.store.db import open_store
+from callcenter.server.store.intake import RecordIntake
+from callcenter.server.store.settings import get_setting
 
 #: Faster link timing than a real line needs, so fault tests finish quickly.
 FAST = LinkOptions(ack_timeout=0.5, max_retries=2, heartbeat=2.0, identify_timeout=5.0,
                    backoff_min=0.1, backoff_max=0.5)
+
+
+def make_intake(data_dir: Path) -> RecordIntake:
+    """The store of ``data_dir`` (opened, made if missing) and its record intake: the sink
+    a ``PbxService`` hands its call records to."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return RecordIntake(open_store(data_dir), str(get_setting("pbx.id")),
+                        lambda: load_data_tariff(data_dir))
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 10.0,

@@ -20,7 +20,14 @@ from callcenter.server.settings import ServerSettings
 from callcenter.server.store.db import open_store
 from callcenter.server.store.models import CallRecordRow
 from callcenter.server.store.settings import get_setting
-from tests.server.pbxlink_support import FAST, ask, no_leaked_threads, sim, wait_until
+from tests.server.pbxlink_support import (
+    FAST,
+    ask,
+    make_intake,
+    no_leaked_threads,
+    sim,
+    wait_until,
+)
 
 __all__ = ["no_leaked_threads", "sim"]
 
@@ -214,7 +221,7 @@ def test_missing_port_exits_1_with_one_line() -> None:
 
 
 def test_port_held_by_the_service_is_reported_in_use(sim: Simulator, tmp_path: Path) -> None:
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with PbxService(sim.url, tmp_path, sink=make_intake(tmp_path), link_options=FAST) as service:
         service.wait_ready(20)
         result = run("pbx", "dump", "--pbx", sim.url)
     assert result.returncode == 1

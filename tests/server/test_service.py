@@ -2,27 +2,49 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from callcenter.common.pbx.messages import ExtensionState, ParameterChanged
-from callcenter.common.schema import Group, ParameterError, Schema
+from callcenter.common.pbx.messages import CallRecord, ExtensionState, ParameterChanged
+from callcenter.common.schema import Group, ParameterError, Schema, build_schema
 from callcenter.common.schema import kinds as k
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.clock import PbxClock
-from callcenter.server.pbx.events import RecordStored, ServiceEvent, VerificationProgress
+from callcenter.server.pbx.events import (
+    ParameterSet,
+    RecordStored,
+    ServiceEvent,
+    VerificationProgress,
+)
 from callcenter.server.pbx.image import ParameterImage
-from callcenter.server.pbx.link import PbxTimeout
+from callcenter.server.pbx.link import PbxTimeout, PbxUnavailable
 from callcenter.server.pbx.service import PbxService
+from callcenter.server.store.audit import entries
 from callcenter.server.store.db import open_store
+from callcenter.server.store.intake import RecordIntake
 from callcenter.server.store.models import CallRecordRow
-from tests.server.pbxlink_support import FAST, ask, no_leaked_threads, pty_sim, sim, wait_until
+from tests.server.pbxlink_support import (
+    FAST,
+    ask,
+    make_intake,
+    no_leaked_threads,
+    pty_sim,
+    sim,
+    wait_until,
+)
 
 __all__ = ["no_leaked_threads", "pty_sim", "sim"]
+
+
+def _service(url: str, data_dir: Path, **options: Any) -> PbxService:
+    """A service on ``url`` whose records go to the store of ``data_dir``."""
+    return PbxService(url, data_dir, sink=make_intake(data_dir), link_options=FAST, **options)
 
 
 def pbx_params(simulator: Simulator) -> dict[str, str]:
@@ -41,7 +63,7 @@ def counters(simulator: Simulator) -> dict[str, object]:
 
 def test_verification_reads_only_changed_groups(sim: Simulator, tmp_path: Path) -> None:
     progress: list[ServiceEvent] = []
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.add_listener(progress.append)
         service.wait_ready(20)
         assert service.image.params == pbx_params(sim)
@@ -52,14 +74,14 @@ def test_verification_reads_only_changed_groups(sim: Simulator, tmp_path: Path) 
         assert last.done == last.total == service.verifications[-1].rows_read
     assert (tmp_path / "image.json").exists()
 
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.wait_ready(20)
         assert service.verifications[-1].groups_read == ()
         assert service.verifications[-1].rows_read == 0
         assert service.image.params == pbx_params(sim)
 
     ask(sim, {"cmd": "set", "key": "trunk.01.route", "value": "3"})  # changed at the PBX
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.wait_ready(20)
         assert service.verifications[-1].groups_read == (Group.TRUNK,)
         assert service.image.params["trunk.01.route"] == "3"
@@ -68,7 +90,7 @@ def test_verification_reads_only_changed_groups(sim: Simulator, tmp_path: Path) 
 
 def test_write_reads_back_and_bad_values_are_never_sent(sim: Simulator, tmp_path: Path
                                                        ) -> None:
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.wait_ready(20)
         assert service.write_parameter("extension.001.day_class", "21") == "21"
         assert pbx_value(sim, "extension.001.day_class") == "21"
@@ -147,7 +169,7 @@ def _change_all(service: PbxService, image: dict[str, str], keys: list[str],
 def test_every_key_round_trips_through_the_service(sim: Simulator, tmp_path: Path) -> None:
     """Every key is written with a value it did not hold, read back (by the write and by a
     full verification), and restored."""
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.wait_ready(20)
         before = service.image.params
         keys = service.schema.keys()
@@ -174,7 +196,7 @@ def test_every_key_round_trips_through_the_service(sim: Simulator, tmp_path: Pat
 
 
 def test_clock_set_says_when_it_takes_effect(sim: Simulator, tmp_path: Path) -> None:
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.wait_ready(20)
         when = datetime(2026, 11, 25, 12, 0, 30, tzinfo=timezone(timedelta(hours=8)))
         effective = service.set_clock(when)
@@ -204,7 +226,7 @@ def test_clock_sync_at_connect_sets_the_pbx_to_the_site_time_now(sim: Simulator,
         return datetime.now(UTC) + (shift[0] if shift else timedelta(0))
 
     sim.call(lambda: setattr(sim.pbx, "clock", PbxClock(pbx_hardware_utc)))
-    with PbxService(sim.url, tmp_path, link_options=FAST, sync_clock=True,
+    with _service(sim.url, tmp_path, sync_clock=True,
                     clock=computer_now) as service:
         service.wait_ready(20)  # ready after the clock was set
         assert shift, "the service did not read the computer's clock to set the PBX's"
@@ -224,7 +246,7 @@ def test_a_change_at_the_pbx_reaches_the_image_and_the_next_connect(sim: Simulat
     group's checksum is dropped, so the next connect reads the group again even if the
     PBX's checksum is back to the saved one (the change was undone meanwhile)."""
     events: list[ServiceEvent] = []
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.add_listener(events.append)
         service.wait_ready(20)
         assert service.image.params["trunk.01.route"] == "1"
@@ -236,7 +258,7 @@ def test_a_change_at_the_pbx_reaches_the_image_and_the_next_connect(sim: Simulat
         assert saved.params["trunk.01.route"] == "3"
         assert "trunk" not in saved.checksums and "extension" in saved.checksums
     ask(sim, {"cmd": "set", "key": "trunk.01.route", "value": "1"})  # nobody connected
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.wait_ready(20)
         assert service.verifications[-1].groups_read == (Group.TRUNK,)
         assert service.image.params == pbx_params(sim)
@@ -244,11 +266,11 @@ def test_a_change_at_the_pbx_reaches_the_image_and_the_next_connect(sim: Simulat
 
 def test_own_write_undone_at_the_pbx_while_away_is_read_again(sim: Simulator,
                                                               tmp_path: Path) -> None:
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.wait_ready(20)
         service.write_parameter("extension.001.day_class", "21")
     ask(sim, {"cmd": "set", "key": "extension.001.day_class", "value": "11"})
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.wait_ready(20)
         assert service.verifications[-1].groups_read == (Group.EXTENSION,)
         assert service.image.params["extension.001.day_class"] == "11"
@@ -257,7 +279,7 @@ def test_own_write_undone_at_the_pbx_while_away_is_read_again(sim: Simulator,
 
 def test_snapshot_then_events_from_a_ring(sim: Simulator, tmp_path: Path) -> None:
     events: list[ServiceEvent] = []
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.add_listener(events.append)
         service.wait_ready(20)
         states = service.port_states
@@ -289,7 +311,7 @@ def _stored_sequences(data_dir: Path) -> list[int]:
 
 def test_records_are_stored_once_and_acknowledged(sim: Simulator, tmp_path: Path) -> None:
     stored: list[ServiceEvent] = []
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.add_listener(lambda e: stored.append(e) if isinstance(e, RecordStored) else None)
         service.wait_ready(20)
         ask(sim, {"cmd": "call", "extension": "001", "number": "02088886666", "duration": 65})
@@ -308,7 +330,7 @@ def test_records_are_stored_once_and_acknowledged(sim: Simulator, tmp_path: Path
 
 @pytest.mark.parametrize("kind", ["disconnect", "reboot"])
 def test_records_survive_line_faults(sim: Simulator, tmp_path: Path, kind: str) -> None:
-    with PbxService(sim.url, tmp_path, link_options=FAST) as service:
+    with _service(sim.url, tmp_path) as service:
         service.wait_ready(20)
         ask(sim, {"cmd": "burst", "count": 30})
         ask(sim, {"cmd": "fault", "kind": kind})
@@ -322,7 +344,7 @@ def test_records_survive_line_faults(sim: Simulator, tmp_path: Path, kind: str) 
 
 
 def test_service_over_a_pty(pty_sim: Simulator, tmp_path: Path) -> None:
-    with PbxService(pty_sim.url, tmp_path, link_options=FAST) as service:
+    with _service(pty_sim.url, tmp_path) as service:
         service.wait_ready(20)
         assert service.image.params == pbx_params(pty_sim)
         ask(pty_sim, {"cmd": "burst", "count": 10})
@@ -331,7 +353,7 @@ def test_service_over_a_pty(pty_sim: Simulator, tmp_path: Path) -> None:
 
 
 def test_missing_port_keeps_retrying_with_a_clear_reason(tmp_path: Path) -> None:
-    with PbxService("/dev/ttyNO_SUCH_PORT", tmp_path, link_options=FAST) as service, \
+    with _service("/dev/ttyNO_SUCH_PORT", tmp_path) as service, \
             pytest.raises(PbxTimeout, match="cannot open PBX port /dev/ttyNO_SUCH_PORT"):
         service.wait_ready(1)
 
@@ -339,7 +361,7 @@ def test_missing_port_keeps_retrying_with_a_clear_reason(tmp_path: Path) -> None
 def test_a_large_pbx_snapshot_comes_in_pages(tmp_path: Path) -> None:
     """300 extension ports do not fit one frame: the state snapshot is paged."""
     with Simulator(SimulatorConfig(seed=2, extensions=300, trunks=32)) as big, \
-            PbxService(big.url, tmp_path, link_options=FAST) as service:
+            _service(big.url, tmp_path) as service:
         service.wait_ready(30)
         ask(big, {"cmd": "ring", "extension": "299", "caller": "13800138000"})
         wait_until(lambda: service.port_states.extension("299") is not None
@@ -357,7 +379,7 @@ def test_a_pbx_replaced_while_the_service_runs_loses_no_record(tmp_path: Path) -
     them to the store (which keeps them under a new PBX name), not drop them as re-sent."""
     with Simulator(SimulatorConfig(seed=5)) as first:
         port = int(first.url.rsplit(":", 1)[1])
-        service = PbxService(first.url, tmp_path, link_options=FAST)
+        service = _service(first.url, tmp_path)
         service.start()
         try:
             service.wait_ready(20)
@@ -376,3 +398,181 @@ def test_a_pbx_replaced_while_the_service_runs_loses_no_record(tmp_path: Path) -
         by_pbx.setdefault(row.pbx_id, []).append(row.sequence)
     assert {k: sorted(v) for k, v in by_pbx.items()} == {"main": [1, 2, 3, 4, 5],
                                                         "main-2": [1, 2, 3, 4, 5]}
+
+
+# --------------------------------------------------------------------------- issue 7
+
+def test_every_change_is_an_event_and_every_write_an_audit_entry(sim: Simulator,
+                                                                 tmp_path: Path) -> None:
+    """Defect 6.1: the service's own writes told nobody; now each change is a ParameterSet
+    naming who made it (a PCH from the PBX: "pbx"), and each write is audited."""
+    events: list[ServiceEvent] = []
+    with _service(sim.url, tmp_path) as service:
+        service.add_listener(events.append)
+        service.wait_ready(20)
+        assert service.write_parameter("extension.001.number", "3001", who="cli:root") == "3001"
+        ask(sim, {"cmd": "set", "key": "trunk.01.route", "value": "3"})  # at the PBX
+        wait_until(lambda: ParameterSet("trunk.01.route", "1", "3", "pbx") in events, 10,
+                   "the PBX's change")
+        assert ParameterSet("extension.001.number", "8001", "3001", "cli:root") in events
+        with pytest.raises(ParameterError):
+            service.write_parameter("extension.002.number", "3001", who="cli:root")  # clash
+        assert service.write_parameter("extension.001.number", "8001") == "8001"
+        ask(sim, {"cmd": "set", "key": "trunk.01.route", "value": "1"})
+        wait_until(lambda: service.image.params["trunk.01.route"] == "1", 10, "route back")
+    total, rows = entries(key="extension.001.number")
+    assert total == 2
+    assert [(r["who"], r["what"], r["old"], r["new"], r["result"]) for r in rows] == [
+        ("service", "pbx", "3001", "8001", "written"),
+        ("cli:root", "pbx", "8001", "3001", "written")]
+    assert entries(key="extension.002.number")[0] == 0  # invalid: nothing sent, no entry
+
+
+def test_a_write_during_verification_stays_in_the_image(sim: Simulator,
+                                                        tmp_path: Path) -> None:
+    """Defect 6.2: the verification's result replaced the image and lost a write made while
+    it ran (the image said 11 while the PBX held 21)."""
+    with _service(sim.url, tmp_path) as service:
+        service.wait_ready(20)
+        written: list[str] = []
+
+        def write_once(done: int, total: int, group: str) -> None:
+            if not written:  # after the first block, which holds extension 001's row
+                written.append(service.write_parameter("extension.001.day_class", "21"))
+
+        service.verify(force=True, progress=write_once)
+        assert written == ["21"] and pbx_value(sim, "extension.001.day_class") == "21"
+        assert service.image.params["extension.001.day_class"] == "21"
+        assert ParameterImage.load(tmp_path / "image.json").params[
+            "extension.001.day_class"] == "21"
+        service.write_parameter("extension.001.day_class", "11")
+
+
+def test_schema_and_image_while_the_link_is_down(sim: Simulator, tmp_path: Path) -> None:
+    """Defect 6.3: with the link down the schema follows the saved image's port counts."""
+    with _service(sim.url, tmp_path) as service:
+        service.wait_ready(20)
+        image = service.image
+    with _service("socket://127.0.0.1:9", tmp_path) as down:
+        wait_until(lambda: down.link.last_error, 10, "the dead port's error")
+        assert down.schema.keys() == build_schema(24, 8).keys()
+        assert down.image.params == image.params and down.image_source == "saved"
+        [result] = down.write_parameters([("system.night", "on")], who="test")
+        assert (result.status, result.old) == ("not_sent", "off")
+        [bad] = down.write_parameters([("system.night", "maybe")], who="test")
+        assert bad.status == "invalid" and "allowed" in bad.reason
+    with _service("socket://127.0.0.1:9", tmp_path / "new") as never, \
+            pytest.raises(PbxUnavailable, match="no parameter image"):
+        _ = never.schema
+
+
+class _GatedSink:
+    """The real store's intake, made slow: ``store`` waits for the gate first."""
+
+    def __init__(self, intake: RecordIntake) -> None:
+        self.intake = intake
+        self.gate = threading.Event()
+        self.waiting = threading.Event()
+
+    def store(self, records: list[CallRecord]) -> None:
+        self.waiting.set()
+        self.gate.wait(30)
+        self.intake.store(records)
+
+
+def test_a_slow_listener_delays_no_acknowledgement(sim: Simulator, tmp_path: Path) -> None:
+    """Defect 6.4, one way: listeners ran on the record dispatcher, so a slow one held
+    back the acknowledgements (the PBX kept the records and sent them again)."""
+    gate = threading.Event()
+
+    def slow(event: ServiceEvent) -> None:
+        if isinstance(event, RecordStored):
+            gate.wait(30)
+
+    with _service(sim.url, tmp_path) as service:
+        service.add_listener(slow)
+        service.wait_ready(20)
+        try:
+            ask(sim, {"cmd": "burst", "count": 5})
+            wait_until(lambda: counters(sim)["records_acked"] == 5, 20,
+                       "5 records acked while the listener is stuck")
+        finally:
+            gate.set()
+
+
+def test_port_states_flow_while_a_commit_is_slow(sim: Simulator, tmp_path: Path) -> None:
+    """Defect 6.4, the other way: port states waited behind store commits."""
+    sink = _GatedSink(make_intake(tmp_path))
+    events: list[ServiceEvent] = []
+    with PbxService(sim.url, tmp_path, sink=sink, link_options=FAST) as service:
+        service.add_listener(events.append)
+        service.wait_ready(20)
+        try:
+            ask(sim, {"cmd": "burst", "count": 1})
+            assert sink.waiting.wait(10), "the record did not reach the sink"
+            ask(sim, {"cmd": "ring", "extension": "002", "caller": "13800138000"})
+            wait_until(lambda: any(isinstance(e, ExtensionState) and e.port == "002"
+                                   and e.state == "ringing" for e in events), 10,
+                       "the ring told while the commit waits")
+            assert counters(sim)["records_acked"] == 0  # still being committed
+        finally:
+            sink.gate.set()
+        wait_until(lambda: counters(sim)["records_acked"] == 1, 20, "the record acked")
+        ask(sim, {"cmd": "hangup", "extension": "002"})
+
+
+def test_renumbering_rotates_through_a_temporary_number(sim: Simulator,
+                                                       tmp_path: Path) -> None:
+    with _service(sim.url, tmp_path) as service:
+        service.wait_ready(20)
+        rotation = {"001": "8002", "002": "8003", "003": "8001", "004": "8004"}
+        results = service.renumber(rotation, who="test")
+        assert [(r.key, r.value, r.old, r.status) for r in results] == [
+            ("extension.001.number", "8002", "8001", "written"),
+            ("extension.002.number", "8003", "8002", "written"),
+            ("extension.003.number", "8001", "8003", "written"),
+            ("extension.004.number", "8004", "8004", "unchanged")]
+        assert [pbx_value(sim, f"extension.{p}.number") for p in ("001", "002", "003")] == [
+            "8002", "8003", "8001"]
+        back = service.renumber({"001": "8001", "002": "8002", "003": "8003"}, who="test")
+        assert {r.status for r in back} == {"written"}
+        # A number that begins another is a clash too: 800 and 8001..8009 cannot coexist.
+        [short] = service.renumber({"010": "800"}, who="test")
+        assert short.status == "invalid" and "clashes" in short.reason
+        assert service.image.params == pbx_params(sim)
+
+
+def test_renumbering_without_a_free_temporary_number_sends_nothing(sim: Simulator,
+                                                                   tmp_path: Path) -> None:
+    """Every leading digit taken (0 operator, 9 trunk access, 1-8 one-key group calls):
+    no temporary number, so the swap is refused whole."""
+    with _service(sim.url, tmp_path) as service:
+        service.wait_ready(20)
+        groups = [(f"group.{g:02d}.one_key_call", "on") for g in range(1, 9)]
+        assert {r.status for r in service.write_parameters(groups, who="test")} == {"written"}
+        results = service.renumber({"001": "8002", "002": "8001"}, who="test")
+        assert {r.status for r in results} == {"not_sent"}
+        assert "no free temporary number" in results[0].reason
+        assert (pbx_value(sim, "extension.001.number"),
+                pbx_value(sim, "extension.002.number")) == ("8001", "8002")
+        service.write_parameters([(k, "off") for k, _ in groups], who="test")
+
+
+def test_batch_cancel_and_refusal(sim: Simulator, tmp_path: Path) -> None:
+    with _service(sim.url, tmp_path) as service:
+        service.wait_ready(20)
+        calls: list[int] = []
+        pairs = [(f"extension.{p:03d}.night_class", "21") for p in range(1, 6)]
+        results = service.write_parameters(pairs, who="test", cancelled=lambda: len(
+            calls) >= 2, progress=lambda done, total, key: calls.append(done))
+        assert [r.status for r in results] == ["written", "written", "not_sent", "not_sent",
+                                               "not_sent"]
+        assert [pbx_value(sim, k) for k, _ in pairs] == ["21", "21", "11", "11", "11"]
+        assert service.key_states() == {}
+        # The PBX refuses what the image allowed (multiple routes turned on behind its back).
+        sim.call(lambda: sim.pbx.memory.write("system.multiple_routes", "on"))
+        [refused] = service.write_parameters([("system.smart_routing", "on")], who="test")
+        assert refused.status == "refused" and "multiple routes" in refused.reason
+        assert service.key_states()["system.smart_routing"].state == "refused"
+        sim.call(lambda: sim.pbx.memory.write("system.multiple_routes", "off"))
+        service.write_parameters([(k, "11") for k, _ in pairs], who="test")

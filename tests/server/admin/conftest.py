@@ -22,7 +22,7 @@ from callcenter.server.hub.admin import AdminBackend
 from callcenter.server.pbx.service import PbxService
 from tests.server.hub.agent_client import PASSWORD, AgentClient
 from tests.server.hub.hub_support import TEST_OPTIONS
-from tests.server.pbxlink_support import FAST, no_leaked_threads
+from tests.server.pbxlink_support import FAST, make_intake, no_leaked_threads
 
 __all__ = ["no_leaked_threads"]
 
@@ -42,7 +42,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def service(sim: Simulator, data_dir: Path) -> Iterator[PbxService]:
-    with PbxService(sim.url, data_dir, link_options=FAST) as svc:
+    with PbxService(sim.url, data_dir, sink=make_intake(data_dir), link_options=FAST) as svc:
         svc.wait_ready(20)
         yield svc
 

@@ -15,7 +15,7 @@ from callcenter.server.hub import AgentHub, HubOptions
 from callcenter.server.pbx.service import PbxService
 from tests.server.hub.agent_client import PASSWORD, AgentClient
 from tests.server.hub.hub_support import TEST_OPTIONS
-from tests.server.pbxlink_support import FAST, no_leaked_threads
+from tests.server.pbxlink_support import FAST, make_intake, no_leaked_threads
 
 __all__ = ["no_leaked_threads"]
 
@@ -31,7 +31,8 @@ def sim() -> Iterator[Simulator]:
 @pytest.fixture(scope="module")
 def service(sim: Simulator, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[PbxService]:
-    with PbxService(sim.url, tmp_path_factory.mktemp("data"), link_options=FAST) as svc:
+    data = tmp_path_factory.mktemp("data")
+    with PbxService(sim.url, data, sink=make_intake(data), link_options=FAST) as svc:
         svc.wait_ready(20)
         yield svc
 

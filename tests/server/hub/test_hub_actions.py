@@ -16,7 +16,7 @@ from callcenter.server.pbx.service import PbxService
 from callcenter.server.store.account_models import AgentMessage
 from tests.server.hub.agent_client import PASSWORD, AgentClient
 from tests.server.hub.hub_support import TEST_OPTIONS
-from tests.server.pbxlink_support import FAST, ask, wait_until
+from tests.server.pbxlink_support import FAST, ask, make_intake, wait_until
 
 Agent = Callable[..., AgentClient]
 
@@ -304,7 +304,8 @@ def test_reconnect_resyncs_from_the_snapshot(sim: Simulator, hub: AgentHub,
 def test_logins_are_served_while_the_pbx_is_down(tmp_path: Path) -> None:
     from callcenter.server.accounts import add_account
 
-    with PbxService("socket://127.0.0.1:9", tmp_path, link_options=FAST) as down, \
+    with PbxService("socket://127.0.0.1:9", tmp_path, sink=make_intake(tmp_path),
+                    link_options=FAST) as down, \
             AgentHub(down, host="127.0.0.1", port=0, options=TEST_OPTIONS) as hub:
         add_account("down-vic", "agent", PASSWORD)
         with AgentClient(hub.address) as client:

@@ -19,7 +19,7 @@ from callcenter.server.pbx.service import PbxService
 from callcenter.server.store.settings import set_setting
 from tests.server.hub.agent_client import PASSWORD, AgentClient
 from tests.server.hub.hub_support import TEST_OPTIONS
-from tests.server.pbxlink_support import FAST, ask, wait_until
+from tests.server.pbxlink_support import FAST, ask, make_intake, wait_until
 
 PORTS = 900
 
@@ -66,7 +66,8 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simulator, A
     """A 900-port PBX; the hub starts before the PBX link, as ``callcenter-server`` does, so
     it takes the PBX's paged state snapshot itself."""
     with Simulator(SimulatorConfig(seed=2, extensions=PORTS, trunks=32)) as sim:
-        service = PbxService(sim.url, Path(tmp_path_factory.mktemp("data")), link_options=FAST)
+        data = Path(tmp_path_factory.mktemp("data"))
+        service = PbxService(sim.url, data, sink=make_intake(data), link_options=FAST)
         hub = AgentHub(service, host="127.0.0.1", port=0,
                        options=HubOptions(**TEST_OPTIONS.__dict__))
         hub.start()
@@ -123,7 +124,8 @@ def test_a_900_port_pbx_snapshot_arrives_in_parts_within_the_line_limit(
 @pytest.fixture
 def small(tmp_path: Path) -> Iterator[tuple[Simulator, AgentHub]]:
     with Simulator(SimulatorConfig(seed=4, state_file=tmp_path / "pbx.json")) as sim, \
-            PbxService(sim.url, tmp_path / "data", link_options=FAST) as service:
+            PbxService(sim.url, tmp_path / "data", sink=make_intake(tmp_path / "data"),
+                       link_options=FAST) as service:
         service.wait_ready(20)
         add_account("dawn", "agent", PASSWORD)
         hub = AgentHub(service, host="127.0.0.1", port=0, options=HubOptions(

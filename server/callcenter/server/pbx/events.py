@@ -34,6 +34,22 @@ class VerificationDone:
 
 
 @dataclass(frozen=True)
+class ParameterSet:
+    """A PBX parameter now holds ``new`` (it held ``old``; ``""`` when not known).
+
+    ``by`` says who changed it: the console user or ``cli:<user>`` who wrote it,
+    ``"prepaid"`` (prepaid control), a restore's user, ``"service"``, or ``"pbx"`` for a
+    change programmed at the PBX itself (a ``PCH``, which listeners also get as
+    ``ParameterChanged``).  Sent after ``DIR/image.json`` holds the new value.
+    """
+
+    key: str
+    old: str
+    new: str
+    by: str
+
+
+@dataclass(frozen=True)
 class RecordStored:
     """A call record was committed to the sink (and is being acknowledged to the PBX)."""
 
@@ -41,4 +57,4 @@ class RecordStored:
 
 
 ServiceEvent = (LinkUp | LinkDown | VerificationProgress | VerificationDone | RecordStored
-                | ExtensionState | TrunkState | ParkSlotState | ParameterChanged)
+                | ExtensionState | TrunkState | ParkSlotState | ParameterChanged | ParameterSet)

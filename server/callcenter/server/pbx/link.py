@@ -129,6 +129,8 @@ class PbxLink:
         self._failed_attempts = 0
         self._last_error = ""
         self._stopping = threading.Event()
+        self._wake = threading.Event()  # ends a back-off wait: stop, or a new port
+        self._new_port: tuple[str, LineSettings] | None = None
         self._thread: threading.Thread | None = None
         # The I/O thread holds this while it uses the session (never while it waits for
         # input), so a caller can hand its request to the session and write it at once
@@ -151,9 +153,18 @@ class PbxLink:
                                         daemon=True)
         self._thread.start()
 
+    def reopen(self, url: str, line: LineSettings | None = None) -> None:
+        """Close the port and open ``url`` (with ``line``, default the current settings)
+        instead, in the same thread: listeners get ``LinkDown`` ("the PBX port was
+        changed"), then ``LinkUp`` once the PBX there identifies itself."""
+        with self._lock:
+            self._new_port = (url, line or self.line)
+        self._wake.set()
+
     def stop(self) -> None:
         """Close the port and end the thread (thread-safe, idempotent)."""
         self._stopping.set()
+        self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=15)
 
@@ -273,6 +284,8 @@ class PbxLink:
         delay = self.options.backoff_min
         logged = ""
         while not self._stopping.is_set():
+            if self._take_new_port():
+                delay, logged = self.options.backoff_min, ""
             try:
                 port = open_port(self.url, self.line, self.options.read_timeout)
             except (serial.SerialException, OSError, ValueError) as exc:
@@ -296,9 +309,22 @@ class PbxLink:
                 log.log(logging.WARNING if was_up else self._failure_level,
                         "PBX link down: %s; reconnecting in %.1f s", reason, delay)
                 self._went_down(reason, was_up=was_up)
-            if self._stopping.wait(delay):
+            if self._new_port is None and self._wake.wait(delay) and self._stopping.is_set():
                 break
+            self._wake.clear()
             delay = min(delay * 2, self.options.backoff_max)
+
+    def _take_new_port(self) -> bool:
+        """Switch to the port ``reopen`` asked for, if any (I/O thread)."""
+        with self._lock:
+            new, self._new_port = self._new_port, None
+            if new is None:
+                return False
+            self.url, self.line = new
+            self._failed_attempts = 0
+        log.info("PBX port changed to %s (%d baud, %d%s%d)", new[0], new[1].baud,
+                 new[1].bytesize, new[1].parity, new[1].stopbits)
+        return True
 
     def _close(self, port: serial.SerialBase) -> None:
         try:
@@ -340,6 +366,8 @@ class PbxLink:
         self._was_up = False
         try:
             while not self._stopping.is_set():
+                if self._new_port is not None:
+                    return "the PBX port was changed", self._was_up
                 try:
                     with self._session_lock:
                         self._write(port, session.data_to_send())

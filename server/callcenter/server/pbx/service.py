@@ -2,27 +2,34 @@
 
 Theory of operation
 -------------------
-The service owns a ``PbxLink`` and three small threads:
+The service owns a ``PbxLink`` and four small threads:
 
 * the link thread (inside ``PbxLink``) calls ``_on_link`` for every notice in wire order:
   port states are applied to ``PortStates`` at once (so a snapshot and the events after
-  it stay in order); everything else is queued for the dispatcher;
+  it stay in order); call records go to the dispatcher, everything else to the event
+  thread;
 * the *sync* thread runs after each ``LinkUp``: data verification (reading only the
   groups whose checksum changed), a state snapshot, and optionally setting the clock;
 * the *dispatcher* thread stores call records in the ``RecordSink`` (a backlog is taken
-  in one batch: one commit), acknowledges them with ``RecordAck`` only after the sink
-  returned, saves the image after a ``ParameterChanged``, then hands events to the
-  listeners.
+  in one batch: one commit) and acknowledges them with ``RecordAck`` only after the sink
+  returned, then hands ``RecordStored`` events to the event thread;
+* the *event* thread saves ``DIR/image.json`` after parameter changes and hands every
+  event to the listeners, in order.  A slow listener therefore never delays the storing
+  or acknowledging of records, and a slow store commit never delays port states.
 
 The image (``image``, ``DIR/image.json``) keeps each group's checksum as the PBX reported
 it, so the next connect can skip a group that did not change.  The PC cannot compute the
 PBX's checksum, so when it learns of a change it did not read (``ParameterChanged`` from
-the PBX, or its own verified write) it applies the value and drops that group's checksum:
-the next connect reads the group again instead of trusting a checksum that no longer
-describes the values held.
+the PBX, or its own write) it applies the value and drops that group's checksum: the next
+connect reads the group again instead of trusting a checksum that no longer describes the
+values held.  Besides the values the service keeps a state per key (``key_states``):
+verified (read from the PBX), written (accepted but not read back) or refused (the last
+write's reason).  Every change of a value, whoever made it, is a ``ParameterSet`` event;
+every write is an audit entry.
 
-Public calls (``write_parameter``, ``set_clock`` ...) run in the caller's thread and use
-the link's request/answer matching; they raise ``PbxError`` subclasses with clear texts.
+Writes (``write_parameters``, ``write_parameter``, ``renumber``) run in the caller's
+thread and use the link's request/answer matching; they validate everything before
+sending anything (``batch``, ``renumber``) and write key by key with read-back.
 """
 
 from __future__ import annotations
@@ -32,9 +39,11 @@ import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from callcenter.common.pbx.line import LineSettings
@@ -45,6 +54,8 @@ from callcenter.common.pbx.messages import (
     ExtensionState,
     Identity,
     ParameterChanged,
+    ParameterWrite,
+    ParameterWriteResult,
     ParkSlotState,
     RecordAck,
     StateRequest,
@@ -52,8 +63,22 @@ from callcenter.common.pbx.messages import (
     TrunkState,
 )
 from callcenter.common.schema import Group, ParameterError, Schema, build_schema
-from callcenter.server.pbx import parameters
+from callcenter.server.pbx import parameters, renumber
+from callcenter.server.pbx.batch import (
+    INVALID,
+    NOT_SENT,
+    REFUSED,
+    UNCHANGED,
+    UNCONFIRMED,
+    WRITTEN,
+    Cancelled,
+    Progress,
+    WriteResult,
+    run_batch,
+    validate_batch,
+)
 from callcenter.server.pbx.events import (
+    ParameterSet,
     RecordStored,
     ServiceEvent,
     VerificationDone,
@@ -70,20 +95,20 @@ from callcenter.server.pbx.link import (
     PbxTimeout,
     PbxUnavailable,
 )
-from callcenter.server.pbx.parameters import PbxProtocolError, PbxRefused
+from callcenter.server.pbx.parameters import ParameterRefused, PbxProtocolError, PbxRefused
 from callcenter.server.pbx.port_states import PortStates
 from callcenter.server.pbx.records import RecordSink, ack_ranges
 from callcenter.server.pbx.verification import Verification, verify
-from callcenter.server.rating.tariff_io import load_data_tariff
-from callcenter.server.store.db import open_store
-from callcenter.server.store.intake import RecordIntake
+from callcenter.server.store.audit import add_entry
 from callcenter.server.store.settings import get_setting
 
 log = logging.getLogger(__name__)
 
 ServiceListener = Callable[[ServiceEvent], None]
 _STOP = object()
-_SAVE_IMAGE = object()  # the dispatcher saves DIR/image.json (once for a burst of writes)
+_SAVE_IMAGE = object()  # the event thread saves DIR/image.json (once for a burst of writes)
+#: Key states (``key_states``): read from the PBX, accepted but not read back, refused.
+VERIFIED, WRITTEN_UNREAD, REFUSED_STATE = "verified", "written", "refused"
 SEEN_LIMIT = 100_000  # records remembered to drop re-sent ones quickly
 RETRY_SECONDS = 5.0
 #: Closer than this to the end of a minute, a clock set waits for the next minute to begin:
@@ -105,23 +130,40 @@ def site_zone() -> tzinfo | None:
         return None
 
 
+class KeyState(NamedTuple):
+    """A key's state in the image: ``state`` (verified, written, refused) and why."""
+
+    state: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class VerificationStatus:
+    """The last data verification: ``state`` never / running / done / failed, rows
+    ``done`` of ``total``, ``at`` when it started (running) or ended, ``error``."""
+
+    state: str = "never"
+    done: int = 0
+    total: int = 0
+    at: datetime | None = None
+    error: str = ""
+
+
 class PbxService:
     """Connect, identify, verify, keep port states, store and acknowledge call records."""
 
-    def __init__(self, url: str, data_dir: Path, *, line: LineSettings | None = None,
-                 sink: RecordSink | None = None, link_options: LinkOptions | None = None,
+    def __init__(self, url: str, data_dir: Path, *, sink: RecordSink,
+                 line: LineSettings | None = None, link_options: LinkOptions | None = None,
                  verify_at_start: bool = True, sync_clock: bool = False,
                  request_timeout: float = 10.0,
                  clock: Callable[[], datetime] | None = None) -> None:
-        """``clock``: this computer's time as an aware datetime (default: the system clock;
-        the PBX clock is set from it)."""
+        """``sink``: where call records go (the store's ``RecordIntake``); ``clock``: this
+        computer's time as an aware datetime (default: the system clock; the PBX clock is
+        set from it)."""
         self.data_dir = data_dir
         self.clock = clock or _local_now
         data_dir.mkdir(parents=True, exist_ok=True)
         self.image_path = data_dir / "image.json"
-        if sink is None:  # the data directory's own store
-            sink = RecordIntake(open_store(data_dir), str(get_setting("pbx.id")),
-                                lambda: load_data_tariff(data_dir))
         self.sink: RecordSink = sink
         self.port_states = PortStates()
         self.verify_at_start = verify_at_start
@@ -135,9 +177,12 @@ class PbxService:
         self._image_lock = threading.Lock()
         self._save_lock = threading.Lock()  # one writer of image.json at a time
         self._image = self._load_image()
+        self._key_states: dict[str, KeyState] = {}  # keys not simply verified
         self._changes_during_verify: list[ParameterChanged] | None = None
         self._verify_lock = threading.Lock()
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.verification = VerificationStatus()
+        self._records: queue.SimpleQueue[object] = queue.SimpleQueue()  # the dispatcher's
+        self._events: queue.SimpleQueue[object] = queue.SimpleQueue()  # the event thread's
         # Records already stored, whole (not just their sequence): a re-sent record is
         # dropped here without a trip to the store, but another PBX's record with a number
         # already seen still goes to the store, which keeps it (see store/intake.py).
@@ -146,30 +191,42 @@ class PbxService:
         self._ready = threading.Event()
         self._sync_wanted = threading.Event()
         self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._threads: dict[str, threading.Thread] = {}
 
     # ------------------------------------------------------------------ life cycle
     def add_listener(self, listener: ServiceListener) -> None:
-        """``listener`` is called in the dispatcher thread, in order, for every event."""
+        """``listener`` is called in the event thread, in order, for every event; it may be
+        slow without delaying records or the link (later events wait for it)."""
         self._listeners.append(listener)
 
     def start(self) -> None:
-        for name, target in (("pbx-dispatch", self._dispatch_loop), ("pbx-sync",
-                                                                     self._sync_loop)):
+        for name, target in (("pbx-dispatch", self._dispatch_loop),
+                             ("pbx-events", self._event_loop), ("pbx-sync", self._sync_loop)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
-            self._threads.append(thread)
+            self._threads[name] = thread
         self.link.start()
 
     def stop(self) -> None:
-        """Close the link and end the threads; records already received are still stored."""
+        """Close the link and end the threads; records already received are still stored,
+        and their events still reach the listeners."""
         self._stopping.set()
         self.link.stop()
         self._sync_wanted.set()
-        self._queue.put(_STOP)
-        for thread in self._threads:
-            thread.join(timeout=15)
+        self._records.put(_STOP)
+        for name in ("pbx-dispatch", "pbx-sync"):
+            if name in self._threads:
+                self._threads[name].join(timeout=15)
+        self._events.put(_STOP)
+        if "pbx-events" in self._threads:
+            self._threads["pbx-events"].join(timeout=15)
         self._threads.clear()
+
+    def reconnect(self, url: str, line: LineSettings | None = None) -> None:
+        """Close the port and open ``url`` (with ``line``, default the current settings)
+        instead; listeners stay, and the new connection verifies and takes a snapshot as
+        after any connect (``PbxLink.reopen``)."""
+        self.link.reopen(url, line)
 
     def __enter__(self) -> PbxService:
         self.start()
@@ -193,61 +250,253 @@ class PbxService:
     # ------------------------------------------------------------------ parameters
     @property
     def schema(self) -> Schema:
+        """The schema of the PBX's port counts; while the link is down, of the saved image's
+        (PbxUnavailable when there is none)."""
         return build_schema(*self._counts())
 
     def _counts(self) -> tuple[int, int]:
         identity = self.link.identity
-        if identity is None:
-            raise PbxUnavailable(f"the PBX link is down ({self.link.last_error or 'not yet up'})")
-        return identity.extensions, identity.trunks
+        if identity is not None:
+            return identity.extensions, identity.trunks
+        with self._image_lock:
+            counts = self._image.extensions, self._image.trunks
+        if counts[0] > 0:
+            return counts
+        raise PbxUnavailable(f"the PBX link is down ({self.link.last_error or 'not yet up'}) "
+                             "and no parameter image was saved yet")
 
     @property
     def image(self) -> ParameterImage:
-        """A copy of the last verified image (with later writes and changes applied)."""
+        """A copy of the last verified image (with later writes and changes applied); while
+        the link is down, the last one known (``image_source`` says which)."""
         with self._image_lock:
             return ParameterImage.from_json(self._image.to_json())
 
-    def verify(self, *, force: bool = False) -> Verification:
-        """Data verification now (also run after every connect); ``force`` reads everything."""
+    def image_info(self) -> tuple[str, str, int, int]:
+        """The image's model, firmware, extension ports and trunks (no copy of the values)."""
+        with self._image_lock:
+            image = self._image
+            return image.model, image.firmware, image.extensions, image.trunks
+
+    @property
+    def image_source(self) -> str:
+        """``"pbx"``: the image follows the PBX now; ``"saved"``: the link is down and the
+        image is the last one known."""
+        return "pbx" if self.link.is_up else "saved"
+
+    def key_states(self) -> dict[str, KeyState]:
+        """The keys whose state is not simply verified: ``written`` (accepted by the PBX but
+        not read back) or ``refused`` (the last write's reason)."""
+        with self._image_lock:
+            return dict(self._key_states)
+
+    def verify(self, *, force: bool = False, progress: Progress | None = None
+               ) -> Verification:
+        """Data verification now (also run after every connect); ``force`` reads everything.
+
+        ``progress(done, total, group)`` is called after each block (besides the
+        ``VerificationProgress`` events); an exception it raises stops the verification
+        and leaves the image as it was (with the changes learnt meanwhile)."""
         with self._verify_lock:
-            identity = self.link.identity
+            link = self.link
+            identity = link.identity
             if identity is None:
-                raise PbxUnavailable(f"the PBX link is down ({self.link.last_error})")
+                raise PbxUnavailable(f"the PBX link is down ({link.last_error})")
             with self._image_lock:
                 saved = ParameterImage.from_json(self._image.to_json())
                 self._changes_during_verify = []
+            self.verification = VerificationStatus("running", at=self.clock())
+
+            def report(done: int, total: int, group: Group) -> None:
+                self.verification = VerificationStatus("running", done, total,
+                                                       self.verification.at)
+                self._events.put(VerificationProgress(done, total, group))
+                if progress is not None:
+                    progress(done, total, group.value)
+
             try:
-                result = verify(self.link, identity, saved, progress=self._progress,
-                                force=force, timeout=self.request_timeout)
-            except BaseException:
+                result = verify(link, identity, saved, progress=report, force=force,
+                                timeout=self.request_timeout)
+            except BaseException as exc:
                 with self._image_lock:
                     self._changes_during_verify = None
+                self.verification = VerificationStatus(
+                    "failed", self.verification.done, self.verification.total, self.clock(),
+                    str(exc) or type(exc).__name__)
                 raise
+            schema = build_schema(identity.extensions, identity.trunks)
+            read = set(result.groups_read)
             with self._image_lock:  # (one block: no change slips in between)
                 changes, self._changes_during_verify = self._changes_during_verify, None
                 self._image = result.image
-                for change in changes or []:  # (already in the image if read after it)
-                    self._apply_change(change.key, change.value)
+                # Own writes and PBX changes made meanwhile (already in the image if the
+                # group was read after them; applied again, they change nothing then).
+                for change in changes or []:
+                    self._apply_change(change.key, change.value, schema)
+                for key, state in list(self._key_states.items()):
+                    if (state.state == WRITTEN_UNREAD and key in schema
+                            and schema.group_of(key) in read):
+                        del self._key_states[key]
             self._save_image()
             self.verifications.append(result)
-            self._queue.put(VerificationDone(result.groups_read, result.groups_skipped,
-                                             result.rows_read))
+            self.verification = VerificationStatus("done", result.rows_read, result.rows_read,
+                                                   self.clock())
+            self._events.put(VerificationDone(result.groups_read, result.groups_skipped,
+                                              result.rows_read))
             return result
 
-    def write_parameter(self, key: str, text: str) -> str:
-        """Validate (ParameterError: nothing sent), write, read back; the value now stored."""
+    # ------------------------------------------------------------------ writes
+    def write_parameters(self, pairs: Sequence[tuple[str, str]], *, who: str,
+                         progress: Progress | None = None,
+                         cancelled: Cancelled | None = None) -> list[WriteResult]:
+        """Write ``(key, value)`` pairs; one ``WriteResult`` per key, in the order given.
+
+        Every pair is validated first (schema and consistency rules, in writing order):
+        an invalid one is never sent.  Then each key is written and read back; ``who`` is
+        the audit log's and the ``ParameterSet`` event's.  ``cancelled()`` is asked before
+        each key and ``progress(done, total, key)`` told; after a cancel or a lost link the
+        remaining keys are ``not_sent``.  PbxUnavailable only when no schema is known.
+        """
         schema = self.schema
         with self._image_lock:
-            current = dict(self._image.params) if len(self._image.params) == len(
-                schema.keys()) else None
-        value = parameters.write_parameter(self.link, schema, key, text,
-                                           timeout=self.request_timeout, current=current)
+            current = dict(self._image.params)
+            states = dict(self._key_states)
+        complete = len(current) == len(schema.keys())
+        to_write, settled = validate_batch(
+            schema, current, pairs, check_rules=complete,
+            trusted=lambda key: key not in states or states[key].state != WRITTEN_UNREAD)
+        order = list(dict.fromkeys(key for key, _ in pairs))
+        return run_batch(to_write, settled, order,
+                         lambda key, value: self._write_one(schema, key, value, who),
+                         current=current, link_up=lambda: self.link.is_up, progress=progress,
+                         cancelled=cancelled)
+
+    def write_parameter(self, key: str, text: str, who: str = "service") -> str:
+        """Validate (ParameterError: nothing sent), write, read back; the value now stored.
+        ParameterRefused when the PBX said no, PbxUnavailable / PbxTimeout when the link
+        failed."""
+        [result] = self.write_parameters([(key, text)], who=who)
+        if result.status == INVALID:
+            raise ParameterError(key, result.reason)
+        if result.status == REFUSED:
+            raise ParameterRefused(key, result.reason)
+        if result.status == NOT_SENT:
+            raise PbxUnavailable(result.reason)
+        if result.status == UNCONFIRMED:
+            raise PbxTimeout(f"{key}: {result.reason}")
+        return result.value
+
+    def renumber(self, numbers: Mapping[str, str], *, who: str,
+                 progress: Progress | None = None,
+                 cancelled: Cancelled | None = None) -> list[WriteResult]:
+        """Give extension ports new numbers (port -> number), which may shift or swap the
+        numbers held now: ports pass through free temporary numbers where needed, so every
+        state on the way is valid for the PBX (``renumber.plan``).  One result per port
+        given, in order (key ``extension.<port>.number``).  Nothing is sent when a port or
+        number is invalid, or no temporary number is free; a failed step puts its segment
+        back (``renumber.run``)."""
+        schema = self.schema
         with self._image_lock:
+            params = dict(self._image.params)
+        ports = list(numbers)
+
+        def everyone(status: str, reason: str, wanted: Mapping[str, str],
+                     special: Mapping[str, str] | None = None) -> list[WriteResult]:
+            out = []
+            for port in ports:
+                key = renumber.number_key(port)
+                if special and port in special:
+                    out.append(WriteResult(key, numbers[port], params.get(key, ""), INVALID,
+                                           special[port]))
+                else:
+                    out.append(WriteResult(key, wanted.get(port, numbers[port]),
+                                           params.get(key, ""), status, reason))
+            return out
+
+        try:
+            wanted, problems = renumber.check_request(schema, params, numbers)
+            if problems:
+                return everyone(NOT_SENT, "not sent: another number of this renumbering "
+                                "is invalid", wanted, problems)
+            segments = renumber.plan(schema, params, wanted)
+        except renumber.RenumberError as exc:
+            return everyone(NOT_SENT, str(exc), {})
+        old = {port: params[renumber.number_key(port)] for port in wanted}
+        done = renumber.run(segments, wanted, old,
+                            lambda key, value: self._write_one(schema, key, value, who),
+                            link_up=lambda: self.link.is_up, progress=progress,
+                            cancelled=cancelled)
+        return [done.get(port) or WriteResult(renumber.number_key(port), wanted[port],
+                                               old[port], UNCHANGED) for port in ports]
+
+    def _write_one(self, schema: Schema, key: str, value: str, who: str) -> WriteResult:
+        """Write one valid value and read it back; image, key state, event and audit."""
+        with self._image_lock:
+            old = self._image.params.get(key, "")
+        link = self.link
+        timeout = self.request_timeout
+        try:
+            answer = link.request(lambda r: ParameterWrite(r, key, value), timeout)
+        except PbxTimeout as exc:
+            return self._unconfirmed(schema, WriteResult(key, value, old, UNCONFIRMED,
+                                                         str(exc)), who)
+        except PbxUnavailable as exc:
+            return WriteResult(key, value, old, NOT_SENT, str(exc))
+        if not isinstance(answer, ParameterWriteResult) or not answer.ok:
+            reason = (answer.error or "no reason given") if isinstance(
+                answer, ParameterWriteResult) else f"the PBX answered with {answer.TYPE}"
+            with self._image_lock:
+                self._key_states[key] = KeyState(REFUSED_STATE, reason)
+            self._audit(who, key, old, value, f"refused: {reason}")
+            return WriteResult(key, value, old, REFUSED, reason)
+        try:
+            stored = parameters.read_parameter(link, schema, key, timeout)
+        except PbxError as exc:
+            return self._unconfirmed(schema, WriteResult(
+                key, value, old, UNCONFIRMED,
+                f"the PBX accepted it but it was not read back: {exc}"), who)
+        if stored != value:
+            reason = f"wrote {value!r} but the PBX now holds {stored!r}"
+            self._learn(schema, key, stored, who, KeyState(REFUSED_STATE, reason))
+            self._audit(who, key, old, stored, f"refused: {reason}")
+            return WriteResult(key, value, old, REFUSED, reason)
+        self._learn(schema, key, stored, who, None)
+        self._audit(who, key, old, stored, WRITTEN)
+        return WriteResult(key, stored, old, WRITTEN)
+
+    def _unconfirmed(self, schema: Schema, result: WriteResult, who: str) -> WriteResult:
+        """The PBX may hold the value: the image takes it, marked written-not-read."""
+        self._learn(schema, result.key, result.value, who,
+                    KeyState(WRITTEN_UNREAD, result.reason))
+        self._audit(who, result.key, result.old, result.value, f"unconfirmed: {result.reason}")
+        return result
+
+    def _learn(self, schema: Schema, key: str, value: str, who: str,
+               state: KeyState | None) -> None:
+        """``key`` holds ``value`` now (``state``: None for verified): image, key state,
+        the verification running meanwhile, and the ParameterSet event (after the save)."""
+        with self._image_lock:
+            old = self._image.params.get(key, "")
             self._apply_change(key, value, schema)
-        # Saved soon by the dispatcher, once for a burst of writes.  Until then the file
-        # holds the old value with the old checksum, which still describe each other.
-        self._queue.put(_SAVE_IMAGE)
-        return value
+            if state is None:
+                self._key_states.pop(key, None)
+            else:
+                self._key_states[key] = state
+            if self._changes_during_verify is not None:
+                self._changes_during_verify.append(ParameterChanged(key, value))
+        # Saved by the event thread before the event goes out (once for a burst of
+        # writes).  Until then the file holds the old value with the old checksum, which
+        # still describe each other.
+        self._events.put(ParameterSet(key, old, value, who) if value != old else _SAVE_IMAGE)
+
+    @staticmethod
+    def _audit(who: str, key: str, old: str, new: str, result: str) -> None:
+        """An audit entry for a write; a store that fails never fails the write."""
+        try:
+            add_entry(who, "pbx", key, old or None, new, result)
+        except Exception as exc:
+            log.warning("audit log: cannot record %s = %r by %s (%s): %s", key, new, who,
+                        result, exc)
 
     def read_parameter(self, key: str) -> str:
         return parameters.read_parameter(self.link, self.schema, key, self.request_timeout)
@@ -331,9 +580,10 @@ class PbxService:
             return
         self._image.checksums.pop(group.value, None)
 
-    def _parameter_changed(self, change: ParameterChanged) -> ParameterChanged | None:
+    def _parameter_changed(self, change: ParameterChanged) -> ParameterSet | None:
         """In the link thread: the PBX reports a change made at the PBX (PCH).  Applied to
-        the image at once (the dispatcher saves it); None for a key this PBX does not have."""
+        the image at once (the event thread saves it); None for a key this PBX does not
+        have."""
         identity = self.link.identity
         schema = build_schema(identity.extensions, identity.trunks) if identity else None
         if schema is not None:
@@ -350,34 +600,34 @@ class PbxService:
                 if value != change.value:
                     change = ParameterChanged(change.key, value)
         with self._image_lock:
+            old = self._image.params.get(change.key, "")
             self._apply_change(change.key, change.value, schema)
+            self._key_states.pop(change.key, None)
             if self._changes_during_verify is not None:
                 self._changes_during_verify.append(change)
         log.info("parameter %s = %r changed at the PBX", change.key, change.value)
-        return change
-
-    def _progress(self, done: int, total: int, group: Group) -> None:
-        self._queue.put(VerificationProgress(done, total, group))
+        self._events.put(change)
+        return ParameterSet(change.key, old, change.value, "pbx")
 
     def _on_link(self, notice: LinkNotice) -> None:
         """In the link thread: keep it short."""
         if isinstance(notice, LinkUp):
-            self._queue.put(notice)
+            self._events.put(notice)
             self._sync_wanted.set()
         elif isinstance(notice, LinkDown):
             self._ready.clear()
-            self._queue.put(notice)
+            self._events.put(notice)
         elif isinstance(notice, StateSnapshot):
             self.port_states.load(notice)
         elif isinstance(notice, ExtensionState | TrunkState | ParkSlotState):
             self.port_states.apply(notice)
-            self._queue.put(notice)
+            self._events.put(notice)
         elif isinstance(notice, CallRecord):
-            self._queue.put(notice)
+            self._records.put(notice)
         elif isinstance(notice, ParameterChanged):
             change = self._parameter_changed(notice)
             if change is not None:
-                self._queue.put(change)
+                self._events.put(change)
 
     def _sync_loop(self) -> None:
         while True:
@@ -401,36 +651,39 @@ class PbxService:
                     self._sync_wanted.set()
 
     def _dispatch_loop(self) -> None:
+        """Store records (a backlog in one commit), acknowledge them, then hand their
+        ``RecordStored`` events to the event thread."""
         unstored: list[CallRecord] = []
         stopping = False
         while not stopping:
-            try:
-                items = [self._queue.get(timeout=1.0 if unstored else None)]
-            except queue.Empty:
-                items = []
-            while True:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            items = _take_all(self._records, 1.0 if unstored else None)
             stopping = _STOP in items
             unstored += [i for i in items if isinstance(i, CallRecord)]
-            stored: set[int] = set()
-            if unstored:
-                try:
-                    stored = self._store(unstored)
-                    unstored = []
-                except Exception as exc:
-                    log.error("cannot store %d call record(s), will retry (the PBX keeps "
-                              "them): %s", len(unstored), exc)
-            if any(i is _SAVE_IMAGE or isinstance(i, ParameterChanged) for i in items):
+            if not unstored:
+                continue
+            try:
+                stored = self._store(unstored)
+            except Exception as exc:
+                log.error("cannot store %d call record(s), will retry (the PBX keeps "
+                          "them): %s", len(unstored), exc)
+                continue
+            for record in unstored:
+                if record.sequence in stored:
+                    stored.discard(record.sequence)
+                    self._events.put(RecordStored(record))
+            unstored = []
+
+    def _event_loop(self) -> None:
+        """Save the image after parameter changes, then tell the listeners, in order."""
+        while True:
+            items = _take_all(self._events, None)
+            if any(i is _SAVE_IMAGE or isinstance(i, ParameterChanged | ParameterSet)
+                   for i in items):
                 self._save_image()  # one save for a burst of changes
             for item in items:
-                if isinstance(item, CallRecord):
-                    if item.sequence in stored:
-                        stored.discard(item.sequence)
-                        self._emit(RecordStored(item))
-                elif item is not _STOP and item is not _SAVE_IMAGE:
+                if item is _STOP:
+                    return
+                if item is not _SAVE_IMAGE:
                     self._emit(item)  # type: ignore[arg-type]
 
     def _store(self, records: list[CallRecord]) -> set[int]:
@@ -466,3 +719,16 @@ class PbxService:
 
 def _state_page(request_id: int, offset: int) -> StateRequest:
     return StateRequest(request_id, offset)
+
+
+def _take_all(source: queue.SimpleQueue[object], timeout: float | None) -> list[object]:
+    """What is queued: wait up to ``timeout`` (None: for ever) for the first item."""
+    try:
+        items = [source.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            items.append(source.get_nowait())
+        except queue.Empty:
+            return items

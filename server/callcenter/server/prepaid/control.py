@@ -68,7 +68,7 @@ class ServiceControl:
         return out
 
     def write(self, key: str, value: str) -> str:
-        return self.service.write_parameter(key, value)
+        return self.service.write_parameter(key, value, who="prepaid")
 
 
 class LinkControl:
