@@ -59,16 +59,16 @@ def test_add_list_remove_and_rules(store_db: Any) -> None:
         "alice", "agent", "002", False)
     add_account("bob", "operator", PW)
     assert [a.user for a in list_accounts()] == ["admin", "alice", "bob"]
-    for args, argument in ((("alice", "agent", PW), "USER"),
-                           (("carl", "boss", PW), "--role"),
+    for args, argument in ((("alice", "agent", PW), "user"),
+                           (("carl", "boss", PW), "role"),
                            (("carl", "agent", "short"), "password"),
                            (("carl", "agent", "Carl"), "password"),
-                           (("ALL", "agent", PW), "USER"),
-                           (("a b", "agent", PW), "USER")):
+                           (("ALL", "agent", PW), "user"),
+                           (("a b", "agent", PW), "user")):
         with pytest.raises(AccountError) as caught:
             add_account(*args)
         assert caught.value.argument == argument
-    with pytest.raises(AccountError, match="--port"):
+    with pytest.raises(AccountError, match=r"^port: "):
         add_account("carl", "agent", PW, port="1")
     with pytest.raises(AccountError, match="user name"):
         add_account("carlos", "agent", "CARLOS")

@@ -49,7 +49,7 @@ def test_disa_accounts(store_db: StoreTarget) -> None:
     assert str(ref) == "DISA 03"
     assert ref.over_limit_key == "disa_password.03.over_limit"
     for row in ("0", "11", "D03", "x", ""):
-        with pytest.raises(LedgerError, match=r"--disa .* \(allowed: 01-10\)"):
+        with pytest.raises(LedgerError, match=r"^DISA-password row .* \(allowed: 01-10\)"):
             ledger.disa(row)
     assert str(ledger.password("3")) == "password 03" and str(ledger.room("1")) == "room 001"
 

@@ -97,3 +97,17 @@ def test_pbx_given_sets_the_switch_at_once(store_db: StoreTarget) -> None:
     code, _, err = rooms(store_db, "topup", "005", "1", "--pbx", "socket://127.0.0.1:1")
     assert code == 1 and "not updated" in err
     assert ledger.state(ledger.room("5")).balance_fen == 100  # type: ignore[union-attr]
+
+
+def test_a_port_the_pbx_does_not_have_is_refused(store_db: StoreTarget) -> None:
+    """6.5: with the PBX's port count known (the saved parameter image of a 24-extension
+    PBX), 025 and 999 are refused by name and nothing is recorded; 024 is taken."""
+    from callcenter.server.pbx.image import ParameterImage
+
+    ParameterImage("sim", "1", 24, 8).save(store_db.data_dir / "image.json")
+    for port in ("025", "999"):
+        code, out, err = rooms(store_db, "topup", port, "5")
+        assert code == 2 and out == ""
+        assert f"PORT '{port}': this PBX has 24 extension ports (allowed: 001-024)" in err
+    assert ledger.state(ledger.room("25")) is None
+    assert rooms(store_db, "topup", "024", "5")[0] == 0

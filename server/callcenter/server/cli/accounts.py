@@ -91,6 +91,14 @@ def format_accounts(infos: list[AccountInfo]) -> list[str]:
             for r in rows]
 
 
+#: The account fields as this command line names them (its arguments and flags).
+_ARGUMENT_NAMES = {"user": "USER", "role": "--role", "port": "--port"}
+
+
+def _message(exc: AccountError) -> str:
+    return f"{_ARGUMENT_NAMES.get(exc.argument, exc.argument)}: {exc.message}"
+
+
 def run_accounts(args: argparse.Namespace) -> int:
     action = str(args.accounts_action)
     err = sys.stderr
@@ -105,7 +113,7 @@ def run_accounts(args: argparse.Namespace) -> int:
             password = read_password(args.password_stdin)
             service.check_password(args.user, password)
     except AccountError as exc:
-        print(f"accounts {action}: {exc}", file=err)
+        print(f"accounts {action}: {_message(exc)}", file=err)
         return 2
     try:
         db = open_store(args.data, args.db)
@@ -130,7 +138,7 @@ def run_accounts(args: argparse.Namespace) -> int:
             for line in format_accounts(service.list_accounts()):
                 print(line)
     except AccountError as exc:
-        print(f"accounts {action}: {exc}", file=err)
+        print(f"accounts {action}: {_message(exc)}", file=err)
         return 2
     finally:
         db.close()

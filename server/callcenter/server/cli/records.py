@@ -125,6 +125,13 @@ def _filters(args: argparse.Namespace) -> Filters:
     return parse_filters(values, zoneinfo.ZoneInfo(str(get_setting("timezone"))))
 
 
+def filter_message(exc: FilterError) -> str:
+    """A filter error as this command line says it: the filter named by its flag."""
+    if not exc.field:
+        return exc.detail
+    return f"--{exc.field.replace('_', '-')} {exc.detail}"
+
+
 #: Exit status when the reader of standard output went away: as a process ended by SIGPIPE.
 EXIT_BROKEN_PIPE = 128 + 13
 
@@ -183,7 +190,7 @@ def run_records(args: argparse.Namespace) -> int:
         _discard_stdout()
         return EXIT_BROKEN_PIPE
     except FilterError as exc:
-        print(f"records {action}: {exc}", file=err)
+        print(f"records {action}: {filter_message(exc)}", file=err)
         return 2
     except ReportTooLarge as exc:
         print(f"records {action}: {exc}", file=err)

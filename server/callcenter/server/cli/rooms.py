@@ -1,28 +1,59 @@
 """``callcenter-server rooms topup|clear|adjust|balance|ledger|release``: prepaid rooms,
 personal passwords and DISA passwords from the command line (safe while the service runs).
 
-Money changes are committed to the store. The PBX switch is then set at once through a direct
-link when ``--pbx URL`` is given (the port must be free: not while the service holds it);
-otherwise the running service applies it at its next reconcile (within its interval, 30 s).
-Exit status: 0 done, 2 bad input (named), 1 the store or the PBX failed.
+While the service runs for the data folder (``DIR/service.json``), money changes go through
+it (the admin API's ``rooms_*`` actions, logged in with the local token): it commits them and
+sets the PBX's over-limit switch at once. Without a running service they are committed to the
+store here; the PBX switch is then set at once through a direct link when ``--pbx URL`` is
+given, otherwise the service applies it at its next reconcile (within its interval, 30 s).
+A port the PBX does not have (``025`` on a 24-extension PBX; the count from the service, or
+from its saved parameter image ``DIR/image.json``) is refused either way. Reads (``balance``,
+``ledger``) read the store (safe while the service runs).
+Exit status: 0 done, 2 bad input (named), 1 the store, the service or the PBX failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from callcenter.common.agent.client import HubClient, HubUnavailable, RequestFailed
+from callcenter.server.cli.common import running_service
 from callcenter.server.prepaid import ledger
-from callcenter.server.prepaid.ledger import AccountRef, AccountState, LedgerError
+from callcenter.server.prepaid.ledger import FIELD_WORDS, AccountRef, AccountState, LedgerError
 from callcenter.server.store.db import StoreError, database, open_store, read_snapshot
 from callcenter.server.store.models import CallRecordRow
-from callcenter.server.store.prepaid_models import EXTENSION
+from callcenter.server.store.prepaid_models import DISA, EXTENSION, PASSWORD
 from callcenter.server.store.settings import cli_user
 
 ACTIONS = ("topup", "clear", "adjust", "balance", "ledger", "release")
+#: The inputs as this command line names them (LedgerError.field -> argument or flag).
+_CLI_NAMES = {"port": "PORT", "amount": "AMOUNT", "password": "--password", "disa": "--disa"}
+_ACCOUNT_KINDS = {EXTENSION: "room", PASSWORD: "password", DISA: "disa"}
+
+
+def _message(exc: LedgerError) -> str:
+    """A ledger error as this command line says it: the input named by its argument."""
+    text = str(exc)
+    words = FIELD_WORDS.get(exc.field, "")
+    if words and text.startswith(words):
+        return _CLI_NAMES[exc.field] + text[len(words):]
+    return text
+
+
+def _service_message(exc: RequestFailed) -> str:
+    """A failed request of the service as this command line says it."""
+    text = exc.message
+    if text.startswith("field '") and "': " in text:
+        text = text.split("': ", 1)[1]
+    for field, words in FIELD_WORDS.items():
+        if text.startswith(words + " "):
+            return _CLI_NAMES[field] + text[len(words):]
+    return text
 
 
 def add_rooms_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -65,20 +96,23 @@ def add_rooms_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _target(args: argparse.Namespace, words: list[str]) -> tuple[AccountRef | None, list[str]]:
+def _target(args: argparse.Namespace, words: list[str], extensions: int | None
+            ) -> tuple[AccountRef | None, list[str]]:
     if args.password is not None:
         return ledger.password(args.password), words
     if args.disa is not None:
         return ledger.disa(args.disa), words
     if not words:
         return None, words
-    return ledger.room(words[0]), words[1:]
+    return ledger.room(words[0], extensions), words[1:]
 
 
-def _parse(args: argparse.Namespace) -> tuple[AccountRef | None, Decimal | None]:
-    """The account and amount of the command line; LedgerError naming what is wrong."""
+def _parse(args: argparse.Namespace, extensions: int | None = None
+           ) -> tuple[AccountRef | None, Decimal | None]:
+    """The account and amount of the command line; LedgerError naming what is wrong.
+    ``extensions``: the PBX's extension ports when known (a port beyond them is refused)."""
     action = args.rooms_action
-    ref, rest = _target(args, list(args.words))
+    ref, rest = _target(args, list(args.words), extensions)
     if ref is None and action != "balance":
         raise LedgerError(f"rooms {action}: PORT (or --password ROW, or --disa ROW) is "
                           "required")
@@ -97,20 +131,60 @@ def run_rooms(args: argparse.Namespace, out: TextIO | None = None,
     try:
         ref, amount = _parse(args)
     except LedgerError as exc:
-        print(f"rooms: {exc}", file=err)
+        print(f"rooms: {_message(exc)}", file=err)
         return 2
+    if args.rooms_action not in ("balance", "ledger"):
+        try:
+            client = running_service(Path(args.data))
+        except HubUnavailable as exc:
+            print(f"rooms: the service of {args.data} does not answer: {exc}", file=err)
+            return 1
+        if client is not None:
+            assert ref is not None
+            with contextlib.closing(client):
+                return _through_service(client, args, ref, amount, out=out, err=err)
     try:
         db = open_store(args.data, args.db)
     except StoreError as exc:
         print(f"rooms: {exc}", file=err)
         return 1
     try:
+        ref, amount = _parse(args, ledger.saved_extensions(Path(args.data)))
         return _run(args, ref, amount, out, err)
     except LedgerError as exc:
-        print(f"rooms {args.rooms_action}: {exc}", file=err)
+        print(f"rooms {args.rooms_action}: {_message(exc)}", file=err)
         return 2
     finally:
         db.close()
+
+
+def _print_state(ref: AccountRef, balance: object, over_limit: bool, active: bool,
+                 out: TextIO) -> None:
+    print(f"{ref}: balance {balance} ({'over limit' if over_limit else 'normal class'}"
+          f"{'' if active else ', not on prepaid'})", file=out)
+
+
+def _through_service(client: HubClient, args: argparse.Namespace, ref: AccountRef,
+                     amount: Decimal | None, *, out: TextIO, err: TextIO) -> int:
+    """A money change made by the running service (which also sets the PBX switch)."""
+    action = args.rooms_action
+    params: dict[str, Any] = {"account": _ACCOUNT_KINDS[ref.kind], "port": ref.ident}
+    if amount is not None:
+        params["amount"] = str(amount)
+    if action != "release":
+        params["note"] = str(args.note)
+    try:
+        done = client.request(f"rooms_{action}", **params)
+    except RequestFailed as exc:
+        print(f"rooms {action}: {_service_message(exc)}", file=err)
+        return 2 if exc.code in ("bad_request", "not_found") else 1
+    except HubUnavailable as exc:
+        print(f"rooms {action}: the service of {args.data} does not answer: {exc}", file=err)
+        return 1
+    _print_state(ref, done["balance"], bool(done["over_limit"]), bool(done["prepaid"]), out)
+    print("recorded by the running service, which sets the PBX's over-limit switch now",
+          file=out)
+    return 0
 
 
 def _run(args: argparse.Namespace, ref: AccountRef | None, amount: Decimal | None,
@@ -134,9 +208,7 @@ def _run(args: argparse.Namespace, ref: AccountRef | None, amount: Decimal | Non
         done = ledger.clear(ref, who, note)
     else:
         done = ledger.release(ref, who)
-    print(f"{ref}: balance {done.balance} "
-          f"({'over limit' if done.over_limit else 'normal class'}"
-          f"{'' if done.active else ', not on prepaid'})", file=out)
+    _print_state(ref, done.balance, done.over_limit, done.active, out)
     return _apply(args, out, err)
 
 

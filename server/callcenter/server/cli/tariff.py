@@ -27,9 +27,9 @@ from callcenter.server.rating.tariff_io import (
     TariffImportError,
     import_tariff,
     load_data_tariff,
-    save_tariff_file,
     write_tariff_rows,
 )
+from callcenter.server.rating.tariff_service import save_tariff
 from callcenter.server.store.db import (
     NoServerData,
     StoreError,
@@ -37,7 +37,6 @@ from callcenter.server.store.db import (
     open_store,
     require_server_data,
 )
-from callcenter.server.store.models import AuditEntry, utc_now
 from callcenter.server.store.rerate import rerate
 from callcenter.server.store.settings import cli_user, get_setting
 
@@ -166,9 +165,7 @@ def _show(tariff: Tariff, as_json: bool) -> int:
 
 def _save(data_dir: Path, old: Tariff, new: Tariff, what: str) -> int:
     open_store(data_dir)  # the audit entry lives in the store
-    save_tariff_file(new, data_dir / TARIFF_FILE)
-    AuditEntry.create(who=cli_user(), what="tariff", key=what, old=old.version,
-                      new=new.version, at=utc_now())
+    save_tariff(data_dir, new, cli_user(), what)
     print(f"tariff {old.version} -> {new.version}: {len(new.rows)} rows, "
           f"{len(new.holiday_rows)} holiday rows, {len(new.holidays)} holidays")
     return 0

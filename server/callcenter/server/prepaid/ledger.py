@@ -29,12 +29,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Final
 
 from peewee import JOIN, fn
 
 from callcenter.common.pbx.messages import DISA_ACCOUNT_PREFIX
 from callcenter.common.schema.catalog import DISA_PASSWORDS
+from callcenter.server.pbx.image import ImageFileError, ParameterImage
 from callcenter.server.store.db import database, is_sqlite, write_transaction
 from callcenter.server.store.intake import StoredCall
 from callcenter.server.store.models import RatingRow, from_fen, to_fen, utc_now
@@ -55,6 +57,7 @@ log = logging.getLogger(__name__)
 MAX_AMOUNT: Final = Decimal(100_000)
 """The largest top-up or adjustment accepted at once, in yuan."""
 
+IMAGE_FILE: Final = "image.json"  # the service's saved parameter image in the data folder
 PASSWORD_ROWS: Final = 50  # personal_password.01 .. .50
 DISA_ROWS: Final = DISA_PASSWORDS  # disa_password.01 .. .10
 
@@ -64,7 +67,21 @@ KIND_WORDS: Final = {EXTENSION: "room", PASSWORD: "password", DISA: "DISA"}
 
 
 class LedgerError(ValueError):
-    """A bad amount, account or operation; the text names it and what is allowed."""
+    """A bad amount, account or operation; the text names it and what is allowed.
+
+    ``field`` is the input the text is about (``"port"``, ``"amount"``, ``"password"``,
+    ``"disa"``; ``""`` for the operation as a whole), and the text starts with its name in
+    words (``FIELD_WORDS``), so a command line can show its own name for it instead.
+    """
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+#: How each input is named in messages (a command line may replace it with its own name).
+FIELD_WORDS: Final = {"port": "port", "amount": "amount", "password": "personal-password row",
+                      "disa": "DISA-password row"}
 
 
 @dataclass(frozen=True)
@@ -84,32 +101,52 @@ class AccountRef:
         return f"{_TABLES[self.kind]}.{self.ident}.over_limit"
 
 
-def room(port: str) -> AccountRef:
-    """The account of extension port ``port`` ("1", "01" and "001" are the same port)."""
+def room(port: str, extensions: int | None = None) -> AccountRef:
+    """The account of extension port ``port`` ("1", "01" and "001" are the same port).
+
+    ``extensions``: how many extension ports the PBX has (its schema, or the saved parameter
+    image); a port beyond them is refused. ``None`` when not known: any port 001-999."""
     text = port.strip()
     if not (text.isascii() and text.isdigit() and 1 <= len(text) <= 3 and int(text) >= 1):
-        raise LedgerError(f"PORT {port!r} is not an extension port (allowed: 001-999)")
+        raise LedgerError(f"port {port!r} is not an extension port (allowed: 001-999)", "port")
+    if extensions is not None and int(text) > extensions:
+        raise LedgerError(f"port {port!r}: this PBX has {extensions} extension ports "
+                          f"(allowed: 001-{extensions:03d})", "port")
     return AccountRef(EXTENSION, f"{int(text):03d}")
+
+
+def saved_extensions(data_dir: Path) -> int | None:
+    """How many extension ports the PBX of ``data_dir`` has, as the service last saw it (its
+    saved parameter image ``DIR/image.json``); None when not known (no image yet)."""
+    path = data_dir / IMAGE_FILE
+    if not path.exists():
+        return None
+    try:
+        count = ParameterImage.load(path).extensions
+    except ImageFileError:
+        return None
+    return count or None
 
 
 def password(row: str) -> AccountRef:
     """The account of personal-password row ``row`` (1-50)."""
-    return _password_row(row, PASSWORD, PASSWORD_ROWS, "--password", "personal-password")
+    return _password_row(row, PASSWORD, PASSWORD_ROWS, "password")
 
 
 def disa(row: str) -> AccountRef:
     """The account of DISA-password row ``row`` (1-10)."""
-    return _password_row(row, DISA, DISA_ROWS, "--disa", "DISA-password")
+    return _password_row(row, DISA, DISA_ROWS, "disa")
 
 
-def _password_row(row: str, kind: str, rows: int, flag: str, what: str) -> AccountRef:
+def _password_row(row: str, kind: str, rows: int, field: str) -> AccountRef:
     text = row.strip()
     if not (text.isascii() and text.isdigit() and 1 <= int(text) <= rows):
-        raise LedgerError(f"{flag} {row!r} is not a {what} row (allowed: 01-{rows})")
+        raise LedgerError(f"{FIELD_WORDS[field]} {row!r} does not exist (allowed: 01-{rows})",
+                          field)
     return AccountRef(kind, f"{int(text):02d}")
 
 
-def parse_amount(text: str, *, signed: bool = False, what: str = "AMOUNT") -> Decimal:
+def parse_amount(text: str, *, signed: bool = False, what: str = "amount") -> Decimal:
     """A money amount typed by a user: a decimal with at most 2 places, > 0 (or != 0 when
     ``signed``), at most MAX_AMOUNT yuan; LedgerError naming ``what`` otherwise."""
     allowed = (f"a non-zero amount in yuan from -{MAX_AMOUNT} to {MAX_AMOUNT} with at most 2 "
@@ -119,11 +156,12 @@ def parse_amount(text: str, *, signed: bool = False, what: str = "AMOUNT") -> De
     try:
         amount = Decimal(text.strip())
     except InvalidOperation:
-        raise LedgerError(f"{what} {text!r} is not a number; allowed: {allowed}") from None
+        raise LedgerError(f"{what} {text!r} is not a number; allowed: {allowed}",
+                          "amount") from None
     if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise LedgerError(f"{what} {text!r}: allowed: {allowed}")
+        raise LedgerError(f"{what} {text!r}: allowed: {allowed}", "amount")
     if (amount == 0 or (amount < 0 and not signed)) or abs(amount) > MAX_AMOUNT:
-        raise LedgerError(f"{what} {text!r}: allowed: {allowed}")
+        raise LedgerError(f"{what} {text!r}: allowed: {allowed}", "amount")
     return amount.quantize(Decimal("0.01"))
 
 

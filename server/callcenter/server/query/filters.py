@@ -22,7 +22,25 @@ from callcenter.server.store.models import to_fen
 
 
 class FilterError(ValueError):
-    """A filter value that is not allowed; the text names the filter and what is allowed."""
+    """A filter value that is not allowed; the text names the filter and what is allowed.
+
+    ``field`` is the filter's name as ``FILTER_ARGUMENTS`` (and the admin API) spell it
+    (``"number_prefix"``; ``"sort"``, ``"by"``, ``"limit"``, ``"offset"`` for the query's
+    other inputs; ``""`` when the message is about no one filter), ``detail`` what is wrong
+    with it; the text is the filter's name in words followed by ``detail``. A command line
+    shows ``detail`` after its own name for the field (its flag).
+    """
+
+    def __init__(self, field: str, detail: str) -> None:
+        label = field_label(field)
+        super().__init__(f"{label} {detail}" if label else detail)
+        self.field = field
+        self.detail = detail
+
+
+def field_label(field: str) -> str:
+    """A filter's name in words: ``"number_prefix"`` -> ``"number prefix"``."""
+    return field.replace("_", " ")
 
 
 #: Sortable columns: name as typed (``--sort``) -> SQL column of ``call_record``.
@@ -36,6 +54,9 @@ TEXT_COLUMNS: Final = frozenset({"port", "extension_number", "trunk", "number", 
                                  "caller", "account", "pbx_id"})
 
 NUMBER_MODES: Final = ("exact", "prefix", "contains")
+
+#: The filter each time field of ``Filters`` comes from.
+_FIELD_OF: Final = {"start_from": "from", "start_before": "to"}
 
 _DATETIME_FORMS: Final = ("YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DDTHH:MM[:SS]",
                           "ISO 8601 with an offset such as 2026-11-05T08:00+08:00")
@@ -71,30 +92,28 @@ class Filters:
         for name in ("start_from", "start_before"):
             value = getattr(self, name)
             if value is not None and value.utcoffset() is None:
-                raise FilterError(f"{name}: must be an aware datetime (with a time zone)")
+                raise FilterError(_FIELD_OF[name], "must be a time with a time zone")
         if (self.start_from is not None and self.start_before is not None
                 and self.start_before <= self.start_from):
-            raise FilterError(f"--to ({self.start_before.isoformat()}) must be after --from "
+            raise FilterError("to", f"({self.start_before.isoformat()}) must be after from "
                               f"({self.start_from.isoformat()})")
         if self.number_mode not in NUMBER_MODES:
-            raise FilterError(f"number mode {self.number_mode!r}: allowed: "
+            raise FilterError("number_mode", f"{self.number_mode!r}: allowed: "
                               + ", ".join(NUMBER_MODES))
-        for lo, hi, label in (("duration_min", "duration_max", "duration"),
-                              ("cost_min", "cost_max", "cost")):
+        for lo, hi in (("duration_min", "duration_max"), ("cost_min", "cost_max")):
             low, high = getattr(self, lo), getattr(self, hi)
             if low is not None and high is not None and high < low:
-                raise FilterError(f"--{label}-max ({high}) must not be below --{label}-min "
-                                  f"({low})")
+                raise FilterError(hi, f"({high}) must not be below {field_label(lo)} ({low})")
         for name in ("cost_min", "cost_max"):
             value = getattr(self, name)
             if value is not None:
                 try:
                     to_fen(value)
                 except (ValueError, InvalidOperation):
-                    raise FilterError(f"--{name.replace('_', '-')}: {value} has more than two "
-                                      "decimal places; allowed: yuan such as 0.44") from None
+                    raise FilterError(name, f"{value} has more than two decimal places; "
+                                      "allowed: yuan such as 0.44") from None
         if self.call_type is not None and self.call_type not in CALL_TYPES:
-            raise FilterError(f"--call-type {self.call_type!r}: allowed: "
+            raise FilterError("call_type", f"{self.call_type!r}: allowed: "
                               + ", ".join(CALL_TYPES))
 
     @property
@@ -183,7 +202,7 @@ def _like_escape(text: str) -> str:
 
 def parse_datetime(text: str, tz: tzinfo, name: str, *, end: bool = False) -> datetime:
     """An aware datetime from typed text; a date alone is midnight, or with ``end`` the
-    midnight after it (so ``--to 2026-11-30`` includes the 30th)."""
+    midnight after it (so the filter ``to`` 2026-11-30 includes the 30th)."""
     value = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
@@ -193,16 +212,16 @@ def parse_datetime(text: str, tz: tzinfo, name: str, *, end: bool = False) -> da
             return datetime.combine(day, time(), tz)
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise FilterError(f"{name} {text!r}: not a date/time; allowed: "
+        raise FilterError(name, f"{text!r}: not a date/time; allowed: "
                           + "; ".join(_DATETIME_FORMS)) from None
     return parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=tz)
 
 
-def parse_month(text: str, tz: tzinfo, name: str = "--month") -> tuple[datetime, datetime]:
+def parse_month(text: str, tz: tzinfo, name: str = "month") -> tuple[datetime, datetime]:
     """``YYYY-MM`` -> (first moment of the month, first moment of the next), in ``tz``."""
     match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
     if not match or not 1 <= int(match[2]) <= 12:
-        raise FilterError(f"{name} {text!r}: allowed: a month as YYYY-MM such as 2026-11")
+        raise FilterError(name, f"{text!r}: allowed: a month as YYYY-MM such as 2026-11")
     year, month = int(match[1]), int(match[2])
     first = datetime(year, month, 1, tzinfo=tz)
     after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
@@ -212,7 +231,7 @@ def parse_month(text: str, tz: tzinfo, name: str = "--month") -> tuple[datetime,
 def _whole(text: str, name: str, hi: int) -> int:
     value = text.strip()
     if not value.isdigit() or int(value) > hi:
-        raise FilterError(f"{name} {text!r}: allowed: a whole number 0-{hi}")
+        raise FilterError(name, f"{text!r}: allowed: a whole number 0-{hi}")
     return int(value)
 
 
@@ -222,7 +241,7 @@ def _money(text: str, name: str) -> Decimal:
     except InvalidOperation:
         value = Decimal("NaN")
     if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise FilterError(f"{name} {text!r}: allowed: an amount in yuan with at most two "
+        raise FilterError(name, f"{text!r}: allowed: an amount in yuan with at most two "
                           "decimal places, such as 0.44")
     return value
 
@@ -230,7 +249,7 @@ def _money(text: str, name: str) -> Decimal:
 def _plain(text: str, name: str) -> str:
     value = text.strip()
     if not value or not value.isprintable():
-        raise FilterError(f"{name} {text!r}: allowed: non-empty printable text")
+        raise FilterError(name, f"{text!r}: allowed: non-empty printable text")
     return value
 
 
@@ -238,10 +257,11 @@ def _plain(text: str, name: str) -> str:
 NUMBER_CHARACTERS: Final = frozenset("0123456789*#")
 
 
-def parse_number(text: str, mode: str | None = None, name: str = "--number") -> tuple[str, str]:
-    """(digits, mode) from ``--number``: ``138*`` is a prefix, ``*888*`` contains, anything
-    else exact unless ``mode`` says otherwise (``--number-prefix``/``--number-contains``,
-    named by ``name`` in errors). Digits are 0-9, ``*`` and ``#`` as keyed on a phone."""
+def parse_number(text: str, mode: str | None = None, name: str = "number") -> tuple[str, str]:
+    """(digits, mode) from the ``number`` filter: ``138*`` is a prefix, ``*888*`` contains,
+    anything else exact unless ``mode`` says otherwise (the filters ``number_prefix`` and
+    ``number_contains``, named by ``name`` in errors). Digits are 0-9, ``*`` and ``#`` as
+    keyed on a phone."""
     value = text.strip()
     if mode is None:
         if len(value) > 2 and value.startswith("*") and value.endswith("*"):
@@ -252,18 +272,19 @@ def parse_number(text: str, mode: str | None = None, name: str = "--number") -> 
             mode = "exact"
     if (not value or not set(value) <= NUMBER_CHARACTERS
             or ("*" in value.strip("*") and mode != "exact")):
-        if name == "--number":
+        if name == "number":
             allowed = ("digits (exact), DIGITS* (prefix) or *DIGITS* (contains), DIGITS "
                        "being 0-9, * and #")
         else:
             allowed = "digits 0-9, * and # (a * only at either end)"
-        raise FilterError(f"{name} {text!r}: allowed: {allowed}")
+        raise FilterError(name, f"{text!r}: allowed: {allowed}")
     return value, mode
 
 
 _BOOL: Final = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
-#: Filter names as typed -> Filters fields; the CLI's flags are ``--`` + the name.
+#: Filter names as typed -> Filters fields (the CLI's flags are ``--`` + the name with
+#: dashes, the admin API's parameters the names themselves).
 FILTER_ARGUMENTS: Final[Mapping[str, str]] = {
     "from": "start_from", "to": "start_before", "month": "month", "port": "port",
     "extension": "extension", "trunk": "trunk", "number": "number",
@@ -280,46 +301,47 @@ def parse_filters(values: Mapping[str, str | None], tz: tzinfo) -> Filters:
     given = {k: v for k, v in values.items() if v is not None}
     unknown_names = set(given) - set(FILTER_ARGUMENTS)
     if unknown_names:
-        raise FilterError(f"unknown filter(s) {', '.join(sorted(unknown_names))}; allowed: "
-                          + ", ".join(FILTER_ARGUMENTS))
+        raise FilterError("", f"unknown filter(s) {', '.join(sorted(unknown_names))}; "
+                          "allowed: " + ", ".join(FILTER_ARGUMENTS))
     out: dict[str, Any] = {}
     if "month" in given:
         if "from" in given or "to" in given:
-            raise FilterError("--month cannot be combined with --from/--to")
+            raise FilterError("month", "cannot be combined with from or to")
         out["start_from"], out["start_before"] = parse_month(given["month"], tz)
     if "from" in given:
-        out["start_from"] = parse_datetime(given["from"], tz, "--from")
+        out["start_from"] = parse_datetime(given["from"], tz, "from")
     if "to" in given:
-        out["start_before"] = parse_datetime(given["to"], tz, "--to", end=True)
+        out["start_before"] = parse_datetime(given["to"], tz, "to", end=True)
     numbers = [k for k in ("number", "number_prefix", "number_contains") if k in given]
     if len(numbers) > 1:
-        raise FilterError("use only one of --number, --number-prefix, --number-contains")
+        raise FilterError(numbers[0], "cannot be combined with "
+                          + " or ".join(field_label(n) for n in numbers[1:])
+                          + ": use only one of number, number prefix, number contains")
     if numbers:
         chosen = numbers[0]
         mode = {"number": None, "number_prefix": "prefix",
                 "number_contains": "contains"}[chosen]
-        out["number"], out["number_mode"] = parse_number(given[chosen], mode,
-                                                         "--" + chosen.replace("_", "-"))
+        out["number"], out["number_mode"] = parse_number(given[chosen], mode, chosen)
     for key in ("port", "extension", "trunk", "account", "pbx"):
         if key in given:
-            out[key] = _plain(given[key], "--" + key)
+            out[key] = _plain(given[key], key)
     for key, hi in (("duration_min", 10**7), ("duration_max", 10**7)):
         if key in given:
-            out[key] = _whole(given[key], "--" + key.replace("_", "-"), hi)
+            out[key] = _whole(given[key], key, hi)
     for key in ("cost_min", "cost_max"):
         if key in given:
-            out[key] = _money(given[key], "--" + key.replace("_", "-"))
+            out[key] = _money(given[key], key)
     if "service_type" in given:
-        out["service_type"] = _whole(given["service_type"], "--service-type", MAX_SERVICE_TYPE)
+        out["service_type"] = _whole(given["service_type"], "service_type", MAX_SERVICE_TYPE)
     if "call_type" in given:
         value = given["call_type"].strip().upper()
         if value not in CALL_TYPES:
-            raise FilterError(f"--call-type {given['call_type']!r}: allowed: "
+            raise FilterError("call_type", f"{given['call_type']!r}: allowed: "
                               + ", ".join(CALL_TYPES))
         out["call_type"] = value
     if "unknown" in given:
         flag = _BOOL.get(given["unknown"].strip().lower())
         if flag is None:
-            raise FilterError(f"--unknown {given['unknown']!r}: allowed: yes or no")
+            raise FilterError("unknown", f"{given['unknown']!r}: allowed: yes or no")
         out["unknown"] = flag
     return Filters(**out)

@@ -95,7 +95,7 @@ def _select(source: Source, filters: Filters, extra: str = "", extra_params: Seq
 def _sort_column(sort: str) -> str:
     column = SORT_COLUMNS.get(sort)
     if column is None:
-        raise FilterError(f"--sort {sort!r}: allowed: " + ", ".join(SORT_COLUMNS))
+        raise FilterError("sort", f"{sort!r}: allowed: " + ", ".join(SORT_COLUMNS))
     return column
 
 
@@ -146,7 +146,7 @@ def search(db: AnyDatabase, filters: Filters, *, sort: str = "start", desc: bool
     included. For deep paging in start order ``search_after`` is faster."""
     column = _sort_column(sort)
     if limit < 0 or offset < 0:
-        raise FilterError("--limit and --offset must be 0 or more")
+        raise FilterError("limit" if limit < 0 else "offset", "must be 0 or more")
     direction = " DESC" if desc else ""
     with open_sources(db, month_span(*filters.start_range_utc())) as sources:
         per_source = []

@@ -17,7 +17,7 @@ from callcenter.server.store.db import AnyDatabase
 from callcenter.server.store.models import from_fen
 from callcenter.server.store.sources import month_span, open_sources
 
-#: --by choices -> SQL expression of the group key.
+#: Groups (``by``) -> SQL expression of the group key.
 GROUPS: Final = {
     "extension": "extension_number", "port": "port", "trunk": "trunk",
     "day": "substr(local_start, 1, 8)", "month": "month", "service_type": "service_type",
@@ -56,7 +56,7 @@ def _key_text(by: str | None, value: object) -> tuple[str, str]:
 def summarize(db: AnyDatabase, filters: Filters, by: str | None = None) -> Summary:
     """Totals of the matching records, per ``by`` group (a key of GROUPS) or overall."""
     if by is not None and by not in GROUPS:
-        raise FilterError(f"--by {by!r}: allowed: " + ", ".join(GROUPS))
+        raise FilterError("by", f"{by!r}: allowed: " + ", ".join(GROUPS))
     key_sql = GROUPS[by] if by is not None else "''"
     sums: dict[object, list[int]] = {}
     with open_sources(db, month_span(*filters.start_range_utc())) as sources:

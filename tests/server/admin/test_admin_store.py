@@ -1,0 +1,232 @@
+"""The admin API's store side against the real hub, service, simulator and store: records,
+tariff, rooms, accounts, settings, the audit log, alerts, and their events."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from callcenter.pbxsim.app import Simulator
+from callcenter.server.store.db import database
+from callcenter.server.store.models import Alert, utc_now
+from tests.server.hub.agent_client import AgentClient
+from tests.server.pbxlink_support import ask
+
+
+def _call(sim: Simulator, extension: str, number: str, duration: int) -> None:
+    ask(sim, {"cmd": "call", "extension": extension, "number": number, "duration": duration})
+
+
+def test_roles_and_modules(console: Callable[..., AgentClient],
+                           connect: Callable[..., AgentClient],
+                           account: Callable[..., str]) -> None:
+    operator = console("oper-roles", "operator")
+    assert operator.request("records_query", limit=1)["ok"]
+    assert operator.request("rooms_list")["ok"]
+    assert operator.request("alerts_list")["ok"]  # module "": every operator
+    for action, params in (("tariff_get", {}), ("settings_get", {}),
+                           ("rate", {"number": "123", "seconds": 1})):
+        answer = operator.request(action, **params)
+        assert answer["error"]["code"] == "forbidden", (action, answer)
+        assert "console module 'system'" in answer["error"]["message"]
+    for action in ("accounts_list", "audit_list"):
+        answer = operator.request(action)
+        assert answer["error"] == {"code": "forbidden",
+                                   "message": f"action {action!r} needs role admin"}
+    account("agent-store")
+    agent = connect()
+    assert agent.login("agent-store", extension="007")["ok"]
+    assert agent.request("records_query")["error"]["code"] == "forbidden"
+    assert agent.request("rooms_topup", port="007", amount="5")["error"]["code"] == "forbidden"
+
+
+def test_record_stored_event_and_records_query(sim: Simulator, operator: AgentClient) -> None:
+    for duration in (61, 62, 63):
+        _call(sim, "003", "12315888", duration)
+    seen = [operator.wait_event("record_stored", 15, port="003", duration=d)
+            for d in (61, 62, 63)]
+    assert all(e["number"] == "12315888" and e["call_type"] == "OUT" for e in seen)
+    assert all(e["start"][10] == "T" and e["cost"] == "" for e in seen)
+    first = operator.request("records_query", port="003", number="12315888", sort="duration",
+                             limit=2)
+    assert first["ok"] and first["total"] == 3
+    assert [r["duration"] for r in first["rows"]] == [61, 62]
+    assert first["rows"][0]["cost"] == "0.22"  # within the first 180 s of the 12315 row
+    rest = operator.request("records_query", port="003", number="12315888", sort="duration",
+                            offset=2, limit=2)
+    assert [r["duration"] for r in rest["rows"]] == [63]
+    desc = operator.request("records_query", port="003", sort="duration", desc=True, limit=1)
+    assert desc["rows"][0]["duration"] == 63
+    assert operator.request("records_query", port="003", duration_min="62")["total"] == 2
+    bad = operator.request("records_query", cost_min="1.234")
+    assert bad["error"]["code"] == "bad_request"
+    assert bad["error"]["message"].startswith("field 'cost_min': '1.234': allowed")
+    summary = operator.request("records_summary", port="003", by="extension")
+    assert summary["total"]["count"] == 3 and summary["rows"][0]["count"] == 3
+
+
+def test_export_csv_and_xlsx(sim: Simulator, operator: AgentClient, data_dir: Path) -> None:
+    _call(sim, "004", "12315777", 30)
+    operator.wait_event("record_stored", 15, port="004", number="12315777")
+    done = operator.request("records_export", port="004", format="csv")
+    assert done["ok"] and done["area"] == "exports" and done["records"] == 1
+    path = data_dir / "exports" / done["name"]
+    assert path.stat().st_size == done["size"]
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    assert rows[0][:3] == ["seq", "start", "port"] and rows[1][2] == "004"
+    done = operator.request("records_export", port="004", format="xlsx", title="room 004")
+    book = load_workbook(data_dir / "exports" / done["name"], read_only=True)
+    values = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    assert values[0][0] == "room 004" and values[2][2] == "004"
+    assert not [p for p in (data_dir / "exports").iterdir() if p.name.startswith(".")]
+
+
+def test_tariff_save_is_audited_in_one_transaction(admin: AgentClient) -> None:
+    got = admin.request("tariff_get")
+    tariff, before = got["tariff"], got["version"]
+    tariff["rows"].append({"prefix": "99999", "description": "test row",
+                           "initial_seconds": 60, "initial_charge": "1.00",
+                           "interval_seconds": 60, "interval_charge": "1.00",
+                           "service_type": 3})
+    saved = admin.request("tariff_save", tariff=tariff)
+    assert saved["ok"] and saved["old_version"] == before and saved["version"] != before
+    assert admin.request("rate", number="9999912", seconds=90)["cost"] == "2.00"
+    entries = admin.request("audit_list", what="tariff", who="admin-t")["entries"]
+    assert (entries[0]["old"], entries[0]["new"]) == (before, saved["version"])
+    # The audit entry cannot be written: the tariff must stay as it is.
+    database.execute_sql("ALTER TABLE audit RENAME TO audit_away")
+    try:
+        tariff["rows"].pop()
+        failed = admin.request("tariff_save", tariff=tariff)
+        assert failed["error"]["code"] == "internal"
+    finally:
+        database.execute_sql("ALTER TABLE audit_away RENAME TO audit")
+    assert admin.request("tariff_get")["version"] == saved["version"]
+    restored = admin.request("tariff_save", tariff=tariff)
+    assert restored["version"] == before
+    bad = admin.request("tariff_save", tariff={"rows": []})
+    assert bad["error"]["code"] == "bad_request" and "field 'tariff'" in bad["error"]["message"]
+    export = admin.request("tariff_export", format="json")
+    assert export["ok"] and export["name"].endswith(".json")
+
+
+def test_rooms_topup_list_ledger_and_ports_the_pbx_lacks(operator: AgentClient) -> None:
+    done = operator.request("rooms_topup", port="009", amount="5", note="deposit")
+    assert done == {**done, "ok": True, "account": "room", "port": "009", "balance": "5.00",
+                    "prepaid": True, "over_limit": False}
+    rooms = {r["port"]: r for r in operator.request("rooms_list")["rooms"]}
+    assert len(rooms) == 24
+    assert rooms["009"]["balance"] == "5.00" and rooms["009"]["prepaid"] is True
+    assert rooms["009"]["number"] and rooms["009"]["day_class"]
+    ledger = operator.request("rooms_ledger", port="009")
+    assert ledger["total"] == 1 and ledger["entries"][0]["note"] == "deposit"
+    for port in ("025", "999"):
+        refused = operator.request("rooms_topup", port=port, amount="5")
+        assert refused["error"] == {
+            "code": "not_found",
+            "message": f"field 'port': port '{port}': this PBX has 24 extension ports "
+                       "(allowed: 001-024)"}
+    assert operator.request("rooms_topup", port="009", amount="0")["error"]["code"] == (
+        "bad_request")
+    assert operator.request("rooms_clear", port="010")["error"]["code"] == "not_found"
+    released = operator.request("rooms_release", port="009")
+    assert released["prepaid"] is False and released["balance"] == "5.00"
+
+
+def test_rooms_set_reaches_the_simulator(sim: Simulator, operator: AgentClient,
+                                         admin: AgentClient) -> None:
+    key = "extension.011.night_class"
+    old = str(ask(sim, {"cmd": "get", "key": key})["value"])
+    new = "21" if old != "21" else "22"
+    try:
+        answer = operator.request("rooms_set", port="011", night_class=new, alarm="0700")
+        assert answer["ok"], answer
+        results = {r["key"]: r for r in answer["results"]}
+        assert results[key]["status"] == "written" and results[key]["old"] == old
+        assert ask(sim, {"cmd": "get", "key": key})["value"] == new
+        assert ask(sim, {"cmd": "get", "key": "extension.011.alarm1"})["value"] == "0700"
+        room = next(r for r in operator.request("rooms_list")["rooms"] if r["port"] == "011")
+        assert room["night_class"] == new and room["alarm"] == "0700"
+        entry = admin.request("audit_list", key=key, who="oper-t")["entries"][0]
+        assert (entry["what"], entry["old"], entry["new"]) == ("pbx", old, new)
+        assert entry["result"].startswith("written")
+        bad = operator.request("rooms_set", port="011", night_class="99")
+        assert bad["results"][0]["status"] == "invalid"
+        assert operator.request("rooms_set", port="025", day_class="11")["error"][
+            "code"] == "not_found"
+    finally:
+        operator.request("rooms_set", port="011", night_class=old, alarm="")
+
+
+def test_accounts_add_change_remove_are_audited(admin: AgentClient) -> None:
+    added = admin.request("account_add", user="acc-x", role="agent", password="pass word 9")
+    assert added == {**added, "ok": True, "user": "acc-x", "role": "agent", "port": "",
+                     "must_change_password": True, "locked": False}
+    changed = admin.request("account_change", user="acc-x", role="operator", port="002",
+                            password="pass word 10")
+    assert (changed["role"], changed["port"], changed["must_change_password"]) == (
+        "operator", "002", False)
+    assert any(a["user"] == "acc-x" for a in admin.request("accounts_list")["accounts"])
+    assert admin.request("account_remove", user="acc-x")["user"] == "acc-x"
+    assert admin.request("account_remove", user="acc-x")["error"]["code"] == "not_found"
+    assert admin.request("account_change", user="acc-x")["error"]["code"] == "not_found"
+    taken = admin.request("account_add", user="admin-t", role="agent", password="pass word 9")
+    assert taken["error"]["code"] == "bad_request" and "field 'user'" in taken["error"][
+        "message"]
+    audit = admin.request("audit_list", key="account.acc-x", what="account")
+    assert [e["what"] for e in audit["entries"]] == [
+        "account remove", "account password", "account change", "account add"]
+    assert all(e["who"] == "admin-t" for e in audit["entries"])
+    assert "pass word" not in json.dumps(audit)
+
+
+def test_settings_set_is_audited(admin: AgentClient, operator: AgentClient) -> None:
+    assert operator.request("settings_get")["error"]["code"] == "forbidden"  # system
+    got = admin.request("settings_get", key="retention_days")
+    assert got["settings"][0]["default"] == "90" and "days" in got["settings"][0]["allowed"]
+    old = got["settings"][0]["value"]
+    try:
+        assert admin.request("settings_set", key="retention_days", value="120")["value"] == "120"
+        assert operator.request("settings_set", key="retention_days", value="100")["error"][
+            "code"] == "forbidden"
+        bad = admin.request("settings_set", key="retention_days", value="0")
+        assert bad["error"]["code"] == "bad_request" and "allowed" in bad["error"]["message"]
+        assert admin.request("settings_get", key="no.such")["error"]["code"] == "not_found"
+        entries = admin.request("audit_list", who="admin-t", key="retention_days")["entries"]
+        assert entries[0]["what"] == "setting" and entries[0]["new"] == "120"
+        assert admin.request("audit_list", who="nobody-at-all")["total"] == 0
+    finally:
+        admin.request("settings_set", key="retention_days", value=old)
+
+
+def test_alerts_list_and_resolve(operator: AgentClient) -> None:
+    row = Alert.create(kind="test_alert", pbx_id="main", text="a test alert",
+                       detail=json.dumps({"first": 8, "last": 9}), created_at=utc_now())
+    listed = operator.request("alerts_list", unresolved_only=True)
+    found = next(a for a in listed["alerts"] if a["id"] == row.id)
+    assert found["detail"] == {"first": 8, "last": 9} and "resolved_at" not in found
+    done = operator.request("alert_resolve", alert=row.id)
+    assert done["resolved"] is True and done["resolved_at"].endswith("+00:00")
+    assert all(a["id"] != row.id
+               for a in operator.request("alerts_list", unresolved_only=True)["alerts"])
+    assert operator.request("alert_resolve", alert=999999999)["error"]["code"] == "not_found"
+
+
+def test_verify_and_archives(operator: AgentClient) -> None:
+    verified = operator.request("records_verify")
+    assert verified["ok"] and verified["problem_count"] == 0 and verified["problems"] == []
+    assert operator.request("records_archives")["archives"] == []
+
+
+@pytest.mark.parametrize(("number", "seconds", "cost"), [("12315888", 300, "0.44"),
+                                                       ("99", 10, "0.00")])
+def test_rate(admin: AgentClient, number: str, seconds: int, cost: str) -> None:
+    rated = admin.request("rate", number=number, seconds=seconds,
+                          start="2024-06-01T09:00:00+08:00")
+    assert rated["cost"] == cost and rated["start"] == "2024-06-01T09:00:00+08:00"
