@@ -22,6 +22,7 @@ from callcenter.pbxsim.app import Simulator
 from callcenter.server.pbx import backup
 from callcenter.server.pbx.image import ParameterImage
 from callcenter.server.pbx.service import PbxService
+from callcenter.server.store.audit import entries
 from callcenter.server.store.settings import get_setting
 from tests.server.hub.agent_client import AgentClient
 from tests.server.pbxlink_support import wait_until
@@ -224,10 +225,16 @@ def test_upload_then_restore(admin: AgentClient, saved: tuple[str, Path], sim: S
     downloaded = _download(admin, "backups", name)
     assert downloaded == path.read_bytes()
     _upload(admin, "from-another-pc", downloaded)
+    admin.drain_events()
     answer = admin.request("restore_apply", area="uploads", name="from-another-pc",
                            groups=["trunk"], timeout=LONG)
     assert answer["ok"] and answer["groups"][0]["written"] == 1, answer
     assert memory(sim)[key] == old
+    # the write is announced and audited as the session's user's
+    changed = admin.wait_event("parameter_changed", key=key, new=old)
+    assert (changed["old"], changed["by"]) == (new, "admin-t")
+    total, latest = entries(key=key, who="admin-t", limit=1)
+    assert total >= 1 and (latest[0]["old"], latest[0]["new"]) == (new, old)
 
 
 def test_transfer_round_trip_is_byte_exact(admin: AgentClient, operator: AgentClient,
@@ -286,3 +293,14 @@ def test_cancel_stops_a_restore(admin: AgentClient, saved: tuple[str, Path],
     assert "written and read back" in answer["error"]["message"]
     left = [k for k in keys if memory(sim)[k] == "51"]
     assert left, "the cancel came too late to leave anything unwritten"
+
+
+def test_an_upload_past_the_limit_is_dropped(admin: AgentClient, data_dir: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("callcenter.server.hub.admin_backup.MAX_UPLOAD_BYTES", 100)
+    chunk = base64.b64encode(b"y" * 60).decode()
+    assert admin.request("file_upload", name="huge.json", offset=0, data=chunk)["ok"]
+    answer = admin.request("file_upload", name="huge.json", offset=60, data=chunk, final=True)
+    assert answer["error"]["code"] == "bad_request" and "huge.json" in answer["error"]["message"]
+    assert not (data_dir / "uploads" / "huge.json").exists()
+    assert not (data_dir / "uploads" / ".huge.json.part").exists()

@@ -294,7 +294,7 @@ async def _restore_apply(call: AdminCall) -> dict[str, Any]:
         current, _ = read_groups(service.link, schema, groups, progress=step,
                                  timeout=service.request_timeout)
         wanted = len(backup.changes(image, current, schema, groups))
-        write = _writer(call, f"{call.who} (restore of {name})", rows, rows + wanted)
+        write = _writer(call, call.who, rows, rows + wanted)
         return backup.restore(image, current, schema, groups, write)
 
     try:
