@@ -304,3 +304,18 @@ def test_an_upload_past_the_limit_is_dropped(admin: AgentClient, data_dir: Path,
     assert answer["error"]["code"] == "bad_request" and "huge.json" in answer["error"]["message"]
     assert not (data_dir / "uploads" / "huge.json").exists()
     assert not (data_dir / "uploads" / ".huge.json.part").exists()
+
+
+def test_cancel_stops_a_backup_before_it_is_saved(admin: AgentClient, data_dir: Path) -> None:
+    folder = data_dir / "backups"
+    before = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    admin.send({"type": "request", "id": "backup-1", "action": "backup_create"})
+    admin.wait_event("progress", timeout=LONG, job="backup-1")
+    cancel = admin.request("cancel", job="backup-1")
+    assert cancel["cancelled"] is True, "the backup finished before the cancel came"
+    answer = admin.read_response("backup-1", timeout=LONG)
+    assert answer["error"] == {"code": "cancelled", "message": "cancelled: nothing saved"}
+    assert sorted(p.name for p in folder.iterdir()) == before
+    # the link still serves the next one
+    name, path = make_backup(admin, data_dir)
+    assert path.is_file() and name not in before
