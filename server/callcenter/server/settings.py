@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.common.pbx.line import LineSettings, LineSettingsError
-from callcenter.server.store.db import StoreError, open_store
+from callcenter.server.store.db import StoreError, open_store, private_data_dir, private_file
 from callcenter.server.store.settings import SettingError, get_setting, set_setting, spec_for
 
 LOG_FILE = "callcenter-server.log"
@@ -102,6 +102,15 @@ class ServerSettings:
             raise SettingsError(f"{data_dir}: {exc}") from None
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are readable by their owner only (0600 on POSIX): the log
+    names users, numbers dialled and the store's address."""
+
+    def _open(self) -> Any:
+        private_file(Path(self.baseFilename))
+        return super()._open()
+
+
 def setup_logging(data_dir: Path | None, *, verbose: int = 0,
                   stderr_level: int = logging.INFO) -> None:
     """Logs to standard error and, with ``data_dir``, to a rotating DIR/callcenter-server.log."""
@@ -116,7 +125,8 @@ def setup_logging(data_dir: Path | None, *, verbose: int = 0,
     root.addHandler(console)
     root.setLevel(min(level, logging.INFO))
     if data_dir is not None:
-        handler = logging.handlers.RotatingFileHandler(
+        private_data_dir(data_dir)
+        handler = PrivateRotatingFileHandler(
             data_dir / LOG_FILE, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
         handler.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
         handler.setFormatter(logging.Formatter(LOG_FORMAT))

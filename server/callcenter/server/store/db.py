@@ -382,8 +382,59 @@ def make_postgresql(url: str) -> StorePostgresqlDatabase:
     return StorePostgresqlDatabase(name, where=redact_url(url), **params)
 
 
+#: Log files the server writes in the data folder (settings.LOG_FILE and its rotations): a
+#: folder holding nothing else is one the server is setting up.
+_OWN_FILE_PREFIX: Final = "callcenter-server.log"
+
+
+def _private(path: Path, mode: int) -> None:
+    """POSIX: take the group and other permission bits off ``path`` if it is ours and has
+    any (a store made before this rule, or created by another program's umask)."""
+    if os.name != "posix":
+        return  # Windows: the data folder is in the user's profile
+    with contextlib.suppress(OSError):
+        info = path.stat()
+        if info.st_mode & 0o077 and info.st_uid == os.geteuid():
+            os.chmod(path, mode)
+
+
+def private_data_dir(data_dir: Path) -> None:
+    """Create the data folder readable by its owner only (0700 on POSIX), with its parents.
+
+    A folder that already exists is made 0700 too while it holds no store and nothing but the
+    server's log (the command line creates it just before): a folder with other contents may
+    be shared on purpose and is left as it is. (The hotel bill file is read by the hotel
+    software, perhaps as another user: keep ``hotel_bill.path`` outside DIR then.)
+    """
+    if not data_dir.exists():
+        data_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
+    if has_store(data_dir):
+        return
+    with contextlib.suppress(OSError):
+        if all(child.name.startswith(_OWN_FILE_PREFIX) for child in data_dir.iterdir()):
+            _private(data_dir, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty and readable by its owner only (0600) unless it exists; an
+    existing one of ours loses its group and other bits."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _private(path, 0o600)
+
+
 def make_sqlite(path: Path) -> SqliteDatabase:
-    """A SQLite database at ``path`` with the store's pragmas and IMMEDIATE transactions."""
+    """A SQLite database at ``path`` with the store's pragmas and IMMEDIATE transactions.
+
+    The file is created 0600 on POSIX before SQLite opens it (its ``-wal`` and ``-shm`` files
+    take the same permissions): it holds password hashes, calls and the audit log.
+    """
+    if path.parent.is_dir():
+        with contextlib.suppress(OSError):
+            private_file(path)
+        for suffix in ("-wal", "-shm"):
+            _private(path.with_name(path.name + suffix), 0o600)
     return StoreSqliteDatabase(str(path), pragmas=list(SQLITE_PRAGMAS), timeout=30,
                                lock_type="IMMEDIATE")
 
@@ -413,7 +464,7 @@ def open_store(data_dir: Path, url: str | None = None) -> Database:
 
     data_dir = Path(data_dir)
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_data_dir(data_dir)
     except OSError as exc:
         raise StoreError(f"data folder {data_dir}: cannot create it: {exc}") from None
     bootstrap = read_bootstrap(data_dir)

@@ -29,7 +29,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from callcenter.server.store.db import AnyDatabase, StoreError, is_sqlite, read_snapshot
+from callcenter.server.store.db import (
+    AnyDatabase,
+    StoreError,
+    is_sqlite,
+    private_file,
+    read_snapshot,
+)
 
 #: The columns of ``call_record`` (SQL names), in the order archive tables hold them.
 RECORD_COLUMNS: Final = (
@@ -69,7 +75,11 @@ def archive_folder(db: AnyDatabase) -> Path:
 
 
 def open_archive_file(path: Path) -> sqlite3.Connection:
-    """A connection to an archive file (autocommit; ``BEGIN`` explicitly)."""
+    """A connection to an archive file (autocommit; ``BEGIN`` explicitly). A new file is
+    created readable by its owner only, like the store."""
+    if path.parent.is_dir():
+        with contextlib.suppress(OSError):
+            private_file(path)
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None,
                            check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 30000")
