@@ -20,8 +20,6 @@ import base64
 import binascii
 import logging
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -35,13 +33,13 @@ from callcenter.common.agent.admin_backup import (
 from callcenter.common.agent.catalog import ErrorCode
 from callcenter.common.agent.messages import format_time
 from callcenter.common.pbx.messages import Identity
-from callcenter.common.schema import Group, ParameterError, Schema, build_schema
+from callcenter.common.schema import Group, Schema, build_schema
 from callcenter.server.hub.admin import AdminError, Cancelled
 from callcenter.server.pbx import backup
 from callcenter.server.pbx.backup import BackupFileError
+from callcenter.server.pbx.batch import WriteResult
 from callcenter.server.pbx.image import ParameterImage
 from callcenter.server.pbx.link import PbxError
-from callcenter.server.pbx.parameters import PbxRefused
 from callcenter.server.pbx.service import site_zone
 from callcenter.server.pbx.verification import read_groups
 
@@ -240,42 +238,11 @@ def _writer(call: AdminCall, who: str, done_before: int, total: int) -> backup.W
     def progress(done: int, _total: int, text: str = "") -> None:
         call.job.progress(done_before + done, total, text)
 
-    def write(pairs: list[tuple[str, str]]) -> list[Any]:
-        batch = getattr(service, "write_parameters", None)
-        if batch is not None:
-            return list(batch(pairs, who=who, progress=progress,
-                              cancelled=lambda: call.job.cancelled))
-        return _one_by_one(call, pairs, progress)  # until the service's batch write lands
+    def write(pairs: list[tuple[str, str]]) -> list[WriteResult]:
+        return service.write_parameters(pairs, who=who, progress=progress,
+                                        cancelled=lambda: call.job.cancelled)
 
     return write
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    key: str
-    status: str
-    reason: str = ""
-
-
-def _one_by_one(call: AdminCall, pairs: list[tuple[str, str]],
-                progress: Callable[[int, int, str], None]) -> list[Any]:
-    out: list[Any] = []
-    for done, (key, value) in enumerate(pairs):
-        if call.job.cancelled:
-            out.append(_Outcome(key, "not_sent", "cancelled"))
-            continue
-        try:
-            call.service.write_parameter(key, value)
-        except ParameterError as exc:
-            out.append(_Outcome(key, "invalid", str(exc)))
-        except PbxRefused as exc:
-            out.append(_Outcome(key, "refused", str(exc)))
-        except PbxError as exc:
-            out.append(_Outcome(key, "not_sent", str(exc)))
-        else:
-            out.append(_Outcome(key, "written"))
-        progress(done + 1, len(pairs), key)
-    return out
 
 
 async def _restore_apply(call: AdminCall) -> dict[str, Any]:
