@@ -82,3 +82,24 @@ def test_bad_filters_name_the_field(store_db: StoreTarget, kwargs: dict[str, obj
                                     field: str) -> None:
     with pytest.raises(audit.AuditQueryError, match=f"^{field}:"):
         audit.entries(**kwargs)  # type: ignore[arg-type]
+
+
+def test_tariff_save_and_its_audit_entry_are_one_transaction(store_db: StoreTarget) -> None:
+    from callcenter.server.rating import default_tariff
+    from callcenter.server.rating.tariff_io import load_data_tariff
+    from callcenter.server.rating.tariff_service import save_tariff
+
+    data_dir = store_db.data_dir
+    first = default_tariff()
+    second = first.with_rows(holidays={datetime(2026, 10, 1).date()})
+    assert save_tariff(data_dir, second, "alice") == second.version
+    assert load_data_tariff(data_dir).version == second.version
+    assert audit.entries(what="tariff")[1][0]["new"] == second.version
+    store_db.sql("ALTER TABLE audit RENAME TO audit_away")
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - the database's own error
+            save_tariff(data_dir, first, "alice")
+    finally:
+        store_db.sql("ALTER TABLE audit_away RENAME TO audit")
+    assert load_data_tariff(data_dir).version == second.version  # unchanged
+    assert audit.entries(what="tariff")[0] == 1
