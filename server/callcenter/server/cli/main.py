@@ -11,10 +11,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from callcenter.common.agent.catalog import DEFAULT_PORT
+from callcenter.common.agent.client import parse_address
 from callcenter.common.pbx.line import (
     LineSettingsError,
     add_line_arguments,
@@ -36,6 +40,7 @@ from callcenter.server.pbx.image import ImageFileError
 from callcenter.server.pbx.link import LinkOptions, PbxError
 from callcenter.server.pbx.service import site_zone
 from callcenter.server.runtime import DemoConfig, ServerRuntime
+from callcenter.server.service_file import connect_host
 from callcenter.server.settings import (
     ServerSettings,
     SettingsError,
@@ -53,6 +58,8 @@ MAX_DEMO_TRAFFIC = 600.0
 DEFAULT_AGENT_PORT = DEFAULT_PORT  # 7600, what CRM clients assume
 #: ``--demo`` without ``--data`` keeps its records apart from the real service's.
 DEMO_FOLDER = "demo"
+#: ``--user NAME`` takes the console's password from here (unattended start).
+PASSWORD_VARIABLE = "CALLCENTER_PASSWORD"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
                "records, tariff, rooms, accounts, settings, rate")
     parser.add_argument("--headless", action="store_true",
                         help="run the service without a window (a system service)")
+    parser.add_argument("--attach", metavar="HOST[:PORT]",
+                        help="open the console alone, on a service that runs elsewhere "
+                             f"(PORT: its --agent-port, default {DEFAULT_PORT})")
+    parser.add_argument("--user", metavar="NAME",
+                        help="log the console in as NAME with the password in the "
+                             f"environment variable {PASSWORD_VARIABLE} (no login dialog)")
     parser.add_argument("--demo", action="store_true",
                         help="run against the built-in PBX simulator with generated traffic")
     parser.add_argument("--traffic", type=_traffic, default=DEMO_TRAFFIC, metavar="CALLS_PER_MIN",
@@ -140,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_tariff(args)
         if args.command == "rooms":
             return run_rooms(args)
+        if args.attach is not None:
+            return run_attach(args)
         return run_service(args)
     except (UsageError, cli_pbx.UsageError, LineSettingsError, SettingError) as exc:
         print(f"callcenter-server: {exc}", file=sys.stderr)
@@ -195,6 +210,9 @@ def run_service(args: argparse.Namespace) -> int:
         raise UsageError("--demo runs its own simulated PBX: give --demo or --pbx, not both")
     if args.pbx is not None:
         check_port_url(args.pbx)
+    _console_password(args)  # UsageError now, before anything starts
+    if args.headless and args.user is not None:
+        raise UsageError("--user logs the console in: it has no use with --headless")
     if args.db is not None:
         check_db_url(args.db)
     line_settings_from_args(args)  # LineSettingsError for a bad --baud ... (exit 2)
@@ -207,8 +225,14 @@ def run_service(args: argparse.Namespace) -> int:
     settings = ServerSettings.load(data_dir, args.db)
     line = line_settings_from_args(args, settings.line)
     ack_timeout, retries = settings.link_values(args)
+    root = None
     if not args.headless:
-        log.warning("the console window is not built yet: running headless (Ctrl-C stops)")
+        from callcenter.server.console.launch import open_root  # noqa: PLC0415 (Tk only here)
+
+        root, problem = open_root()
+        if root is None:
+            print(f"callcenter-server: {problem}: running the service without the console "
+                  "window (as --headless; Ctrl-C stops)", file=sys.stderr, flush=True)
     url = ""
     wanted = settings
     if not args.demo:
@@ -237,12 +261,72 @@ def run_service(args: argparse.Namespace) -> int:
             if wanted != settings:  # saved once the service started: a failed start
                 wanted.save(data_dir, store_open=True)  # (agent port taken ...) keeps the
                 # old settings
-            while not stop.wait(0.2):
-                pass
+            if root is not None:  # the window's end is the service's end
+                console_root, root = root, None
+                _run_embedded_console(console_root, runtime, args, stop.is_set)
+            else:
+                while not stop.wait(0.2):
+                    pass
     finally:
+        if root is not None:  # the service failed to start: the window never opened
+            root.destroy()
         runtime.stop()
     log.info("service stopped")
     return 0
+
+
+def _console_password(args: argparse.Namespace) -> str | None:
+    """--user's password from the environment (None without --user); UsageError if unset."""
+    if args.user is None:
+        return None
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is None:
+        raise UsageError(f"--user {args.user}: set the password in the environment variable "
+                         f"{PASSWORD_VARIABLE}")
+    return password
+
+
+def _run_embedded_console(root: Any, runtime: ServerRuntime, args: argparse.Namespace,
+                          should_quit: Callable[[], bool]) -> None:
+    """The console on the service of this process, until its window closes (which stops
+    the service) or a signal asks to stop."""
+    from callcenter.server.console.app import run_console  # noqa: PLC0415 (Tk only here)
+    from callcenter.server.console.connection import ServiceAddress  # noqa: PLC0415
+    from callcenter.server.console.launch import local_tls  # noqa: PLC0415
+
+    tls = local_tls() if runtime.hub is not None and runtime.hub.tls is not None else None
+    address = ServiceAddress(connect_host(runtime.agent_host), runtime.hub_address[1], tls)
+    log.info("console: opening the window on the service at %s", address)
+    run_console(root, address, embedded=True, user=args.user or "",
+                password=_console_password(args), should_quit=should_quit)
+
+
+def run_attach(args: argparse.Namespace) -> int:
+    """``--attach HOST[:PORT]``: the console alone, on a service that runs elsewhere."""
+    if args.headless:
+        raise UsageError("--attach opens the console window: it has no use with --headless")
+    if args.demo or args.pbx is not None or args.data is not None or args.db is not None:
+        raise UsageError("--attach opens a console on a running service: --demo, --pbx, "
+                         "--data and --db belong to the service itself")
+    try:
+        host, port = parse_address(args.attach, DEFAULT_PORT)
+    except ValueError as exc:
+        raise UsageError(f"--attach {exc}") from None
+    password = _console_password(args)
+    logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from callcenter.server.console.launch import open_root  # noqa: PLC0415 (Tk only here)
+
+    root, problem = open_root()
+    if root is None:
+        print(f"callcenter-server: --attach needs a window: {problem}", file=sys.stderr)
+        return 1
+    from callcenter.server.console.app import run_console  # noqa: PLC0415
+    from callcenter.server.console.connection import ServiceAddress  # noqa: PLC0415
+
+    with stop_on_signals() as stop:
+        return run_console(root, ServiceAddress(host, port), embedded=False,
+                           user=args.user or "", password=password, should_quit=stop.is_set)
 
 
 if __name__ == "__main__":
