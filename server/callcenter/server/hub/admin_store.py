@@ -22,13 +22,11 @@ from typing import TYPE_CHECKING, Any, Final
 from callcenter.common.agent.admin_store import FILTER_NAMES
 from callcenter.common.agent.catalog import ErrorCode
 from callcenter.common.pbx.messages import CallRecord
-from callcenter.common.schema import ParameterError
 from callcenter.server.accounts import service as accounts
 from callcenter.server.accounts.service import AccountError, AccountInfo
 from callcenter.server.hub.admin import AdminCall, AdminError
 from callcenter.server.pbx.backup import EXPORTS, UPLOADS
 from callcenter.server.pbx.events import RecordStored
-from callcenter.server.pbx.link import PbxError
 from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.ledger import AccountRef, AccountState, LedgerError
 from callcenter.server.query.alerts import list_alerts, resolve_alert
@@ -471,24 +469,6 @@ async def _rooms_ledger(call: AdminCall) -> dict[str, Any]:
     return await call.in_store(work)
 
 
-def _write_one(call: AdminCall, key: str, value: str) -> dict[str, Any]:
-    """One parameter write without the service's batch function: the result of one key."""
-    old = call.service.image.params.get(key, "")
-    result = {"key": key, "value": value, "old": old, "status": "written", "reason": ""}
-    try:
-        written = call.service.write_parameter(key, value)
-        result["value"] = written
-        if written == old:
-            result["status"] = "unchanged"
-    except ParameterError as exc:
-        result.update(status="invalid", reason=str(exc))
-    except PbxError as exc:
-        result.update(status="refused", reason=str(exc))
-    audit.add_entry(call.who, "pbx", key, old, value,
-                    result["status"] + (f": {result['reason']}" if result["reason"] else ""))
-    return result
-
-
 async def _rooms_set(call: AdminCall) -> dict[str, Any]:
     params = call.params
     port = str(params["port"])
@@ -500,22 +480,13 @@ async def _rooms_set(call: AdminCall) -> dict[str, Any]:
              if name in params]
     if not pairs:
         raise _bad("give at least one of the fields " + ", ".join(ROOM_KEYS))
-    batch = getattr(call.service, "write_parameters", None)
-
     def work() -> list[dict[str, Any]]:
-        if batch is not None:
-            results = batch(pairs, who=call.who, progress=call.job.progress,
-                            cancelled=lambda: call.job.cancelled)
-            out = [{"key": r.key, "value": str(r.value), "old": str(r.old or ""),
-                    "status": str(r.status), "reason": str(r.reason or "")} for r in results]
-            written = sum(1 for r in out if r["status"] == "written")
-            call.job.check(f"{written} of {len(out)} written, the rest not sent")
-            return out
-        out = []
-        for done, (key, value) in enumerate(pairs):
-            call.job.check(f"{done} of {len(pairs)} written")
-            out.append(_write_one(call, key, value))
-            call.job.progress(done + 1, len(pairs), key)
+        results = call.service.write_parameters(pairs, who=call.who,
+                                                progress=call.job.progress,
+                                                cancelled=lambda: call.job.cancelled)
+        out = [r.to_json() for r in results]
+        written = sum(1 for r in out if r["status"] == "written")
+        call.job.check(f"{written} of {len(out)} written, the rest not sent")
         return out
 
     return {"results": await call.in_worker(work)}
