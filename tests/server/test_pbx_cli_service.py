@@ -252,3 +252,24 @@ def test_without_a_service_the_commands_open_the_port(sim: Simulator, tmp_path: 
     assert result.stdout == (f"restored {path} (extension): 1 written and verified, "
                              "623 unchanged, 0 refused\n")
     assert memory(sim)[KEY] == NEW
+
+
+def test_monitor_ends_when_the_service_stops(sim: Simulator, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    runtime = ServerRuntime(sim.url, data, agent_port=0, agent_host="127.0.0.1",
+                            sync_clock=False, link_options=FAST)
+    with runtime:
+        runtime.service.wait_ready(20)
+        monitor = Lines("pbx", "monitor", "--data", str(data))
+        try:
+            wait_until(lambda: any(e["event"] == "link_up" for e in monitor.events()), 20,
+                       "monitor to start")
+        except BaseException:
+            monitor.stop()
+            raise
+    try:
+        monitor.proc.wait(20)
+    finally:
+        code, err = monitor.stop()
+    assert code == 1
+    assert "the service closed the connection" in err

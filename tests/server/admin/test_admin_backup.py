@@ -9,6 +9,8 @@ import base64
 import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callcenter.common.agent.admin_backup import CHUNK_BYTES
-from callcenter.pbxsim.app import Simulator
+from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.pbx import backup
 from callcenter.server.pbx.image import ParameterImage
 from callcenter.server.pbx.service import PbxService
@@ -35,6 +37,9 @@ GROUP_KEYS = {
     "other": ("trunk.03.chain_number", "12345"),
 }
 LONG = 60.0  # seconds a long request may take at most
+ROOT = Path(__file__).resolve().parents[3]
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    str(ROOT / d) for d in ("common", "pbxsim", "server", "crm_client"))}
 
 
 def memory(sim: Simulator) -> dict[str, str]:
@@ -214,6 +219,22 @@ def test_refusals_write_nothing(admin: AgentClient, saved: tuple[str, Path],
     _refused(admin, sim, "damaged.json", "extension.001.day_class")
     missing = admin.request("restore_apply", area="uploads", name="no-such-file")
     assert missing["error"]["code"] == "not_found"
+
+
+def test_a_backup_of_a_larger_pbx_is_refused(admin: AgentClient, sim: Simulator,
+                                             tmp_path: Path) -> None:
+    """A real backup of a PBX with 32 extensions and 4 trunks (made by the command on that
+    PBX's own port), restored on this 24 x 8 one: refused, nothing written."""
+    made = tmp_path / "B200603290915"
+    with Simulator(SimulatorConfig(seed=3, extensions=32, trunks=4)) as big:
+        result = subprocess.run(
+            [sys.executable, "-m", "callcenter.server", "pbx", "backup", "--pbx", big.url,
+             "--out", str(made), "--data", str(tmp_path / "big-data")],
+            capture_output=True, text=True, env=ENV, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{made}\n"
+    _upload(admin, "big-pbx", made.read_bytes())
+    _refused(admin, sim, "big-pbx", "32 extensions and 4 trunks, this one has 24 and 8")
 
 
 def test_upload_then_restore(admin: AgentClient, saved: tuple[str, Path], sim: Simulator,
