@@ -157,6 +157,7 @@ def test_schema_pages_cover_every_key(console: Callable[..., AgentClient],
     try:
         reader = console("oper-schema", "operator")
         keys: list[dict[str, Any]] = []
+        parameters: dict[str, dict[str, Any]] = {}
         for _ in range(100):  # pages; bounded
             page = reader.request("parameter_schema", offset=len(keys), limit=500)
             if page.get("error", {}).get("code") == "forbidden":  # the session's modules
@@ -164,20 +165,28 @@ def test_schema_pages_cover_every_key(console: Callable[..., AgentClient],
             assert page["ok"] and page["offset"] == len(keys)
             assert line_size(page) < LINE_LIMIT
             keys += page["keys"]
+            assert {k["parameter"] for k in page["keys"]} == {p["id"] for p in
+                                                             page["parameters"]}
+            parameters.update((p["id"], p) for p in page["parameters"])
             if len(keys) >= page["total"]:
                 break
     finally:
         set_setting("console.operator_modules", "monitor,records,rooms", "test")
     assert [k["key"] for k in keys] == service.schema.keys()
-    by_key = {k["key"]: k for k in keys}
-    day = by_key["extension.001.day_class"]
-    assert (day["kind"], day["default"], day["group"]) == ("service_class", "11", "extension")
+    day = parameters["extension.day_class"]
+    assert (day["kind"], day["default"], day["group"], day["scope"]) == (
+        "service_class", "11", "extension", "extension")
+    assert {k["parameter"] for k in keys} == set(parameters)
+    numbers = {k["key"]: k.get("default") for k in keys if k["parameter"] == "extension.number"}
+    assert numbers["extension.001.number"] is None  # the setting's own default, 8001
+    assert numbers["extension.024.number"] == "8024"
     levels = page["class_levels"]
     assert {(lv["direction"], lv["level"]) for lv in levels} == {
         *(("outgoing", n) for n in range(1, 7)), *(("incoming", n) for n in range(1, 5))}
     assert next(lv for lv in levels if lv["level"] == 5)["label_zh"].startswith("只能打110")
-    assert by_key["trunk.01.route"]["help_zh"] and by_key["trunk.01.route"]["maximum"] == 8
-    display = by_key["extension.001.caller_id_display"]
+    route = parameters["trunk.route"]
+    assert route["help_zh"] and route["maximum"] == 8
+    display = parameters["extension.caller_id_display"]
     assert [c["code"] for c in display["choices"]] == ["off", "on"]
 
 

@@ -64,8 +64,13 @@ CHOICE_FIELDS: Final = (
     _s("label_en", "English label"),
 )
 
-SCHEMA_KEY_FIELDS: Final = (
-    _s("key", "parameter key, e.g. extension.001.day_class"),
+PARAMETER_FIELDS: Final = (
+    _s("id", "the setting: the keys' prefix and name, e.g. extension.day_class (keys "
+             "extension.001.day_class ...), trunk.route, system.night, "
+             "restriction_code.code"),
+    _s("scope", "extension (one key per extension port), trunk (per trunk), system (one "
+                "key), table (one key per row of a table)",
+       choices=("extension", "trunk", "system", "table")),
     _s("label_zh", "Chinese label (the manual's term)"),
     _s("label_en", "English label"),
     _s("kind", "value kind: digits, number, choice, service_class, port_set, port_list, "
@@ -75,12 +80,19 @@ SCHEMA_KEY_FIELDS: Final = (
               fields=CHOICE_FIELDS, required=False),
     _i("minimum", "lowest value of a number, shortest length of digits", required=False),
     _i("maximum", "highest value of a number, longest length of digits", required=False),
-    _s("default", "the factory default"),
+    _s("default", "the factory default (of the first row, for keys whose default "
+                  "differs per row)"),
     _s("group", "parameter group of backup and restore", choices=GROUPS),
-    _s("scope", "extension, trunk, system or table"),
     _s("help", "what the setting means, for people (absent when the label says it all; "
                "for service classes see class_levels)", required=False),
     _s("help_zh", "the same in Chinese", required=False),
+)
+
+SCHEMA_KEY_FIELDS: Final = (
+    _s("key", "parameter key, e.g. extension.001.day_class"),
+    _s("parameter", "the id of its setting in parameters"),
+    _s("default", "this key's factory default when it differs from its setting's (e.g. "
+                  "extension numbers 8001, 8002 ...)", required=False),
 )
 
 CLASS_LEVEL_FIELDS: Final = (
@@ -144,8 +156,8 @@ ACTIONS: Final[tuple[ActionSpec, ...]] = (
                result=(_s("effective", "when the new time takes effect at the PBX "
                                        "(YYYYMMDDhhmm, the site's time)"),),
                examples=({},)),
-    ActionSpec("parameter_schema", "every parameter key of this PBX with its labels, kind, "
-                                   "allowed values, default, group and help, paged",
+    ActionSpec("parameter_schema", "every parameter key of this PBX and its setting's labels, "
+                                   "kind, allowed values, default, group and help, paged",
                role="operator", module="parameters", params=_PAGE_PARAMS,
                result=(_i("extensions", "extension ports of the PBX", minimum=1),
                        _i("trunks", "trunks of the PBX", minimum=0),
@@ -153,6 +165,8 @@ ACTIONS: Final[tuple[ActionSpec, ...]] = (
                        _i("offset", "the first key of this page", minimum=0),
                        FieldSpec("keys", "array", "this page's keys", items="object",
                                  fields=SCHEMA_KEY_FIELDS),
+                       FieldSpec("parameters", "array", "the settings of this page's keys",
+                                 items="object", fields=PARAMETER_FIELDS),
                        FieldSpec("class_levels", "array", "what each level of a service "
                                  "class (kind service_class) means", items="object",
                                  fields=CLASS_LEVEL_FIELDS)),

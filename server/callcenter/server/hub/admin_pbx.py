@@ -2,7 +2,7 @@
 ``callcenter.common.agent.admin_pbx`` for the actions and ``hub.admin`` for how handlers are
 written.
 
-The schema of a PBX size is turned into plain entries once (``schema_entries``, cached)
+The schema of a PBX size is turned into plain entries once (``schema_listing``, cached)
 and served in pages; pages of the schema and of the image are cut to stay within one
 line.  Writes, renumbering, verification, the clock and reconnecting block on the PBX and
 run in the admin pool (``call.in_worker``), with the job's progress and cancel.
@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from serial.tools import list_ports
@@ -22,7 +23,7 @@ from callcenter.common.agent.admin_pbx import MAX_BATCH, MAX_PAGE
 from callcenter.common.agent.catalog import ErrorCode
 from callcenter.common.agent.messages import format_time
 from callcenter.common.pbx.line import LineSettings, LineSettingsError
-from callcenter.common.schema import Group, ParameterError, build_schema
+from callcenter.common.schema import Group, Parameter, ParameterError, build_schema
 from callcenter.common.schema import kinds as k
 from callcenter.server.hub.admin import AdminCall, AdminError, Cancelled
 from callcenter.server.pbx.batch import WriteResult, summary
@@ -88,7 +89,21 @@ def _schema(call: AdminCall) -> Schema:
 
 
 def _size(entry: Mapping[str, Any]) -> int:
+    """Bytes of ``entry`` as compact JSON, plus one for the comma between entries."""
     return len(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()) + 1
+
+
+def _plain(text: str) -> bool:
+    """ASCII that JSON writes as it is (no quote, backslash or control character)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+def _flat_size(entry: Mapping[str, str]) -> int:
+    """``_size`` of an object of strings, counted without encoding when that is exact."""
+    if all(_plain(v) for v in entry.values()):
+        # {"k":"v",...} : braces, and per member the name, the value, 5 quotes/colon/comma
+        return 2 + sum(len(k) + len(v) + 6 for k, v in entry.items())
+    return _size(entry)
 
 
 def _page(entries: Sequence[Mapping[str, Any]], sizes: Sequence[int], offset: int,
@@ -105,16 +120,26 @@ def _page(entries: Sequence[Mapping[str, Any]], sizes: Sequence[int], offset: in
     return out
 
 
+#: The image's entries of the last (service, version, group, prefix) asked for: a console
+#: reading the pages one after the other makes them once.
+_IMAGE_CACHE: dict[tuple[int, int, str | None, str], tuple[list[dict[str, str]], list[int]]] = {}
+
+
 def _paging(call: AdminCall) -> tuple[int, int]:
     return int(call.params.get("offset", 0)), int(call.params.get("limit", MAX_PAGE))
 
 
-def _schema_entry(schema: Schema, key: str) -> dict[str, Any]:
-    param, index = schema.lookup(key)
+def parameter_id(param: Parameter) -> str:
+    """``extension.day_class``, ``system.night``, ``restriction_code.code`` ..."""
+    return f"{param.table or param.scope.value}.{param.name}"
+
+
+def _parameter_entry(param: Parameter) -> dict[str, Any]:
     kind = param.kind
     entry: dict[str, Any] = {
-        "key": key, "label_zh": param.label_zh, "label_en": param.label_en,
-        "kind": _KIND_NAMES.get(type(kind), "text"), "allowed": kind.describe(),
+        "id": parameter_id(param), "scope": param.scope.value, "label_zh": param.label_zh,
+        "label_en": param.label_en, "kind": _KIND_NAMES.get(type(kind), "text"),
+        "allowed": kind.describe(),
     }
     if isinstance(kind, k.Choice):
         entry["choices"] = [{"code": c, "label_zh": zh, "label_en": en}
@@ -123,8 +148,7 @@ def _schema_entry(schema: Schema, key: str) -> dict[str, Any]:
         entry["minimum"], entry["maximum"] = kind.lo, kind.hi
     elif isinstance(kind, k.Digits):
         entry["minimum"], entry["maximum"] = kind.min_len, kind.max_len
-    entry.update(default=param.default_for(index), group=param.group.value,
-                 scope=param.scope.value)
+    entry.update(default=param.default_for(0), group=param.group.value)
     if param.help_en:
         entry["help"] = param.help_en
     if param.help_zh:
@@ -132,14 +156,53 @@ def _schema_entry(schema: Schema, key: str) -> dict[str, Any]:
     return entry
 
 
+@dataclass(frozen=True)
+class SchemaListing:
+    """A PBX size's keys as schema entries, their settings, and the JSON sizes."""
+
+    keys: tuple[dict[str, str], ...]
+    key_sizes: tuple[int, ...]
+    parameters: dict[str, dict[str, Any]]
+    parameter_sizes: dict[str, int]
+
+
 @functools.lru_cache(maxsize=4)
-def schema_entries(extensions: int, trunks: int) -> tuple[tuple[dict[str, Any], ...],
-                                                          tuple[int, ...]]:
-    """Every key of a PBX of that size as a schema entry, and each entry's JSON size."""
+def schema_listing(extensions: int, trunks: int) -> SchemaListing:
+    """Every key of a PBX of that size, made once per size."""
     schema = build_schema(extensions, trunks)
-    keys = schema.keys()
-    entries = tuple(_schema_entry(schema, key) for key in keys)
-    return entries, tuple(_size(e) for e in entries)
+    keys: list[dict[str, str]] = []
+    parameters: dict[str, dict[str, Any]] = {}
+    every_key = schema.keys()
+    for key in every_key:
+        param, index = schema.lookup(key)
+        pid = parameter_id(param)
+        if pid not in parameters:
+            parameters[pid] = _parameter_entry(param)
+        entry = {"key": key, "parameter": pid}
+        default = param.default_for(index)
+        if default != parameters[pid]["default"]:
+            entry["default"] = default
+        keys.append(entry)
+    return SchemaListing(tuple(keys), tuple(_flat_size(e) for e in keys), parameters,
+                         {pid: _size(e) for pid, e in parameters.items()})
+
+
+def _schema_page(listing: SchemaListing, offset: int, limit: int
+                 ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """The page's keys and their settings, cut where the JSON would pass PAGE_BYTES."""
+    keys: list[dict[str, str]] = []
+    used: dict[str, None] = {}
+    size = 0
+    for index in range(offset, min(len(listing.keys), offset + limit)):
+        entry = listing.keys[index]
+        pid = entry["parameter"]
+        more = listing.key_sizes[index] + (0 if pid in used else listing.parameter_sizes[pid])
+        if keys and size + more > PAGE_BYTES:
+            break
+        size += more
+        keys.append(entry)
+        used[pid] = None
+    return keys, [listing.parameters[pid] for pid in used]
 
 
 def _results(results: Sequence[WriteResult]) -> list[dict[str, str]]:
@@ -248,11 +311,11 @@ async def _clock_set(call: AdminCall) -> dict[str, Any]:
 async def _parameter_schema(call: AdminCall) -> dict[str, Any]:
     schema = _schema(call)
     offset, limit = _paging(call)
-    entries, sizes = await call.in_worker(
-        lambda: schema_entries(schema.extensions, schema.trunks))
-    return {"extensions": schema.extensions, "trunks": schema.trunks, "total": len(entries),
-            "offset": offset, "keys": _page(entries, sizes, offset, limit),
-            "class_levels": list(CLASS_LEVEL_ENTRIES)}
+    listing = await call.in_worker(lambda: schema_listing(schema.extensions, schema.trunks))
+    keys, parameters = _schema_page(listing, offset, limit)
+    return {"extensions": schema.extensions, "trunks": schema.trunks,
+            "total": len(listing.keys), "offset": offset, "keys": keys,
+            "parameters": parameters, "class_levels": list(CLASS_LEVEL_ENTRIES)}
 
 
 async def _parameter_image(call: AdminCall) -> dict[str, Any]:
@@ -263,8 +326,7 @@ async def _parameter_image(call: AdminCall) -> dict[str, Any]:
     prefix = str(call.params.get("prefix", ""))
 
     def build() -> tuple[list[dict[str, str]], list[int]]:
-        params = service.image.params
-        states = service.key_states()
+        params, states = service.image_values()
         entries: list[dict[str, str]] = []
         for key, value in params.items():
             if prefix and not key.startswith(prefix):
@@ -279,10 +341,16 @@ async def _parameter_image(call: AdminCall) -> dict[str, Any]:
             entries.append({"key": key, "value": value,
                             "state": state.state if state else "verified",
                             "reason": state.reason if state else ""})
-        return entries, [_size(e) for e in entries]
+        return entries, [_flat_size(e) for e in entries]
 
     source = service.image_source
-    entries, sizes = await call.in_worker(build)
+    cache_key = (id(service), service.image_version, group, prefix)
+    cached = _IMAGE_CACHE.get(cache_key)
+    if cached is None:
+        cached = await call.in_worker(build)
+        _IMAGE_CACHE.clear()  # only the newest image is asked for
+        _IMAGE_CACHE[cache_key] = cached
+    entries, sizes = cached
     return {"source": source, "total": len(entries), "offset": offset,
             "params": _page(entries, sizes, offset, limit)}
 
@@ -351,4 +419,4 @@ def service_events(event: ServiceEvent) -> list[tuple[str, dict[str, Any]]]:
     return []
 
 
-__all__ = ["HANDLERS", "schema_entries", "service_events"]
+__all__ = ["HANDLERS", "SchemaListing", "parameter_id", "schema_listing", "service_events"]

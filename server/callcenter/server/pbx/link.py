@@ -131,6 +131,7 @@ class PbxLink:
         self._stopping = threading.Event()
         self._wake = threading.Event()  # ends a back-off wait: stop, or a new port
         self._new_port: tuple[str, LineSettings] | None = None
+        self.bytes_written = 0  # to the PBX, frames and acknowledgements (for benchmarks)
         self._thread: threading.Thread | None = None
         # The I/O thread holds this while it uses the session (never while it waits for
         # input), so a caller can hand its request to the session and write it at once
@@ -429,10 +430,10 @@ class PbxLink:
         with self._lock:
             return next(self._ids) % 2**32 or next(self._ids)
 
-    @staticmethod
-    def _write(port: serial.SerialBase, data: bytes) -> None:
+    def _write(self, port: serial.SerialBase, data: bytes) -> None:
         if data:
             port.write(data)
+            self.bytes_written += len(data)
 
     def _drain_outgoing(self, session: LinkSession, now: float) -> None:
         while True:

@@ -178,6 +178,7 @@ class PbxService:
         self._save_lock = threading.Lock()  # one writer of image.json at a time
         self._image = self._load_image()
         self._key_states: dict[str, KeyState] = {}  # keys not simply verified
+        self._image_version = 0  # counts changes of the image or the key states
         self._changes_during_verify: list[ParameterChanged] | None = None
         self._verify_lock = threading.Lock()
         self.verification = VerificationStatus()
@@ -272,6 +273,11 @@ class PbxService:
         with self._image_lock:
             return ParameterImage.from_json(self._image.to_json())
 
+    def image_values(self) -> tuple[dict[str, str], dict[str, KeyState]]:
+        """The image's values and the key states, taken together (one copy each)."""
+        with self._image_lock:
+            return dict(self._image.params), dict(self._key_states)
+
     def image_info(self) -> tuple[str, str, int, int]:
         """The image's model, firmware, extension ports and trunks (no copy of the values)."""
         with self._image_lock:
@@ -283,6 +289,12 @@ class PbxService:
         """``"pbx"``: the image follows the PBX now; ``"saved"``: the link is down and the
         image is the last one known."""
         return "pbx" if self.link.is_up else "saved"
+
+    @property
+    def image_version(self) -> int:
+        """A number that changes whenever a value or a key state of the image does (for
+        caching what is made from the image)."""
+        return self._image_version
 
     def key_states(self) -> dict[str, KeyState]:
         """The keys whose state is not simply verified: ``written`` (accepted by the PBX but
@@ -329,6 +341,7 @@ class PbxService:
             with self._image_lock:  # (one block: no change slips in between)
                 changes, self._changes_during_verify = self._changes_during_verify, None
                 self._image = result.image
+                self._image_version += 1
                 # Own writes and PBX changes made meanwhile (already in the image if the
                 # group was read after them; applied again, they change nothing then).
                 for change in changes or []:
@@ -447,6 +460,7 @@ class PbxService:
                 answer, ParameterWriteResult) else f"the PBX answered with {answer.TYPE}"
             with self._image_lock:
                 self._key_states[key] = KeyState(REFUSED_STATE, reason)
+                self._image_version += 1
             self._audit(who, key, old, value, f"refused: {reason}")
             return WriteResult(key, value, old, REFUSED, reason)
         try:
@@ -572,6 +586,7 @@ class PbxService:
         """Under the image lock: ``key`` now holds ``value`` at the PBX; its group's
         checksum no longer describes the image, so the next connect reads the group."""
         self._image.params[key] = value
+        self._image_version += 1
         try:
             group = (schema or build_schema(self._image.extensions or 1,
                                             self._image.trunks)).group_of(key)
