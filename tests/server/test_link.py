@@ -6,8 +6,9 @@ import queue
 
 import pytest
 
+from callcenter.common.pbx.line import LineSettings
 from callcenter.common.pbx.messages import ParameterBlock, ParameterRead, StateRequest
-from callcenter.pbxsim.app import Simulator
+from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.pbx.link import (
     CLOSED_AT_ONCE,
     LinkDown,
@@ -106,3 +107,28 @@ def test_unanswered_request_times_out_clearly(sim: Simulator) -> None:
         with pytest.raises(PbxTimeout, match=r"no answer from the PBX .* to a state request"):
             link.request(StateRequest, 0.3)
         link.request(StateRequest, 10)  # the link lives on
+
+
+def test_reopen_moves_the_link_to_another_port_in_the_same_thread(sim: Simulator) -> None:
+    """The console's 'change the port': the link closes its port and opens the new one
+    (also from a port that never answered); listeners see it go down and come up there."""
+    notices: queue.SimpleQueue[LinkNotice] = queue.SimpleQueue()
+    with Simulator(SimulatorConfig(seed=3, extensions=48)) as other, \
+            PbxLink("socket://127.0.0.1:9", options=FAST, listener=notices.put) as link:
+        wait_until(lambda: link.last_error, 10, "the dead port's error")
+        thread = link._thread
+        link.reopen(sim.url)
+        assert link.wait_up(10).extensions == 24 and link.url == sim.url
+        link.reopen(other.url, LineSettings(19200))
+        wait_until(lambda: link.identity is not None and link.identity.extensions == 48, 10,
+                   "the other PBX identified")
+        assert (link.url, link.line.baud) == (other.url, 19200)
+        assert link._thread is thread
+        seen = []
+        while not notices.empty():
+            seen.append(notices.get())
+        reasons = [n.reason for n in seen if isinstance(n, LinkDown)]
+        assert "the PBX port was changed" in reasons
+        assert [n.identity.extensions for n in seen if isinstance(n, LinkUp)] == [24, 48]
+        with PbxLink(sim.url, options=FAST) as again:  # the first port was closed
+            assert again.wait_up(10, fail_fast=True).extensions == 24
