@@ -57,15 +57,19 @@ AREA_FOLDERS: Final = {"backups": backup.BACKUPS, "exports": backup.EXPORTS,
                        "uploads": backup.UPLOADS}
 
 
-def _file(call: AdminCall, area: str, name: str) -> Path:
-    """The file ``name`` of ``area``; not_found when there is none."""
+def _path(call: AdminCall, area: str, name: str) -> Path:
+    """Where the file ``name`` of ``area`` is (the name checked; no I/O)."""
     if ".." in name or name.startswith("."):
         raise AdminError(ErrorCode.BAD_REQUEST, f"field 'name': {name!r} may not start "
                          "with '.' nor contain '..'")
-    path = call.backend.data_dir / AREA_FOLDERS[area] / name
+    return call.backend.data_dir / AREA_FOLDERS[area] / name
+
+
+def _existing(path: Path, area: str) -> Path:
+    """``path`` when it is a file (in a worker thread); else not_found."""
     if not path.is_file():
-        raise AdminError(ErrorCode.NOT_FOUND, f"field 'name': there is no file {name!r} in "
-                                              f"{area}")
+        raise AdminError(ErrorCode.NOT_FOUND, f"field 'name': there is no file "
+                                              f"{path.name!r} in {area}")
     return path
 
 
@@ -92,22 +96,23 @@ async def _backup_create(call: AdminCall) -> dict[str, Any]:
     checksums = known.checksums if known.matches(identity) else {}
     folder = call.backend.data_dir / backup.BACKUPS
 
-    def work() -> Path:
+    def work() -> tuple[Path, int]:
         image = backup.read_image(service.link, identity, checksums=checksums,
                                   progress=call.job.progress,
                                   check=lambda: call.job.check("nothing saved"),
                                   timeout=service.request_timeout)
-        return backup.save_backup(image, folder, datetime.now(zone).astimezone(zone))
+        made = backup.save_backup(image, folder, datetime.now(zone).astimezone(zone))
+        return made, made.stat().st_size
 
     try:
-        path = await call.in_worker(work)
+        path, size = await call.in_worker(work)
     except PbxError as exc:
         raise _pbx_error(exc) from None
     except OSError as exc:
         raise AdminError(ErrorCode.INTERNAL, f"cannot write the backup in {folder}: "
                                              f"{exc.strerror or exc}") from None
     log.info("admin: %s made the backup %s", call.who, path.name)
-    return {"name": path.name, "size": path.stat().st_size, "groups": list(GROUPS)}
+    return {"name": path.name, "size": size, "groups": list(GROUPS)}
 
 
 async def _backup_list(call: AdminCall) -> dict[str, Any]:
@@ -120,8 +125,8 @@ async def _backup_list(call: AdminCall) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- files
 
-def _read_chunk(path: Path, offset: int, length: int) -> tuple[bytes, int]:
-    with path.open("rb") as f:
+def _read_chunk(path: Path, area: str, offset: int, length: int) -> tuple[bytes, int]:
+    with _existing(path, area).open("rb") as f:
         size = os.fstat(f.fileno()).st_size
         if offset > size:
             raise AdminError(ErrorCode.BAD_REQUEST, f"field 'offset': {offset} is past the "
@@ -135,14 +140,14 @@ async def _file_download(call: AdminCall) -> dict[str, Any]:
     module = AREA_MODULES[area]
     session = call.session
     if session.role != "admin" and module not in session.modules:
-        raise AdminError(ErrorCode.FORBIDDEN, f"field 'area': {area} belong to the console "
-                         f"module {module!r}, which this server does not allow operators "
-                         "(console.operator_modules)")
-    path = _file(call, area, name)
+        raise AdminError(ErrorCode.FORBIDDEN, f"field 'area': the {area} belong to the "
+                         f"console module {module!r}, which this server does not allow "
+                         "operators (console.operator_modules)")
+    path = _path(call, area, name)
     offset = int(call.params.get("offset", 0))
     length = int(call.params.get("length", CHUNK_BYTES))
     try:
-        data, size = await call.in_store(lambda: _read_chunk(path, offset, length))
+        data, size = await call.in_store(lambda: _read_chunk(path, area, offset, length))
     except OSError as exc:
         raise AdminError(ErrorCode.NOT_FOUND, f"cannot read {name!r} in {area}: "
                                               f"{exc.strerror or exc}") from None
@@ -207,9 +212,9 @@ async def _file_upload(call: AdminCall) -> dict[str, Any]:
 async def _open(call: AdminCall) -> tuple[ParameterImage, Identity, Schema]:
     """The file of the request, checked, and this PBX's identity and schema."""
     area, name = str(call.params["area"]), str(call.params["name"])
-    path = _file(call, area, name)
+    path = _path(call, area, name)
     try:
-        image = await call.in_store(lambda: backup.open_backup(path, name))
+        image = await call.in_store(lambda: backup.open_backup(_existing(path, area), name))
         identity = _identity(call)
         backup.check_fits(image, identity, name)
     except BackupFileError as exc:
@@ -219,16 +224,22 @@ async def _open(call: AdminCall) -> tuple[ParameterImage, Identity, Schema]:
 
 async def _restore_preview(call: AdminCall) -> dict[str, Any]:
     image, _, schema = await _open(call)
-    current = call.service.image.params
-    if any(k not in current for k in schema.keys()):  # noqa: SIM118 (a list)
-        raise AdminError(ErrorCode.PBX_UNAVAILABLE, "the PBX's parameters are not all read "
-                         "yet (data verification runs): try again when it is done")
+    service = call.service
+
+    def work() -> list[backup.GroupComparison]:
+        current = service.image.params
+        if any(k not in current for k in schema.keys()):  # noqa: SIM118 (a list)
+            raise AdminError(ErrorCode.PBX_UNAVAILABLE, "the PBX's parameters are not all "
+                             "read yet (data verification runs): try again when it is done")
+        return backup.compare(image, current, schema)
+
+    compared = await call.in_store(work)
     return {"extensions": image.extensions, "trunks": image.trunks, "model": image.model,
             "groups": [{"group": c.group.value, "differ": c.differ, "same": c.same,
                         "missing": c.missing,
                         "changes": [{"key": d.key, "pbx": d.pbx, "file": d.file}
                                     for d in c.changes]}
-                       for c in backup.compare(image, current, schema)]}
+                       for c in compared]}
 
 
 def _writer(call: AdminCall, who: str, done_before: int, total: int) -> backup.Writer:
