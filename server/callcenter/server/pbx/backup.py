@@ -39,7 +39,7 @@ from callcenter.server.pbx.verification import read_groups
 BACKUPS = "backups"
 UPLOADS = "uploads"
 EXPORTS = "exports"
-#: A file larger than this is no backup of any PBX (999 extensions x 99 trunks: ~3 MB).
+#: A file larger than this is no backup of any PBX (999 extensions x 99 trunks: ~1 MB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
 #: Differences listed one by one per group in a comparison; the rest are counted.
 SHOWN_CHANGES = 20
