@@ -43,7 +43,7 @@ from callcenter.server.service_file import (
     write_service_file,
 )
 from callcenter.server.store.archive import run_retention
-from callcenter.server.store.db import AnyDatabase, open_store
+from callcenter.server.store.db import AnyDatabase, StoreUnavailable, open_store
 from callcenter.server.store.intake import RecordIntake, StoredCall
 from callcenter.server.store.models import utc_now
 from callcenter.server.store.settings import get_setting
@@ -83,6 +83,10 @@ def after_insert(calls: Sequence[StoredCall]) -> None:
     enqueue_calls(calls)
 
 
+#: After the store was unreachable, the retention loop tries again this soon (not a day later).
+STORE_RETRY_SECONDS = 300.0
+
+
 class RetentionLoop:
     """Moves records older than ``retention_days`` to the monthly archives (S-40): at start-up
     and then every ``interval`` seconds (daily by default)."""
@@ -104,13 +108,16 @@ class RetentionLoop:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            wait = self.interval
             try:
                 moved = sum(r.moved for r in run_retention(self.db, utc_now()))
                 if moved:
                     log.info("retention: %d call records moved to the monthly archives", moved)
+            except StoreUnavailable:  # the outage is reported once by the store itself
+                wait = min(self.interval, STORE_RETRY_SECONDS)
             except Exception:  # the next round tries again; the records stay where they are
                 log.exception("retention: moving old records to the archives failed")
-            self._stop.wait(self.interval)
+            self._stop.wait(wait)
 
 
 @dataclass(frozen=True)

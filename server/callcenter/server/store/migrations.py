@@ -35,7 +35,7 @@ from peewee import (
     TextField,
 )
 
-from callcenter.server.store.db import AnyDatabase, StoreError, is_sqlite
+from callcenter.server.store.engine import AnyDatabase, StoreError, is_sqlite
 from callcenter.server.store.models import utc_now
 
 log = logging.getLogger(__name__)

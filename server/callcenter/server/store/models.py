@@ -33,7 +33,7 @@ from peewee import (
     TextField,
 )
 
-from callcenter.server.store.db import database
+from callcenter.server.store.engine import database
 
 FEN_PER_YUAN: Final = 100
 
