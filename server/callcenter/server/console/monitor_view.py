@@ -71,7 +71,9 @@ class MonitorView(ttk.Frame):
         column = 0
         for title, colours, prefix in (("monitor.extensions", EXTENSION_COLOURS, "state"),
                                        ("monitor.trunks", TRUNK_COLOURS, "trunk")):
-            ttk.Label(self.legend, text=self.catalogue.text(title) + "：").grid(
+            group = self.catalogue.text(title)
+            ttk.Label(self.legend, text=self.catalogue.text("monitor.legend_group",
+                                                            group=group)).grid(
                 row=0, column=column, padx=(0 if column == 0 else 14, 4))
             column += 1
             for state, colour in colours.items():

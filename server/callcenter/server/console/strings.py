@@ -105,7 +105,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "monitor.extensions": ("分机", "Extensions"),
     "monitor.trunks": ("外线", "Trunks"),
     "monitor.park": ("停泊", "Park slots"),
-    "monitor.legend": ("图例", "Legend"),
+    "monitor.legend_group": ("{group}：", "{group}:"),
     "monitor.counts": ("分机 {extensions} 部（通话 {talking}，振铃 {ringing}，摘机 {offhook}）"
                        "  外线 {trunks} 路（占用 {busy_trunks}）  停泊 {parked}",
                        "{extensions} extensions ({talking} talking, {ringing} ringing, "

@@ -1,0 +1,139 @@
+"""The console's screenshots for docs/console.md, made under Xvfb on the real embedded
+service and simulator (1024x768, as the issue asks the console to fit).
+
+    .venv/bin/python -m tests.server.console.make_screenshots [OUT_DIR]
+
+(default docs/images).  Needs Xvfb (or a DISPLAY) and ImageMagick's ``import``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tkinter as tk
+from collections.abc import Callable
+from pathlib import Path
+
+from callcenter.pbxsim.app import Simulator, SimulatorConfig
+from callcenter.server.accounts import add_account
+from callcenter.server.console.app import ConsoleApp
+from callcenter.server.console.connection import ServiceAddress
+from callcenter.server.console.fonts import apply_cjk_font
+from callcenter.server.runtime import ServerRuntime
+from tests.server.console.console_support import ask, start_xvfb
+
+ROOT = Path(__file__).resolve().parents[3]
+PASSWORD = "shots-pw-1"
+
+
+def pump(root: tk.Tk, condition: Callable[[], object], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the console did not get there")
+        root.update()
+        time.sleep(0.01)
+
+
+def settle(root: tk.Tk, seconds: float = 0.6) -> None:
+    """Let the window draw (events drained, idle tasks run) before a picture."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        root.update()
+        time.sleep(0.01)
+
+
+def shoot(root: tk.Tk, path: Path) -> None:
+    settle(root)
+    subprocess.run(["import", "-window", "root", str(path)], check=True,
+                   env={**os.environ})
+    print(path)
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    xvfb, display = start_xvfb()
+    os.environ["DISPLAY"] = display
+    try:
+        with tempfile.TemporaryDirectory() as data, \
+                Simulator(SimulatorConfig(seed=3)) as sim:
+            runtime = ServerRuntime.embed(sim.url, Path(data), agent_port=0,
+                                          agent_host="127.0.0.1", sync_clock=False)
+            try:
+                runtime.service.wait_ready(20)
+                add_account("zhang", "admin", PASSWORD)
+                add_account("wang", "operator", PASSWORD)
+                address = ServiceAddress(*runtime.hub_address)
+                shots(sim, address, out)
+            finally:
+                runtime.stop()
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
+    return 0
+
+
+def new_root() -> tk.Tk:
+    root = tk.Tk(className="callcenter")
+    apply_cjk_font(root)
+    root.geometry("1024x730+0+0")  # + the menu bar: the whole 1024x768 screen
+    return root
+
+
+def shots(sim: Simulator, address: ServiceAddress, out: Path) -> None:
+    # 1. the login dialog, then the forced change of the initial admin/admin
+    root = new_root()
+    app = ConsoleApp(root, address, embedded=True, _utest=True)
+    app.start()
+    dialog = app.login_dialog
+    assert dialog is not None
+    dialog.set_value("user", "admin")
+    shoot(root, out / "console-login.png")
+    dialog.set_value("password", "admin")
+    dialog.button_ok.invoke()
+    pump(root, lambda: app.password_dialog is not None)
+    shoot(root, out / "console-change-password.png")
+    app.close()
+    root.destroy()
+
+    # 2. the monitor with calls going on, in Chinese then English
+    for port, caller in (("002", "13800138000"), ("005", "02087654321"),
+                         ("009", "075512345678")):
+        ask(sim, {"cmd": "ring", "extension": port, "caller": caller})
+    ask(sim, {"cmd": "offhook", "extension": "002"})
+    ask(sim, {"cmd": "offhook", "extension": "005"})
+    ask(sim, {"cmd": "offhook", "extension": "014"})
+    root = new_root()
+    app = ConsoleApp(root, address, embedded=True, user="zhang", password=PASSWORD,
+                     _utest=True)
+    app.start()
+    pump(root, lambda: app.window.modules and app.monitor.have_snapshot
+         and "已连接" in app.window.status["link"].cget("text"))
+    shoot(root, out / "console-monitor.png")
+    app.show_page("parameters.extension")
+    shoot(root, out / "console-page-not-built.png")
+    app.show_page("monitor")
+    app.set_language("en")
+    shoot(root, out / "console-monitor-en.png")
+    app.close()
+    root.destroy()
+
+    # 3. an operator: only the modules an admin allowed
+    root = new_root()
+    app = ConsoleApp(root, address, embedded=False, user="wang", password=PASSWORD,
+                     _utest=True)
+    app.start()
+    pump(root, lambda: app.window.modules and app.monitor.have_snapshot)
+    shoot(root, out / "console-operator.png")
+    app.close()
+    root.destroy()
+    for port in ("002", "005", "009", "014"):
+        ask(sim, {"cmd": "hangup", "extension": port})
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "images"))
