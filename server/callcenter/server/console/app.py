@@ -25,6 +25,7 @@ from callcenter.server.console.dialogs import LoginDialog, PasswordDialog
 from callcenter.server.console.main_window import MainWindow
 from callcenter.server.console.monitor_model import MonitorModel
 from callcenter.server.console.monitor_view import MonitorView
+from callcenter.server.console.pages import Page, PageContext, page_factories
 from callcenter.server.console.status_model import StatusModel
 from callcenter.server.console.strings import Catalogue
 
@@ -62,6 +63,8 @@ class ConsoleApp:
         self._link_state_pending = False
         self._poll_job = ""
         self._placeholders: dict[str, tuple[ttk.Label, str]] = {}
+        self._factories = page_factories()
+        self.pages: dict[str, Page] = {}  # built pages, by page id
         #: Asks yes/no (title, text); tests replace it to answer without a real box.
         self.confirm: Callable[[str, str], bool] = self._ask_yes_no
         self.connection = ServiceConnection(address, timeout=timeout)
@@ -198,6 +201,11 @@ class ConsoleApp:
 
     # ------------------------------------------------------------------ events
     def _event(self, event: dict[str, Any]) -> None:
+        for page in list(self.pages.values()):
+            try:
+                page.on_event(event)
+            except Exception:  # one page's bug must not stop the monitor and the others
+                log.exception("console: a page failed on %s", event.get("event"))
         self._changed_icons |= self.monitor.apply(event)
         if self.status.apply(event):
             self._status_dirty = True
@@ -238,10 +246,20 @@ class ConsoleApp:
 
     # ------------------------------------------------------------------ pages and menus
     def show_page(self, page: str) -> None:
-        """Show a module's page (one not built yet says so)."""
+        """Show a module's page, building it the first time (one not built yet says so)."""
         if not self.window.has_page(page):
-            self.window.add_page(page, self._placeholder(page))
+            factory = self._factories.get(page)
+            if factory is None:
+                self.window.add_page(page, self._placeholder(page))
+            else:
+                built = factory(PageContext(self.window.pages, self.root, self.connection,
+                                            self.catalogue, self.report_error, self.confirm,
+                                            self.whoami))
+                self.pages[page] = built
+                self.window.add_page(page, built.frame)
         self.window.show_page(page)
+        if page in self.pages:
+            self.pages[page].shown()
 
     def _placeholder(self, page: str) -> ttk.Frame:
         frame = ttk.Frame(self.window.pages, padding=40)
@@ -266,6 +284,8 @@ class ConsoleApp:
         self.monitor_view.relabel()
         for page in self._placeholders:
             self._label_placeholder(page)
+        for built in self.pages.values():
+            built.relabel()
         self._refresh_status()
 
     def about(self) -> None:

@@ -129,6 +129,14 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
 }
 
 
+def add_texts(texts: dict[str, tuple[str, str]]) -> None:
+    """Add a page's texts to the one catalogue (a key defined twice is a bug)."""
+    twice = sorted(set(texts) & set(TEXTS))
+    if twice:
+        raise KeyError(f"catalogue keys defined twice: {twice}")
+    TEXTS.update(texts)
+
+
 class Catalogue:
     """The texts in the chosen language; views listen for language changes."""
 
