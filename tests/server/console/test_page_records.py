@@ -246,6 +246,8 @@ def test_stored_calls_show_live_and_in_the_sorted_list(tk_root: tk.Tk, sim: Simu
     page.catalogue.set_language("en")
     assert page.tree.heading("duration", "text") == "Duration ▲"
     assert page.live_label.cget("text").startswith("3 records stored")
+    assert set(_tree_values(page.tree, "call_type")) == {"out"}
+    assert set(_tree_values(page.live_tree, "call_type")) == {"out"}
 
 
 def test_the_query_dialog_filters_by_extension(tk_root: tk.Tk, sim: Simulator,

@@ -72,7 +72,7 @@ add_texts({
     "records.col.seq": ("序号", "Seq."),
     "records.col.start": ("开始时间", "Start"),
     "records.col.port": ("端口", "Port"),
-    "records.col.extension": ("分机", "Extension"),
+    "records.col.extension": ("分机", "Ext."),
     "records.col.trunk": ("外线", "Trunk"),
     "records.col.number": ("号码", "Number"),
     "records.col.duration": ("时长", "Duration"),
@@ -459,9 +459,22 @@ class RecordsPage:
         self._show_headings()
         self._show_filters()
         self._show_list()
+        self._relabel_rows()
         self._show_live()
         self._show_summary()
         self._show_export()
+
+    def _relabel_rows(self) -> None:
+        """Cells that hold words (call types, the source) in the current language."""
+        labels = _labels(self.catalogue)
+        for index, row in enumerate(self.model.rows):
+            if self.tree.exists(str(index)):
+                self.tree.item(str(index), values=[cell_text(row, c.name, labels)
+                                                   for c in COLUMNS])
+        for row in self.live.rows:
+            if self.live_tree.exists(row["key"]):
+                self.live_tree.item(row["key"], values=[cell_text(row, n, labels)
+                                                        for n in LIVE_COLUMNS])
 
     def shown(self) -> None:
         if not self._queried:
@@ -677,7 +690,8 @@ class RecordsPage:
                  ("cost", "records.chart_cost", "#c0504d"))):
             top = 8 + index * (band + 8)
             canvas.create_text(8, top, anchor="nw", text=self.catalogue.text(key))
-            area_top, area_height = top + 18, band - 36
+            # the title, then room for the tallest bar's value, the bars, their labels
+            area_top, area_height = top + 38, band - 60
             for bar in bar_chart(rows, measure, width - 16, area_height):
                 canvas.create_rectangle(8 + bar.x0, area_top + bar.y0, 8 + bar.x1,
                                         area_top + bar.y1, fill=colour, outline="")

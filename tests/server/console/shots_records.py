@@ -1,0 +1,103 @@
+"""Screenshots of 话单查询 for docs/console.md, under Xvfb on the real embedded service and
+simulator (1024x768), made like make_screenshots.py's.
+
+    .venv/bin/python -m tests.server.console.shots_records [OUT_DIR]
+
+(default docs/images): console-records.png (the list), console-records-query.png (综合查询),
+console-records-live.png, console-records-summary.png (with its chart), console-records-en.png.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from callcenter.pbxsim.app import Simulator, SimulatorConfig
+from callcenter.server.accounts import add_account
+from callcenter.server.console.app import ConsoleApp
+from callcenter.server.console.connection import ServiceAddress
+from callcenter.server.runtime import ServerRuntime
+from tests.server.console.console_support import ask, start_xvfb
+from tests.server.console.make_screenshots import PASSWORD, ROOT, new_root, pump, shoot
+
+CALLS = (("001", "12315888"), ("002", "13800138000"), ("003", "075512345678"),
+         ("005", "02087654321"), ("006", "12315777"), ("008", "01065529988"),
+         ("009", "13912345678"), ("011", "057188886666"))
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    xvfb, display = start_xvfb()
+    os.environ["DISPLAY"] = display
+    try:
+        with tempfile.TemporaryDirectory() as data, \
+                Simulator(SimulatorConfig(seed=5)) as sim:
+            runtime = ServerRuntime.embed(sim.url, Path(data), agent_port=0,
+                                          agent_host="127.0.0.1", sync_clock=False)
+            try:
+                runtime.service.wait_ready(20)
+                add_account("zhang", "admin", PASSWORD)
+                shots(sim, ServiceAddress(*runtime.hub_address), out)
+            finally:
+                runtime.stop()
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
+    return 0
+
+
+def shots(sim: Simulator, address: ServiceAddress, out: Path) -> None:
+    for index in range(36):
+        port, number = CALLS[index % len(CALLS)]
+        ask(sim, {"cmd": "call", "extension": port, "number": number,
+                  "duration": 20 + (index * 37) % 400})
+    root = new_root()
+    app = ConsoleApp(root, address, embedded=True, user="zhang", password=PASSWORD,
+                     _utest=True)
+    app.start()
+    pump(root, lambda: bool(app.window.modules))
+    app.show_page("records")
+    page: Any = app.pages["records"]
+    page.dialog_modal = False
+    pump(root, lambda: page.model.total is not None and page.model.total >= 36
+         and page.model.pending is None)
+    shoot(root, out / "console-records.png")
+
+    page.query_button.invoke()
+    pump(root, lambda: page.dialog is not None and page.dialog.winfo_exists())
+    dialog = page.dialog
+    dialog.use["from"].set(True)
+    dialog.entries["from_time"].insert(0, "08:00")
+    dialog.entries["number"].insert(0, "123")
+    dialog.match.current(1)
+    dialog.entries["cost_min"].insert(0, "0.2x")
+    dialog.button_ok.invoke()  # the error line names the field
+    root.update_idletasks()
+    dialog.geometry(f"+{(1024 - dialog.winfo_width()) // 2}+150")
+    shoot(root, out / "console-records-query.png")
+    dialog.destroy()
+
+    page.notebook.select(page.live_tab)
+    for port, number in CALLS[:5]:
+        ask(sim, {"cmd": "call", "extension": port, "number": number, "duration": 95})
+    pump(root, lambda: page.live.count >= 5 and not page.live.without_cost())
+    shoot(root, out / "console-records-live.png")
+
+    page.notebook.select(page.summary_tab)
+    page.summary_button.invoke()
+    pump(root, lambda: page.summary_tree.exists("total"))
+    shoot(root, out / "console-records-summary.png")
+
+    page.notebook.select(page.list_tab)
+    app.set_language("en")
+    shoot(root, out / "console-records-en.png")
+    app.close()
+    root.destroy()
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "images"))
