@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -28,7 +29,7 @@ from callcenter.common.schema import kinds as k
 from callcenter.server.hub.admin import AdminCall, AdminError, Cancelled
 from callcenter.server.pbx.batch import WriteResult, summary
 from callcenter.server.pbx.events import ParameterSet, VerificationDone, VerificationProgress
-from callcenter.server.pbx.link import PbxError, PbxUnavailable
+from callcenter.server.pbx.link import LinkUp, PbxError, PbxUnavailable
 from callcenter.server.pbx.parameters import PbxRefused
 from callcenter.server.settings import check_port_url
 from callcenter.server.store.settings import SettingError, get_setting, set_setting
@@ -405,6 +406,11 @@ HANDLERS: Final[Mapping[str, AdminHandler]] = {
 
 def service_events(event: ServiceEvent) -> list[tuple[str, dict[str, Any]]]:
     """The admin events a service event means (called in the service's event thread)."""
+    if isinstance(event, LinkUp):  # make this PBX's schema listing before a console asks
+        counts = (event.identity.extensions, event.identity.trunks)
+        threading.Thread(target=schema_listing, args=counts, name="schema-listing",
+                         daemon=True).start()
+        return []
     if isinstance(event, ParameterSet):
         return [("parameter_changed", {"key": event.key, "old": event.old, "new": event.new,
                                        "by": event.by})]
