@@ -26,7 +26,7 @@ from callcenter.server.pbx.image import ParameterImage
 from callcenter.server.pbx.link import PbxTimeout, PbxUnavailable
 from callcenter.server.pbx.service import PbxService
 from callcenter.server.store.audit import entries
-from callcenter.server.store.db import open_store
+from callcenter.server.store.db import database, open_store
 from callcenter.server.store.intake import RecordIntake
 from callcenter.server.store.models import CallRecordRow
 from tests.server.pbxlink_support import (
@@ -576,3 +576,20 @@ def test_batch_cancel_and_refusal(sim: Simulator, tmp_path: Path) -> None:
         assert service.key_states()["system.smart_routing"].state == "refused"
         sim.call(lambda: sim.pbx.memory.write("system.multiple_routes", "off"))
         service.write_parameters([(k, "11") for k, _ in pairs], who="test")
+
+
+def test_a_failing_audit_log_does_not_fail_the_write(sim: Simulator, tmp_path: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """The PBX holds the value whether or not the store can note it: the write is reported
+    as done and the audit failure is logged."""
+    with _service(sim.url, tmp_path) as service:
+        service.wait_ready(20)
+        database.execute_sql("ALTER TABLE audit RENAME TO audit_away")  # the store fails
+        try:
+            assert service.write_parameter("extension.009.day_class", "21") == "21"
+            assert pbx_value(sim, "extension.009.day_class") == "21"
+            assert "audit log: cannot record extension.009.day_class" in caplog.text
+        finally:
+            database.execute_sql("ALTER TABLE audit_away RENAME TO audit")
+        service.write_parameter("extension.009.day_class", "11")
+    assert entries(key="extension.009.day_class")[0] == 1  # the write back, audited again
