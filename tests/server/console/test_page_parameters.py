@@ -1,0 +1,398 @@
+"""参数设置 pages: the model without Tk, then the grid under Xvfb on the real embedded service
+and simulator, driven through its widgets, checking what reached the simulator's memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from callcenter.common.schema.core import ParameterError
+from callcenter.pbxsim.app import Simulator
+from callcenter.server.console.parameters_model import (
+    INVALID,
+    NOT_SENT,
+    PENDING,
+    STATE_FILLS,
+    VERIFIED,
+    WRITTEN,
+    ParameterSchema,
+    ParameterStore,
+    ParameterValues,
+    PlanError,
+    accepts_keystroke,
+    editor_kind,
+    form_layout,
+    grid_layout,
+    other_system_tabs,
+    renumber_plan,
+    swap_plan,
+    system_keys,
+)
+from callcenter.server.hub.admin_pbx import CLASS_LEVEL_ENTRIES, schema_listing
+from tests.server.console.console_support import PASSWORD, pump_until
+
+if TYPE_CHECKING:
+    import tkinter as tk
+
+    from callcenter.server.console.app import ConsoleApp
+    from callcenter.server.console.connection import ServiceAddress
+    from callcenter.server.console.pages.parameters import GridPanel, ParametersPage
+
+
+# ---------------------------------------------------------------------- the model, no Tk
+def schema_pages(extensions: int = 24, trunks: int = 8, size: int = 500) -> list[dict[str, Any]]:
+    """``parameter_schema`` pages as the service answers them (its own listing)."""
+    listing = schema_listing(extensions, trunks)
+    pages = []
+    for start in range(0, len(listing.keys), size):
+        chunk = list(listing.keys[start:start + size])
+        ids = dict.fromkeys(k["parameter"] for k in chunk)
+        pages.append({"extensions": extensions, "trunks": trunks, "total": len(listing.keys),
+                      "offset": start, "keys": chunk,
+                      "parameters": [listing.parameters[i] for i in ids],
+                      "class_levels": list(CLASS_LEVEL_ENTRIES)})
+    return pages
+
+
+def test_the_schema_pages_make_grids_forms_and_tabs() -> None:
+    schema = ParameterSchema(schema_pages())
+    assert len(schema.keys) == 1254
+    extensions = grid_layout(schema, "extension")
+    assert extensions.rows[:2] == ["001", "002"] and len(extensions.rows) == 24
+    day = extensions.column_of("extension.day_class")
+    assert day is not None
+    assert extensions.key(0, day) == "extension.001.day_class"
+    assert extensions.position("extension.024.day_class") == (23, day)
+    trunks = grid_layout(schema, "trunk")
+    assert len(trunks.rows) == 8
+    switches = form_layout(schema, system_keys(schema, "switches"))
+    assert switches.form and switches.key(0, 0) == "system.duration_warning_outgoing_only"
+    assert switches.setting_at(0, 0).id == "system.duration_warning_outgoing_only"
+    tabs = dict(other_system_tabs(schema))
+    assert tabs["day_night"] == ["system.day_start", "system.night_start"]
+    assert "system.pilot_number" in tabs["misc"]
+    assert "restriction_code" in schema.prefixes("table")
+
+
+def test_values_are_checked_before_sending_with_the_allowed_text() -> None:
+    schema = ParameterSchema(schema_pages())
+    assert schema.validate("extension.001.day_class", "21") == "21"
+    with pytest.raises(ParameterError, match="allowed: two digits"):
+        schema.validate("extension.001.day_class", "71")
+    setting = schema.setting("extension.001.caller_id_display")
+    assert schema.validate("extension.001.caller_id_display", setting.choices[1].label_zh) == "on"
+    assert editor_kind(setting) == "choice"
+    alarm = schema.setting("extension.001.alarm1")
+    assert accepts_keystroke(alarm, "130") and not accepts_keystroke(alarm, "13a")
+    assert not accepts_keystroke(alarm, "13000")
+    assert "class" in schema.help_text(schema.setting("extension.001.day_class"), "en")
+
+
+def test_results_colour_the_cells() -> None:
+    values = ParameterValues()
+    values.apply_image({"source": "pbx", "params": [
+        {"key": "a", "value": "11", "state": "verified", "reason": ""},
+        {"key": "b", "value": "11", "state": "verified", "reason": ""},
+        {"key": "c", "value": "x", "state": "refused", "reason": "no"}]})
+    assert values.cell("c").state == "refused"
+    values.mark_pending(["a", "b"])
+    assert values.cell("a").state == PENDING
+    # the event of our own write comes first, then the results
+    values.apply_event({"event": "parameter_changed", "key": "a", "old": "11", "new": "21"})
+    assert values.cell("a").state == PENDING
+    values.apply_results([
+        {"key": "a", "value": "21", "old": "11", "status": "written", "reason": ""},
+        {"key": "b", "value": "8001", "old": "11", "status": "invalid", "reason": "clash"}])
+    assert (values.cell("a").value, values.cell("a").state) == ("21", WRITTEN)
+    assert (values.cell("b").value, values.cell("b").state) == ("11", INVALID)
+    assert values.cell("b").reason == "clash"
+    # somebody else's change
+    values.apply_event({"event": "parameter_changed", "key": "a", "old": "21", "new": "31"})
+    assert (values.cell("a").value, values.cell("a").state) == ("31", VERIFIED)
+    assert STATE_FILLS[WRITTEN] != STATE_FILLS[VERIFIED] != STATE_FILLS[INVALID]
+
+
+def test_batches_are_planned() -> None:
+    assert renumber_plan(["001", "002", "003"], "3001") == {
+        "001": "3001", "002": "3002", "003": "3003"}
+    assert renumber_plan(["001"], "08") == {"001": "08"}
+    for bad in ("30a", "9", "99"):
+        with pytest.raises(PlanError):
+            renumber_plan(["001", "002"], bad)
+    assert swap_plan({"001": "8001", "002": "8002"}, "001", "002") == {
+        "001": "8002", "002": "8001"}
+
+
+class FakeConnection:
+    """Answers as the service would, one request at a time, when told to."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, dict[str, Any]]] = []
+        self.pending: list[Callable[[], None]] = []
+
+    def request(self, action: str, on_done: Callable[[dict[str, Any]], None],
+                on_error: Callable[[str, str], None], *,
+                on_progress: Callable[[int, int, str], None] | None = None,
+                timeout: float | None = None, **params: Any) -> None:
+        self.asked.append((action, params))
+        if action == "parameters_write":
+            results = [{"key": k, "value": v, "old": "", "status": "written", "reason": ""}
+                       for k, v in params["values"].items()]
+            self.pending.append(lambda: on_done({"results": results}))
+
+    def answer(self) -> None:
+        self.pending.pop(0)()
+
+
+def test_a_batch_is_written_in_chunks_and_a_cancel_stops_between_them() -> None:
+    connection = FakeConnection()
+    store = ParameterStore(connection)
+    store.schema = ParameterSchema(schema_pages())
+    values = {f"extension.{p:03d}.caller_id_display": "on" for p in range(1, 25)}
+    values |= {f"extension.{p:03d}.alarm_mode": "daily" for p in range(1, 25)}
+    values |= {f"extension.{p:03d}.dnd_mode": "none" for p in range(1, 25)}
+    seen: list[int] = []
+    store.job_listeners.append(lambda job: seen.append(job.done))
+    job = store.write(values)
+    assert job is not None and job.total == 72
+    assert store.write({"system.night": "on"}) is None  # one job at a time
+    assert [a for a, _ in connection.asked] == ["parameters_write"]
+    assert len(connection.asked[0][1]["values"]) == 50
+    connection.answer()
+    assert job.done == 50 and len(connection.asked) == 2
+    store.cancel()
+    connection.answer()  # the chunk under way finishes; nothing more is sent
+    assert job.finished and len(connection.asked) == 2
+    assert job.counts == {"written": 72}
+    assert store.values.cell("extension.024.dnd_mode").state == WRITTEN
+    job2 = store.write(values)
+    assert job2 is not None
+    store.cancel()
+    connection.answer()
+    assert job2.finished and job2.counts[NOT_SENT] == 22
+    assert store.values.cell("extension.024.dnd_mode").state == NOT_SENT
+
+
+# ---------------------------------------------------------------------- the pages, Xvfb
+class BigSource:
+    """300 extensions x 28 settings, as the grid's source."""
+
+    def row_count(self) -> int:
+        return 300
+
+    def column_count(self) -> int:
+        return 28
+
+    def heading(self, column: int) -> str:
+        return f"设置 {column}"
+
+    def row_label(self, row: int) -> str:
+        return f"{row + 1:03d}"
+
+    def cell(self, row: int, column: int) -> tuple[str, str]:
+        return f"{row}.{column}", "#ffffff"
+
+
+def test_a_300_by_28_grid_draws_only_the_cells_in_view(tk_root: tk.Tk) -> None:
+    from callcenter.server.console.parameter_grid import ParameterGrid
+
+    tk_root.geometry("1024x720")
+    edited: list[tuple[int, int]] = []
+    grid = ParameterGrid(tk_root, BigSource(), on_edit=lambda r, c: edited.append((r, c)))
+    grid.pack(fill="both", expand=True)
+    pump_until(tk_root, lambda: grid.drawn_count() > 0, what="the grid drawn")
+    assert grid.drawn_count() < 600  # of 8400 cells: the ~30 x 17 in view
+    assert grid.drawn_text(0, 0) == "0.0"
+    grid.select_cell(299, 27)  # the last cell: scrolled into view
+    tk_root.update()
+    assert grid.drawn_text(299, 27) == "299.27" and grid.drawn_text(0, 0) is None
+    assert grid.drawn_count() < 600
+    grid.canvas.focus_force()
+    tk_root.update()
+    grid.canvas.event_generate("<Up>")
+    grid.canvas.event_generate("<Return>")
+    assert edited == [(298, 27)]
+    grid.destroy()
+
+
+
+@pytest.fixture
+def app(tk_root: tk.Tk, address: ServiceAddress,
+        account: Callable[..., str]) -> Iterator[ConsoleApp]:
+    from callcenter.server.console.app import ConsoleApp
+
+    tk_root.geometry("1024x720")
+    console = ConsoleApp(tk_root, address, embedded=True, user=account("boss"),
+                         password=PASSWORD, _utest=True)
+    console.start()
+    pump_until(tk_root, lambda: bool(console.window.modules), what="the main window")
+    yield console
+    console.close()
+
+
+def memory(sim: Simulator) -> dict[str, str]:
+    return sim.call(lambda: dict(sim.pbx.memory.image()))
+
+
+def open_page(app: ConsoleApp, page_id: str) -> ParametersPage:
+    from callcenter.server.console.pages.parameters import ParametersPage
+
+    app.show_page(page_id)
+    page = app.pages[page_id]
+    assert isinstance(page, ParametersPage)
+    pump_until(app.root, lambda: page.store.loaded and bool(page.panels),
+               what="the parameters read")
+    return page
+
+
+def click_cell(panel: GridPanel, row: int, column: int, state: int = 0) -> None:
+    grid = panel.grid_widget
+    grid.see(row, column)
+    box = grid.cell_box(row, column)
+    assert box is not None
+    grid.canvas.event_generate("<Button-1>", x=box[0] + 8, y=box[1] + 8, state=state)
+    grid.canvas.event_generate("<ButtonRelease-1>", x=box[0] + 8, y=box[1] + 8, state=state)
+
+
+def edit_cell(panel: GridPanel, row: int, column: int) -> None:
+    """Click the cell, then Enter: the editor opens over it."""
+    click_cell(panel, row, column)
+    panel.grid_widget.canvas.event_generate("<Return>")
+    assert panel.grid_widget.editor is not None
+
+
+def type_into_editor(app: ConsoleApp, panel: GridPanel, text: str) -> None:
+    editor = panel.grid_widget.editor
+    assert editor is not None
+    editor.delete(0, "end")  # type: ignore[attr-defined]
+    editor.insert(0, text)  # type: ignore[attr-defined]
+    editor.focus_force()
+    app.root.update()
+    editor.event_generate("<Return>")
+    app.root.update()
+
+
+def test_editing_a_day_class_reaches_the_pbx_and_turns_the_cell_green(
+        app: ConsoleApp, sim: Simulator) -> None:
+    page = open_page(app, "parameters.extension")
+    panel = page.panels["extension"]
+    column = panel.layout.column_of("extension.day_class")
+    assert column is not None
+    assert panel.heading(column) == "白天服务等级"
+    before = memory(sim)["extension.001.day_class"]
+    new = "21" if before != "21" else "31"
+    edit_cell(panel, 0, column)
+    try:
+        type_into_editor(app, panel, new)
+        pump_until(app.root, lambda: memory(sim)["extension.001.day_class"] == new,
+                   what="the class in the simulator")
+        pump_until(app.root, lambda: panel.grid_widget.drawn_fill(0, column)
+                   == STATE_FILLS[WRITTEN], what="the cell green")
+        assert panel.grid_widget.drawn_text(0, column) == new
+        assert "已写入并读回" in page.status.cget("text")
+    finally:
+        page.store.write({"extension.001.day_class": before})
+        pump_until(app.root, lambda: not page.store.busy, what="the class put back")
+    assert memory(sim)["extension.001.day_class"] == before
+
+
+def test_an_invalid_or_refused_value_turns_yellow_and_nothing_is_written(
+        app: ConsoleApp, sim: Simulator) -> None:
+    page = open_page(app, "parameters.extension")
+    panel = page.panels["extension"]
+    grid = panel.grid_widget
+    day = panel.layout.column_of("extension.day_class")
+    number = panel.layout.column_of("extension.number")
+    assert day is not None and number is not None
+    before = memory(sim)
+    # refused before sending: outgoing level 7 does not exist
+    edit_cell(panel, 1, day)
+    type_into_editor(app, panel, "71")
+    grid.redraw()
+    assert grid.drawn_fill(1, day) == STATE_FILLS[INVALID]
+    assert "未发送" in page.status.cget("text") and "allowed" in page.status.cget("text")
+    assert not page.store.busy
+    # refused by the service's rules: 002 may not take 001's number
+    edit_cell(panel, 1, number)
+    type_into_editor(app, panel, before["extension.001.number"])
+    pump_until(app.root, lambda: not page.store.busy and grid.drawn_fill(1, number)
+               == STATE_FILLS[INVALID], what="the number refused")
+    assert "拒绝" in page.status.cget("text")
+    assert grid.drawn_text(1, number) == before["extension.002.number"]
+    assert panel.hover_text(1, number)  # the reason, shown on hover
+    assert memory(sim) == before
+
+
+def test_swapping_two_extension_numbers_from_the_context_menu(
+        app: ConsoleApp, sim: Simulator) -> None:
+    page = open_page(app, "parameters.extension")
+    panel = page.panels["extension"]
+    number = panel.layout.column_of("extension.number")
+    assert number is not None
+    before = memory(sim)
+    first, second = before["extension.001.number"], before["extension.002.number"]
+
+    def swap_by_menu() -> None:
+        click_cell(panel, 0, number)
+        click_cell(panel, 1, number, state=0x4)  # Ctrl-click: both rows selected
+        assert panel.grid_widget.selected == {0, 1}
+        menu = panel.build_menu(number)
+        labels = [menu.entrycget(i, "label") for i in range(int(menu.index("end") or 0) + 1)]
+        menu.invoke(labels.index("交换所选两个分机的号码"))
+        pump_until(app.root, lambda: not page.store.busy, what="the swap done")
+
+    swap_by_menu()
+    try:
+        assert memory(sim)["extension.001.number"] == second
+        assert memory(sim)["extension.002.number"] == first
+        assert panel.grid_widget.drawn_fill(0, number) == STATE_FILLS[WRITTEN]
+        assert panel.grid_widget.drawn_text(1, number) == first
+    finally:
+        swap_by_menu()
+    assert memory(sim)["extension.001.number"] == first
+    assert memory(sim)["extension.002.number"] == second
+
+
+def test_a_column_for_the_selected_rows_with_the_batch_dialog(
+        app: ConsoleApp, sim: Simulator) -> None:
+    page = open_page(app, "parameters.extension")
+    panel = page.panels["extension"]
+    column = panel.layout.column_of("extension.alarm_mode")
+    assert column is not None
+    before = memory(sim)
+    click_cell(panel, 2, column)
+    click_cell(panel, 4, column, state=0x1)  # Shift-click: rows 003-005
+    menu = panel.build_menu(column)
+    menu.invoke(0)
+    dialog = page.dialog
+    assert dialog is not None
+    dialog.set_value("每天")
+    dialog.button_ok.invoke()
+    try:
+        pump_until(app.root, lambda: not page.store.busy, what="the batch")
+        after = memory(sim)
+        assert [after[f"extension.00{p}.alarm_mode"] for p in (3, 4, 5)] == ["daily"] * 3
+        assert after["extension.006.alarm_mode"] == before["extension.006.alarm_mode"]
+        assert "完成" in page.status.cget("text")
+    finally:
+        page.store.write({f"extension.00{p}.alarm_mode": before[f"extension.00{p}.alarm_mode"]
+                          for p in (3, 4, 5)})
+        pump_until(app.root, lambda: not page.store.busy, what="put back")
+
+
+def test_the_other_pages_are_built_from_the_schema(app: ConsoleApp) -> None:
+    trunk = open_page(app, "parameters.trunk")
+    assert len(trunk.panels["trunk"].layout.rows) == 8
+    switches = open_page(app, "parameters.switches")
+    assert switches.panels["switches"].layout.form
+    other = open_page(app, "parameters.other")
+    assert other.notebook is not None
+    assert "restriction_code" in other.panels and "day_night" in other.panels
+    app.set_language("en")
+    try:
+        assert other.title.cget("text") == "Other parameters"
+        assert trunk.panels["trunk"].heading(0) != ""
+    finally:
+        app.set_language("zh")
