@@ -416,3 +416,17 @@ def test_schema_and_image_while_the_link_is_down(tmp_path: Path, data_dir: Path,
             assert "no parameter image" in answer["error"]["message"]
         finally:
             client.close()
+
+
+def test_all_or_nothing_sends_nothing_when_one_value_is_invalid(sim: Simulator,
+                                                                admin: AgentClient) -> None:
+    before = pbx_value(sim, "extension.003.day_class")
+    wanted = "21" if before != "21" else "31"
+    answer = admin.request("parameters_write", values={"extension.003.day_class": wanted,
+                                                       "extension.004.day_class": "99"},
+                           all_or_nothing=True)
+    assert answer["ok"], answer
+    statuses = {r["key"]: r["status"] for r in answer["results"]}
+    assert statuses == {"extension.003.day_class": "not_sent",
+                        "extension.004.day_class": "invalid"}
+    assert pbx_value(sim, "extension.003.day_class") == before

@@ -190,10 +190,15 @@ ACTIONS: Final[tuple[ActionSpec, ...]] = (
     ActionSpec("parameters_write", "write parameters (key -> value), each read back; one "
                                    "result per key",
                role="admin", module="parameters", long=True, pbx=True,
-               params=(FieldSpec("values", "object", f"key -> value text, 1-{MAX_BATCH} keys"),),
+               params=(FieldSpec("values", "object", f"key -> value text, 1-{MAX_BATCH} keys"),
+                       _b("all_or_nothing", "true: when any value is not allowed, nothing is "
+                                            "sent (the others are not_sent); default false",
+                          required=False)),
                result=(FieldSpec("results", "array", "one per key, in the order given",
                                  items="object", fields=RESULT_FIELDS),),
-               examples=({"values": {"extension.099.day_class": "21"}},)),
+               examples=({"values": {"extension.099.day_class": "21"}},
+                         {"values": {"extension.099.day_class": "21"},
+                          "all_or_nothing": True})),
     ActionSpec("extensions_renumber", "give extension ports new numbers that may shift or swap "
                                       "the numbers held now",
                role="admin", module="parameters", long=True, pbx=True,

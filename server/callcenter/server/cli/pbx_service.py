@@ -84,7 +84,12 @@ def set_via(args: argparse.Namespace, client: HubClient) -> int:
     for start in range(0, len(checked), BATCH):
         values = dict(checked[start:start + BATCH])
         answer = client.request("parameters_write", values=values, timeout=SERVICE_LONG,
-                                on_progress=_progress)
+                                on_progress=_progress, all_or_nothing=True)
+        invalid = [r for r in answer["results"] if r["status"] == "invalid"]
+        if invalid:  # the service's consistency rules: nothing of this batch was sent
+            for result in invalid:
+                error_line(f"{result['key']}: {result['reason']}")
+            return 2
         for result in answer["results"]:
             key, status = result["key"], result["status"]
             if status in ("written", "unchanged"):

@@ -360,8 +360,10 @@ async def _parameters_write(call: AdminCall) -> dict[str, Any]:
     values = _object_of_strings(call, "values")
     _schema(call)
     progress, cancelled = _batch_job(call)
+    all_or_nothing = bool(call.params.get("all_or_nothing", False))
     results = await call.in_worker(lambda: call.service.write_parameters(
-        list(values.items()), who=call.who, progress=progress, cancelled=cancelled))
+        list(values.items()), who=call.who, progress=progress, cancelled=cancelled,
+        all_or_nothing=all_or_nothing))
     return _finish(call, results, "the keys after the cancel were not sent")
 
 

@@ -361,14 +361,18 @@ class PbxService:
     # ------------------------------------------------------------------ writes
     def write_parameters(self, pairs: Sequence[tuple[str, str]], *, who: str,
                          progress: Progress | None = None,
-                         cancelled: Cancelled | None = None) -> list[WriteResult]:
+                         cancelled: Cancelled | None = None,
+                         all_or_nothing: bool = False) -> list[WriteResult]:
         """Write ``(key, value)`` pairs; one ``WriteResult`` per key, in the order given.
 
         Every pair is validated first (schema and consistency rules, in writing order):
         an invalid one is never sent.  Then each key is written and read back; ``who`` is
         the audit log's and the ``ParameterSet`` event's.  ``cancelled()`` is asked before
         each key and ``progress(done, total, key)`` told; after a cancel or a lost link the
-        remaining keys are ``not_sent``.  PbxUnavailable only when no schema is known.
+        remaining keys are ``not_sent``.  ``all_or_nothing``: when any value is invalid,
+        nothing at all is sent (the valid keys are ``not_sent``, saying why), as a command
+        line that must change nothing on bad input wants.  PbxUnavailable only when no
+        schema is known.
         """
         schema = self.schema
         with self._image_lock:
@@ -379,6 +383,11 @@ class PbxService:
             schema, current, pairs, check_rules=complete,
             trusted=lambda key: key not in states or states[key].state != WRITTEN_UNREAD)
         order = list(dict.fromkeys(key for key, _ in pairs))
+        if all_or_nothing and any(r.status == INVALID for r in settled.values()):
+            held = {key: WriteResult(key, value, current.get(key, ""), NOT_SENT,
+                                     "not sent: another value of this batch is not allowed")
+                    for key, value in to_write}
+            return [settled.get(key) or held[key] for key in order]
         return run_batch(to_write, settled, order,
                          lambda key, value: self._write_one(schema, key, value, who),
                          current=current, link_up=lambda: self.link.is_up, progress=progress,

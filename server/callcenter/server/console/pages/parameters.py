@@ -268,6 +268,8 @@ class GridPanel(ttk.Frame):
         if self.layout.form:
             self.layout = self.make_layout()
         self.grid_widget.measure()
+        if self.page.store.schema is not None:
+            self.show_help(*self.grid_widget.current)
 
 
 class ValueDialog(tk.Toplevel):
@@ -378,6 +380,7 @@ class ParametersPage:
         self.hint.configure(text=text("parameters.hint"))
         for panel in self.panels.values():
             panel.relabel()
+        self.set_status("")  # a message of the other language: the cells keep the colours
         if self.notebook is not None:
             for tab_id, tab in zip(self.notebook.tabs(), self._tab_keys,  # type: ignore[no-untyped-call]
                                    strict=False):
