@@ -52,7 +52,9 @@ def test_record_stored_event_and_records_query(sim: Simulator, operator: AgentCl
     seen = [operator.wait_event("record_stored", 15, port="003", duration=d)
             for d in (61, 62, 63)]
     assert all(e["number"] == "12315888" and e["call_type"] == "OUT" for e in seen)
-    assert all(e["start"][10] == "T" and e["cost"] == "" for e in seen)
+    # rated as it was stored: the cost of the 12315 row's first 180 s, and the PBX's name
+    assert all(e["start"][10] == "T" and e["cost"] == "0.22" for e in seen)
+    assert all(e["pbx_id"] == "main" for e in seen)
     first = operator.request("records_query", port="003", number="12315888", sort="duration",
                              limit=2)
     assert first["ok"] and first["total"] == 3
@@ -230,3 +232,15 @@ def test_rate(admin: AgentClient, number: str, seconds: int, cost: str) -> None:
     rated = admin.request("rate", number=number, seconds=seconds,
                           start="2024-06-01T09:00:00+08:00")
     assert rated["cost"] == cost and rated["start"] == "2024-06-01T09:00:00+08:00"
+
+
+def test_an_alert_raised_while_storing_reaches_operators(sim: Simulator,
+                                                         operator: AgentClient) -> None:
+    """A record no tariff row rates raises an unknown-number alert in the intake's commit;
+    operators hear of it at once (the event names the stored alert, which can be resolved)."""
+    _call(sim, "005", "99887766", 20)
+    alert = operator.wait_event("alert", 15, kind="unknown_number")
+    assert "99887766" in alert["text"] and alert["id"] > 0
+    listed = operator.request("alerts_list", unresolved_only=True)["alerts"]
+    assert alert["id"] in [a["id"] for a in listed]
+    assert operator.request("alert_resolve", alert=alert["id"])["ok"]

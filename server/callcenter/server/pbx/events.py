@@ -51,10 +51,25 @@ class ParameterSet:
 
 @dataclass(frozen=True)
 class RecordStored:
-    """A call record was committed to the sink (and is being acknowledged to the PBX)."""
+    """A call record was committed to the sink (and is being acknowledged to the PBX);
+    ``cost_fen``: its rating (None: not rated, or a sink that does not rate), ``pbx_id``: the
+    PBX name it is stored under."""
 
     record: CallRecord
+    cost_fen: int | None = None
+    pbx_id: str = ""
+
+
+@dataclass(frozen=True)
+class AlertRaised:
+    """The store raised an alert while storing records (a sequence gap, an unknown number,
+    a malformed record ...): the console shows it at once."""
+
+    alert_id: int
+    kind: str
+    text: str
 
 
 ServiceEvent = (LinkUp | LinkDown | VerificationProgress | VerificationDone | RecordStored
+                | AlertRaised
                 | ExtensionState | TrunkState | ParkSlotState | ParameterChanged | ParameterSet)

@@ -78,6 +78,7 @@ from callcenter.server.pbx.batch import (
     validate_batch,
 )
 from callcenter.server.pbx.events import (
+    AlertRaised,
     ParameterSet,
     RecordStored,
     ServiceEvent,
@@ -100,6 +101,7 @@ from callcenter.server.pbx.port_states import PortStates
 from callcenter.server.pbx.records import RecordSink, ack_ranges
 from callcenter.server.pbx.verification import Verification, verify
 from callcenter.server.store.audit import add_entry
+from callcenter.server.store.db import StoreUnavailable
 from callcenter.server.store.settings import get_setting
 
 log = logging.getLogger(__name__)
@@ -172,6 +174,7 @@ class PbxService:
         self.link = PbxLink(url, line, listener=self._on_link, options=link_options)
         self.verifications: list[Verification] = []
         self.records_stored = 0
+        self._last_result: object = None  # the sink's report of the last commit
         self.records_acked = 0
         self._listeners: list[ServiceListener] = []
         self._image_lock = threading.Lock()
@@ -687,14 +690,22 @@ class PbxService:
                 continue
             try:
                 stored = self._store(unstored)
+            except StoreUnavailable:
+                continue  # the store reported the outage once; the PBX keeps the records
             except Exception as exc:
                 log.error("cannot store %d call record(s), will retry (the PBX keeps "
                           "them): %s", len(unstored), exc)
                 continue
+            result, self._last_result = self._last_result, None
+            costs: dict[int, int | None] = getattr(result, "costs", {}) or {}
+            pbx_id = str(getattr(self.sink, "pbx_id", ""))
             for record in unstored:
                 if record.sequence in stored:
                     stored.discard(record.sequence)
-                    self._events.put(RecordStored(record))
+                    self._events.put(RecordStored(record, costs.get(record.sequence),
+                                                  pbx_id))
+            for alert_id, kind, text in getattr(result, "alerts", ()) or ():
+                self._events.put(AlertRaised(alert_id, kind, text))
             unstored = []
 
     def _event_loop(self) -> None:
@@ -718,6 +729,8 @@ class PbxService:
                 new.setdefault(record.sequence, record)
         if new:
             self.sink.store(list(new.values()))
+            # What this commit did (costs, alerts), when the sink tells (RecordIntake.last)
+            self._last_result = getattr(self.sink, "last", None)
             self.records_stored += len(new)
             for record in new.values():
                 self._seen.add(record)

@@ -97,6 +97,10 @@ class IntakeResult:
     duplicates: int = 0
     gaps: list[tuple[int, int]] = field(default_factory=list)
     unknown: int = 0
+    #: sequence -> cost in fen (None: not rated) of each record stored by this call.
+    costs: dict[int, int | None] = field(default_factory=dict)
+    #: (id, kind, text) of each alert this call raised, for the console's alert events.
+    alerts: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -251,6 +255,7 @@ class RecordIntake:
                          "hash": digest, "cost_fen": rated.cost_fen,
                          "service_type": rated.service_type, "unknown": rated.unknown})
             ratings[record.sequence] = rated
+            result.costs[record.sequence] = rated.cost_fen
             prev = digest
         if unknown:
             self._alert_unknown(unknown, batch)
@@ -271,7 +276,10 @@ class RecordIntake:
                 ChainHead.update(**values).where(ChainHead.pbx_id == self.pbx_id).execute()
         if late:
             self._resolve_filled_gaps(late, batch.now)
-        self._insert_many(Alert, batch.alerts)
+        if batch.alerts:
+            alert_ids = self._bulk_insert(Alert, batch.alerts, returning=("id",))
+            result.alerts = [(int(row[0]), str(alert["kind"]), str(alert["text"]))
+                             for row, alert in zip(alert_ids, batch.alerts, strict=True)]
         result.stored = len(rows)
 
     def _new_records(self, records: list[CallRecord], batch: _Batch, head: ChainHead | None
