@@ -54,6 +54,13 @@ def parameter_shots(address: ServiceAddress, out: Path) -> None:
     menu.post(root.winfo_rootx() + 300, root.winfo_rooty() + 260)
     shoot(root, out / "console-parameters-menu.png")
     menu.unpost()
+    access = panel.layout.column_of("extension.day_trunk_access")
+    assert access is not None
+    panel.grid_widget.select_cell(1, access)
+    panel.edit(1, access)  # 部分使用: the trunk-set picker
+    panel.show_help(1, access)
+    shoot(root, out / "console-parameters-picker.png")
+    panel.grid_widget.close_editor()
     for which in ("trunk", "switches", "other"):
         app.show_page(f"parameters.{which}")
         other = app.pages[f"parameters.{which}"]

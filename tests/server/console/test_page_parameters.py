@@ -24,9 +24,12 @@ from callcenter.server.console.parameters_model import (
     accepts_keystroke,
     editor_kind,
     form_layout,
+    format_set,
     grid_layout,
     other_system_tabs,
+    parse_set,
     renumber_plan,
+    set_members,
     swap_plan,
     system_keys,
 )
@@ -88,6 +91,21 @@ def test_values_are_checked_before_sending_with_the_allowed_text() -> None:
     assert accepts_keystroke(alarm, "130") and not accepts_keystroke(alarm, "13a")
     assert not accepts_keystroke(alarm, "13000")
     assert "class" in schema.help_text(schema.setting("extension.001.day_class"), "en")
+
+
+def test_trunk_sets_are_picked_from_the_trunks() -> None:
+    schema = ParameterSchema(schema_pages())
+    access = schema.setting("extension.001.day_trunk_access")
+    assert editor_kind(access) == "set"
+    members = set_members(access)
+    assert members == [str(n) for n in range(1, 9)]
+    assert set_members(schema.setting("extension.001.groups")) == [
+        str(n) for n in range(1, 13)]
+    assert parse_set("all", members) == set(members) and parse_set("none", members) == set()
+    assert parse_set("1,3", members) == parse_set("01,03", members) == {"1", "3"}
+    assert format_set({"1", "3"}, members) == "1,3"
+    assert format_set(set(members), members) == "all" and format_set(set(), members) == "none"
+    assert editor_kind(schema.setting("group.01.priority")) == "text"  # an ordered list
 
 
 def test_results_colour_the_cells() -> None:
@@ -323,6 +341,31 @@ def test_an_invalid_or_refused_value_turns_yellow_and_nothing_is_written(
     assert grid.drawn_text(1, number) == before["extension.002.number"]
     assert panel.hover_text(1, number)  # the reason, shown on hover
     assert memory(sim) == before
+
+
+def test_a_trunk_set_is_picked_with_check_boxes(app: ConsoleApp, sim: Simulator) -> None:
+    from callcenter.server.console.pages.parameters import SetPicker
+
+    page = open_page(app, "parameters.extension")
+    panel = page.panels["extension"]
+    column = panel.layout.column_of("extension.day_trunk_access")
+    assert column is not None
+    before = memory(sim)["extension.001.day_trunk_access"]
+    edit_cell(panel, 0, column)
+    picker = panel.grid_widget.editor
+    assert isinstance(picker, SetPicker)
+    for member in picker.members:
+        picker.vars[member].set(True)
+    picker.boxes["2"].invoke()  # 部分使用: every trunk but 2
+    picker.button_ok.invoke()
+    try:
+        pump_until(app.root, lambda: memory(sim)["extension.001.day_trunk_access"]
+                   == "01,03,04,05,06,07,08", what="the trunk set in the simulator")
+        pump_until(app.root, lambda: panel.grid_widget.drawn_fill(0, column)
+                   == STATE_FILLS[WRITTEN], what="the cell green")
+    finally:
+        page.store.write({"extension.001.day_trunk_access": before})
+        pump_until(app.root, lambda: not page.store.busy, what="put back")
 
 
 def test_swapping_two_extension_numbers_from_the_context_menu(

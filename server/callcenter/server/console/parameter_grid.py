@@ -421,6 +421,16 @@ class ParameterGrid(ttk.Frame):
         editor.focus_set()
         return editor
 
+    def open_widget(self, row: int, column: int, widget: tk.Widget) -> None:
+        """Put a widget of the caller's over the cell (a picker, a child of ``canvas``),
+        at its own size; it closes like the other editors (``close_editor``)."""
+        self.close_editor()
+        self.see(row, column)
+        self.editor = widget
+        self._editor_cell = (row, column)
+        self._place_editor()
+        widget.focus_set()
+
     def _place_editor(self) -> None:
         if self.editor is None or self._editor_cell is None:
             return
@@ -429,7 +439,14 @@ class ParameterGrid(ttk.Frame):
             self.editor.place_forget()
             return
         x0, y0, x1, y1 = box
-        self.editor.place(x=x0, y=y0, width=max(x1 - x0, 90), height=y1 - y0)
+        if isinstance(self.editor, (ttk.Entry, ttk.Combobox)):
+            self.editor.place(x=x0, y=y0, width=max(x1 - x0, 90), height=y1 - y0)
+            return
+        self.editor.update_idletasks()
+        width, height = self.editor.winfo_reqwidth(), self.editor.winfo_reqheight()
+        x = max(0, min(x0, self.canvas.winfo_width() - width))
+        y = y1 if y1 + height <= self.canvas.winfo_height() else max(0, y0 - height)
+        self.editor.place(x=x, y=y)
 
     def close_editor(self) -> None:
         if self.editor is not None:

@@ -19,6 +19,7 @@ plain ``{key: value}`` or ``{port: number}`` requests, in chunks the service tak
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
@@ -454,14 +455,46 @@ def port_of(key: str) -> str:
 
 # ---------------------------------------------------------------------- editors
 def editor_kind(setting: Setting) -> str:
-    """``choice`` (a drop-down of the choices), ``clock`` (HHMM), ``digits`` or ``text``."""
+    """``choice`` (a drop-down of the choices), ``set`` (a picker of trunks or groups: 部分使用),
+    ``clock`` (HHMM), ``digits`` or ``text``."""
     if setting.choices:
         return "choice"
+    if set_members(setting):
+        return "set"
     if setting.kind == "clock_time":
         return "clock"
     if setting.kind in ("digits", "number", "service_class", "tenths"):
         return "digits"
     return "text"
+
+
+def set_members(setting: Setting) -> list[str]:
+    """The members a set value (``port_set``, ``group_set``, ``port_list``) picks from:
+    the last ``a-b`` range its allowed text names (trunks 1-8, groups 1-12 ...)."""
+    ranges = re.findall(r"(\d+)-(\d+)", setting.allowed)
+    if setting.kind not in ("port_set", "group_set") or not ranges:
+        return []
+    low, high = (int(n) for n in ranges[-1])
+    return [str(n) for n in range(low, high + 1)] if 0 < high - low < 100 else []
+
+
+def parse_set(value: str, members: list[str]) -> set[str]:
+    """``all`` / ``none`` / ``1,3,5`` -> the members chosen."""
+    value = value.strip().lower()
+    if value == "all":
+        return set(members)
+    if value in ("none", ""):
+        return set()
+    return {part.strip().lstrip("0") or "0" for part in value.split(",")} & set(members)
+
+
+def format_set(chosen: set[str], members: list[str]) -> str:
+    """The members chosen as the value text: ``all``, ``none`` or ``1,3,5``."""
+    if members and chosen >= set(members):
+        return "all"
+    if not chosen:
+        return "none"
+    return ",".join(m for m in members if m in chosen)
 
 
 def accepts_keystroke(setting: Setting, proposed: str) -> bool:

@@ -33,9 +33,12 @@ from callcenter.server.console.parameters_model import (
     column_plan,
     editor_kind,
     form_layout,
+    format_set,
     grid_layout,
     other_system_tabs,
+    parse_set,
     renumber_plan,
+    set_members,
     swap_plan,
     system_keys,
 )
@@ -84,6 +87,8 @@ strings.add_texts({
     "parameters.menu_cid_on": ("来电显示全开", "Caller ID display on for all"),
     "parameters.menu_cid_off": ("来电显示全关", "Caller ID display off for all"),
     "parameters.dialog_ok": ("确定", "OK"),
+    "parameters.set_all": ("全部", "All"),
+    "parameters.set_none": ("无", "None"),
     "parameters.dialog_cancel": ("取消", "Cancel"),
     "parameters.value_title": ("批量设置", "Set many"),
     "parameters.value_prompt": ("“{setting}”的新值（{count} 行）：",
@@ -218,11 +223,21 @@ class GridPanel(ttk.Frame):
         self.show_help(row, column)
         value = self.page.store.values.cell(key).value
         kind = editor_kind(setting)
+        if kind == "set":
+            picker = SetPicker(self.grid_widget.canvas, self.page.catalogue, set_members(setting),
+                               value, lambda text: self._picked(key, text))
+            self.grid_widget.open_widget(row, column, picker)
+            return
         choices = setting.choice_labels(self.language) if kind == "choice" else None
         self.grid_widget.open_editor(
             row, column, setting.show(value, self.language),
             on_commit=lambda text: self.page.commit(key, text), choices=choices,
             accept=lambda proposed: accepts_keystroke(setting, proposed))
+
+    def _picked(self, key: str, text: str) -> None:
+        self.grid_widget.close_editor()
+        self.grid_widget.canvas.focus_set()
+        self.page.commit(key, text)
 
     # --------------------------------------------------------------- right-click
     def selected_rows(self) -> list[int]:
@@ -270,6 +285,40 @@ class GridPanel(ttk.Frame):
         self.grid_widget.measure()
         if self.page.store.schema is not None:
             self.show_help(*self.grid_widget.current)
+
+
+class SetPicker(ttk.Frame):
+    """部分使用: a check box per trunk (or group), 全部 / 无, and OK; the value becomes
+    ``all``, ``none`` or ``1,3,5``."""
+
+    def __init__(self, parent: tk.Misc, catalogue: Catalogue, members: list[str], value: str,
+                 on_ok: Callable[[str], None]) -> None:
+        super().__init__(parent, padding=6, relief="raised", borderwidth=1)
+        self.members = members
+        chosen = parse_set(value, members)
+        self.vars = {m: tk.BooleanVar(self, value=m in chosen) for m in members}
+        self.boxes: dict[str, ttk.Checkbutton] = {}
+        for index, member in enumerate(members):
+            box = ttk.Checkbutton(self, text=member, variable=self.vars[member])
+            box.grid(row=index // 6, column=index % 6, sticky="w", padx=2)
+            self.boxes[member] = box
+        buttons = ttk.Frame(self)
+        buttons.grid(row=len(members) // 6 + 1, column=0, columnspan=6, sticky="e", pady=(4, 0))
+        ttk.Button(buttons, text=catalogue.text("parameters.set_all"), width=6,
+                   command=lambda: self._set_all(True)).grid(row=0, column=0, padx=2)
+        ttk.Button(buttons, text=catalogue.text("parameters.set_none"), width=6,
+                   command=lambda: self._set_all(False)).grid(row=0, column=1, padx=2)
+        self.button_ok = ttk.Button(buttons, text=catalogue.text("parameters.dialog_ok"),
+                                    width=6, command=lambda: on_ok(self.value()))
+        self.button_ok.grid(row=0, column=2, padx=2)
+        self.bind("<Return>", lambda _e: on_ok(self.value()))
+
+    def _set_all(self, on: bool) -> None:
+        for var in self.vars.values():
+            var.set(on)
+
+    def value(self) -> str:
+        return format_set({m for m, var in self.vars.items() if var.get()}, self.members)
 
 
 class ValueDialog(tk.Toplevel):
