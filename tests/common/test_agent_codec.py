@@ -757,12 +757,7 @@ def test_check_fields_reports_nested_paths() -> None:
 # --------------------------------------------------------------------------- the document
 
 def doc_text() -> str:
-    """The document, and the admin API's parts still kept apart while they are written
-    (docs/admin-api/*.md, merged into section 11 when done)."""
-    parts = [DOC.read_text(encoding="utf-8")]
-    parts += [p.read_text(encoding="utf-8")
-              for p in sorted((DOC.parent / "admin-api").glob("*.md"))]
-    return "\n".join(parts)
+    return DOC.read_text(encoding="utf-8")
 
 
 def doc_examples() -> list[list[dict[str, Any]]]:

@@ -1,5 +1,5 @@
 """话单查询's combined query (综合查询) without Tk: the dialog's typed text -> the filters of
-``records_query`` (docs/admin-api/store.md), or an error text naming the field in words.
+``records_query`` (docs/agent-protocol.md section 11.6), or an error text naming the field in words.
 
 ``check_query(form, catalogue)`` is the dialog's whole validation: dates ``yyyy-mm-dd`` (the
 date pickers' pattern) with optional ``HH:MM`` times, one archived month (月话单库) instead of
