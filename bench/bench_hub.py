@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> None:
     from callcenter.pbxsim.app import Simulator, SimulatorConfig  # noqa: PLC0415
     from callcenter.pbxsim.control import ControlClient  # noqa: PLC0415
     from callcenter.server.accounts import add_account  # noqa: PLC0415
-    from callcenter.server.hub import AgentHub  # noqa: PLC0415
+    from callcenter.server.hub import AgentHub, HubOptions  # noqa: PLC0415
     from callcenter.server.pbx.link import LinkOptions  # noqa: PLC0415
     from callcenter.server.pbx.service import PbxService  # noqa: PLC0415
     from callcenter.server.rating.tariff_io import load_data_tariff  # noqa: PLC0415
@@ -208,7 +208,10 @@ def run(args: argparse.Namespace) -> None:
         add_account("bench", "agent", PASSWORD)
         assert sim.control_address is not None
         control = ControlClient(*sim.control_address)
-        with AgentHub(svc, host="127.0.0.1", port=0) as hub:
+        # Every client on one account and one address: the caps of issue 10 raised.
+        options = HubOptions(max_sessions_per_account=100_000,
+                             max_unauthenticated_per_address=256)
+        with AgentHub(svc, host="127.0.0.1", port=0, options=options) as hub:
             child = Child(hub.address)
             child.ask({"cmd": "warm", "count": 16})  # scrypt's 16 MiB in every pool thread
             time.sleep(0.5)

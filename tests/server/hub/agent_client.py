@@ -29,8 +29,11 @@ PASSWORD = "s3cret-pw"
 class AgentClient:
     def __init__(self, address: tuple[str, int], *, timeout: float = 5.0,
                  tls: ssl.SSLContext | None = None, server_hostname: str | None = None,
-                 rcvbuf: int | None = None, read_hello: bool = True) -> None:
+                 rcvbuf: int | None = None, read_hello: bool = True,
+                 source: str | None = None) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if source is not None:  # e.g. 127.0.0.2: another host, as the hub sees it
+            sock.bind((source, 0))
         if rcvbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         sock.settimeout(timeout)

@@ -23,7 +23,10 @@ def cheap_account(user: str) -> None:
         Account.user == user).execute()
 
 
-def test_200_clients_all_get_the_ring(sim: Simulator, hub: AgentHub) -> None:
+def test_200_clients_all_get_the_ring(sim: Simulator, make_hub: Callable[..., AgentHub]
+                                      ) -> None:
+    # One address and one account for all: the caps of issue 10 raised for this test.
+    hub = make_hub(max_unauthenticated_per_address=50, max_sessions_per_account=CROWD)
     cheap_account("crowd")
     clients: list[AgentClient] = []
     try:
@@ -53,7 +56,7 @@ def test_200_clients_all_get_the_ring(sim: Simulator, hub: AgentHub) -> None:
 def test_stalled_client_overflows_and_others_are_not_slowed(
         sim: Simulator, make_hub: Callable[..., AgentHub]) -> None:
     hub = make_hub(queue_limit=50, write_buffer=16 * 1024, send_buffer=16 * 1024,
-                   close_grace=5.0)
+                   close_grace=5.0, message_burst=100)  # messages as fast as they go
     for user in ("stall-sender", "stall-healthy", "stall-stuck"):
         add_account(user, "agent", PASSWORD)
     clients = {}

@@ -67,15 +67,32 @@ def _fix_mmap_threshold() -> bool:
 
 _threshold_fixed = False
 
+#: scrypt computations running now, and the most that ever ran at once in this process (read
+#: by tests and benchmarks: a login flood must never get past ``MAX_CONCURRENT_HASHES``).
+hashing_now = 0
+hashing_peak = 0
+_running_lock = threading.Lock()
+
+
+def _running(change: int) -> None:
+    global hashing_now, hashing_peak  # noqa: PLW0603 - process-wide counters are the point
+    with _running_lock:
+        hashing_now += change
+        hashing_peak = max(hashing_peak, hashing_now)
+
 
 def _scrypt(password: str, salt: bytes, *, n: int, r: int, p: int, dklen: int) -> bytes:
     global _threshold_fixed  # noqa: PLW0603 - once per process
     with _hashing:
-        if not _threshold_fixed:
-            _threshold_fixed = True
-            _fix_mmap_threshold()
-        return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
-                              maxmem=MAX_MEMORY, dklen=dklen)
+        _running(+1)
+        try:
+            if not _threshold_fixed:
+                _threshold_fixed = True
+                _fix_mmap_threshold()
+            return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
+                                  maxmem=MAX_MEMORY, dklen=dklen)
+        finally:
+            _running(-1)
 
 
 def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R,

@@ -29,7 +29,7 @@ from callcenter.server.accounts.passwords import (
     password_problem,
     verify_password,
 )
-from callcenter.server.store.account_models import Account, AgentMessage
+from callcenter.server.store.account_models import Account, AccountGeneration, AgentMessage
 from callcenter.server.store.db import database, write_transaction
 from callcenter.server.store.models import AuditEntry, utc_now
 
@@ -126,6 +126,29 @@ def _audit(who: str, what: str, user: str, *, old: str | None, new: str | None,
                       at=now).execute()
 
 
+def _bump_generation() -> None:
+    """Raise the counter of account changes, inside the change's own transaction (so a hub
+    that reads the new value also reads the change)."""
+    (AccountGeneration.update(generation=AccountGeneration.generation + 1)
+     .where(AccountGeneration.id == 1).execute())
+
+
+def account_generation() -> int:
+    """The counter of account changes (migration 006): one indexed read, polled by the hub
+    about twice a second to let open sessions follow changes made by any process."""
+    row = (AccountGeneration.select(AccountGeneration.generation)
+           .where(AccountGeneration.id == 1).scalar())
+    return int(row or 0)
+
+
+def accounts_of(users: set[str]) -> dict[str, AccountInfo]:
+    """The accounts named in ``users`` that exist, by user name."""
+    if not users:
+        return {}
+    return {str(row.user): _info(row)
+            for row in Account.select().where(Account.user.in_(sorted(users)))}
+
+
 # ---------------------------------------------------------------------- administration
 
 def add_account(user: str, role: str, password: str, *, port: str = "",
@@ -146,6 +169,7 @@ def add_account(user: str, role: str, password: str, *, port: str = "",
                        updated_at=now).execute()
         _audit(who, "account add", user, old=None, new=f"role={role} port={port or '-'}",
                now=now)
+        _bump_generation()
     info = find_account(user)
     assert info is not None
     return info
@@ -166,6 +190,7 @@ def set_password(user: str, password: str, *, must_change_password: bool = False
             raise AccountError("user", f"no account {user!r}")
         _audit(who, "account password", user, old=None,
                new="must change" if must_change_password else "set", now=now)
+        _bump_generation()
 
 
 def remove_account(user: str, *, who: str = "system") -> None:
@@ -182,6 +207,7 @@ def remove_account(user: str, *, who: str = "system") -> None:
                                            "admin first")
         Account.delete().where(Account.id == row.id).execute()
         _audit(who, "account remove", user, old=f"role={row.role}", new=None, now=now)
+        _bump_generation()
 
 
 def change_account(user: str, *, role: str | None = None, port: str | None = None,
@@ -214,6 +240,7 @@ def change_account(user: str, *, role: str | None = None, port: str | None = Non
         if changes:
             Account.update(**changes, updated_at=now).where(Account.id == row.id).execute()
             _audit(who, "account change", user, old=" ".join(old), new=" ".join(new), now=now)
+            _bump_generation()
     info = find_account(user)
     assert info is not None
     return info
@@ -332,6 +359,7 @@ def change_password(user: str, old: str, new: str, *, now: datetime | None = Non
                        locked_until=None, updated_at=now).where(Account.user == user).execute()
         _audit(f"agent:{user}", "account password", user, old=None, new="changed by the user",
                now=now)
+        _bump_generation()
     info = find_account(user)
     return AuthResult(AuthOutcome.OK, info)
 
@@ -344,6 +372,13 @@ def record_message(sender: str, recipient: str, text: str, delivered: int,
     with write_transaction(database):
         AgentMessage.insert(sender=sender, recipient=recipient, text=text,
                             sent_at=now or utc_now(), delivered=delivered).execute()
+
+
+def purge_messages(before: datetime) -> int:
+    """Delete the messages sent before ``before`` (naive UTC): the history's retention
+    (setting ``agent.message_retention_days``); how many were deleted."""
+    with write_transaction(database):
+        return int(AgentMessage.delete().where(AgentMessage.sent_at < before).execute())
 
 
 def message_history(user: str, limit: int = 100) -> list[AgentMessage]:

@@ -16,12 +16,24 @@ from two sides:
 The link's own listener is used rather than the service's dispatcher because the dispatcher
 also stores call records (a commit with fsync): a ring must not wait behind a record batch.
 The service's events are still used for what only the service knows (verification done).
+
+Floods and accounts (issue 10): connections waiting to log in are capped in all and per
+source address; the logins of one address are checked one at a time (``_address_gate``), so
+one host keeps at most one scrypt busy and the store pool holds at most one login of each
+address; a successful login is refused past ``max_sessions_per_account``. Every
+``accounts_interval`` the *watch* thread (its own, so a queue of logins cannot delay it)
+reads the store's counter of account changes (migration 006); when it moved past what a
+session's account was read at, the session is checked against its account again and ended
+(``AgentSession.end``) when the account was removed or its role, bound port or must-change
+flag changed.  Messages: a token bucket per account, and a retention
+(``agent.message_retention_days``) applied every ``message_purge_interval``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import re
@@ -45,7 +57,7 @@ from callcenter.common.pbx.messages import (
     TrunkState,
 )
 from callcenter.server.accounts import service as accounts
-from callcenter.server.accounts.service import AccountError, AuthOutcome
+from callcenter.server.accounts.service import AccountError, AccountInfo, AuthOutcome
 from callcenter.server.hub.admin import AdminBackend
 from callcenter.server.hub.admin_dispatch import AdminDispatcher
 from callcenter.server.hub.options import HubOptions
@@ -61,6 +73,7 @@ from callcenter.server.hub.state import HubEvent, PbxView
 from callcenter.server.pbx.events import ParameterSet, ServiceEvent, VerificationDone
 from callcenter.server.pbx.link import LinkDown, LinkNotice, LinkUp, PbxError, PbxTimeout
 from callcenter.server.store.db import database
+from callcenter.server.store.models import utc_now
 from callcenter.server.store.settings import get_setting
 
 if TYPE_CHECKING:
@@ -85,6 +98,7 @@ class HubSettings:
     lockout: timedelta = accounts.DEFAULT_LOCKOUT
     admin_only: frozenset[str] = frozenset()
     operator_modules: frozenset[str] = frozenset(MODULES)
+    message_retention: timedelta = timedelta(days=90)
 
 
 def _names(key: str) -> frozenset[str]:
@@ -94,7 +108,8 @@ def _names(key: str) -> frozenset[str]:
 def read_settings() -> HubSettings:
     return HubSettings(bool(get_setting("agent.password_required")),
                        timedelta(minutes=int(get_setting("agent.lockout_minutes"))),
-                       _names("agent.admin_only_actions"), _names("console.operator_modules"))
+                       _names("agent.admin_only_actions"), _names("console.operator_modules"),
+                       timedelta(days=int(get_setting("agent.message_retention_days"))))
 
 
 def _in_store(work: Callable[[], T]) -> T:
@@ -108,6 +123,25 @@ def _in_store(work: Callable[[], T]) -> T:
 
 def _error(request_id: str | int, code: ErrorCode, message: str) -> Reply:
     return Reply(response_error(request_id, code, message))
+
+
+def account_change(session: AgentSession, info: AccountInfo | None,
+                   password_required: bool) -> tuple[ErrorCode, str] | None:
+    """Why ``session`` may not go on now that its account reads ``info`` (None: removed),
+    as the code and message of its last response; None when it may."""
+    user = session.user
+    if info is None:
+        return (ErrorCode.AUTH_FAILED, f"the account {user!r} was removed; the session ends")
+    if info.role != session.role:
+        return (ErrorCode.AUTH_FAILED, f"the role of account {user!r} changed to {info.role}; "
+                "the session ends: log in again")
+    if info.bound_port and session.port and info.bound_port != session.port:
+        return (ErrorCode.FORBIDDEN, f"account {user!r} is now bound to extension port "
+                f"{info.bound_port}; the session at {session.port} ends")
+    if info.must_change_password and password_required and not session.must_change_password:
+        return (ErrorCode.PASSWORD_CHANGE_REQUIRED, f"the password of account {user!r} was "
+                "reset and must be changed; the session ends: log in again")
+    return None
 
 
 def agent_fields(session: AgentSession) -> dict[str, Any]:
@@ -146,6 +180,10 @@ class HubHandler:
                                            thread_name_prefix="agent-hub-pbx")
         self.admin_pool = ThreadPoolExecutor(options.admin_workers,
                                              thread_name_prefix="agent-hub-admin")
+        # The account counter and the settings: never behind a queue of logins.
+        self.watch_pool = ThreadPoolExecutor(1, thread_name_prefix="agent-hub-watch")
+        self._gates: dict[str, tuple[asyncio.Lock, int]] = {}  # address -> (lock, users)
+        self._message_tokens: dict[str, tuple[float, float]] = {}  # user -> (tokens, when)
         self.admin = AdminDispatcher(self, admin or AdminBackend(service, service.data_dir))
         self._numbers_snapshot: asyncio.TimerHandle | None = None
 
@@ -155,7 +193,8 @@ class HubHandler:
         extension numbers."""
         for pool, workers in ((self.store_pool, self.options.store_workers),
                               (self.pbx_pool, self.options.pbx_workers),
-                              (self.admin_pool, self.options.admin_workers)):
+                              (self.admin_pool, self.options.admin_workers),
+                              (self.watch_pool, 1)):
             # Every thread up front: the first logins do not wait for threads to start, and
             # the threads the hub owns are all there from start() to stop().
             barrier = threading.Barrier(workers)
@@ -171,6 +210,8 @@ class HubHandler:
         self.link_up = self.service.link.is_up
         await self.refresh_numbers()
         self.loop.create_task(self._refresh_settings())
+        self.loop.create_task(self._follow_accounts())
+        self.loop.create_task(self._purge_messages())
 
     async def _refresh_settings(self) -> None:
         """Re-read the settings now and then, so that a ``hello`` says what applies now (a
@@ -178,15 +219,61 @@ class HubHandler:
         while True:
             await asyncio.sleep(self.options.settings_interval)
             try:
-                self.settings = await self._store(read_settings)
+                self.settings = await self._watch(read_settings)
             except Exception as exc:  # a store hiccup: keep the last settings
                 log.debug("agent hub: cannot re-read the settings: %s", exc)
+
+    async def _follow_accounts(self) -> None:
+        """Let open sessions follow account changes made anywhere (see the module
+        docstring): the store's counter, read every ``accounts_interval``."""
+        while True:
+            await asyncio.sleep(self.options.accounts_interval)
+            try:
+                await self.check_accounts()
+            except Exception as exc:  # a store hiccup: try again at the next tick
+                log.debug("agent hub: cannot check the accounts: %s", exc)
+
+    async def check_accounts(self) -> int:
+        """End the sessions whose account was removed or changed since it was read (how
+        many were ended)."""
+        generation = await self._watch(accounts.account_generation)
+        stale = [s for s in self.sessions if s.role is not None and not s.token_login
+                 and not s.closing and s.account_generation < generation]
+        if not stale:
+            return 0
+        users = {s.user for s in stale}
+        found = await self._watch(lambda: accounts.accounts_of(users))
+        ended = 0
+        for session in stale:
+            why = account_change(session, found.get(session.user),
+                                 self.settings.password_required)
+            if why is None:
+                session.account_generation = generation
+            elif not session.closing:
+                log.info("agent hub: %r ends: %s", session, why[1])
+                session.end(*why)
+                ended += 1
+        return ended
+
+    async def _purge_messages(self) -> None:
+        """Delete the messages past ``agent.message_retention_days``, at start and then every
+        ``message_purge_interval``."""
+        while True:
+            try:
+                cutoff = utc_now() - self.settings.message_retention
+                deleted = await self._watch(functools.partial(accounts.purge_messages, cutoff))
+                if deleted:
+                    log.info("agent hub: %d message(s) past the retention deleted", deleted)
+            except Exception as exc:  # a store hiccup: the next round catches up
+                log.warning("agent hub: cannot delete old messages: %s", exc)
+            await asyncio.sleep(self.options.message_purge_interval)
 
     def shutdown_pools(self) -> None:
         """Wait for the pool threads to end (from any thread, after the loop stopped)."""
         self.store_pool.shutdown(wait=True, cancel_futures=True)
         self.pbx_pool.shutdown(wait=True, cancel_futures=True)
         self.admin_pool.shutdown(wait=True, cancel_futures=True)
+        self.watch_pool.shutdown(wait=True, cancel_futures=True)
 
     async def refresh_numbers(self) -> None:
         """Extension port -> number, from the service's last verified parameter image."""
@@ -201,6 +288,9 @@ class HubHandler:
 
     async def _store(self, work: Callable[[], T]) -> T:
         return await self.loop.run_in_executor(self.store_pool, _in_store, work)
+
+    async def _watch(self, work: Callable[[], T]) -> T:
+        return await self.loop.run_in_executor(self.watch_pool, _in_store, work)
 
     def known_ports(self) -> set[str]:
         return set(self.view.extensions) | set(self.view.numbers)
@@ -298,10 +388,20 @@ class HubHandler:
                      login_timeout=max(1, math.ceil(self.options.login_timeout)),
                      idle_timeout=max(1, math.ceil(self.options.idle_timeout)))
 
-    def admit(self, session: AgentSession) -> bool:
-        waiting = sum(1 for s in self.sessions if s.role is None)
+    def admit(self, session: AgentSession) -> str | None:
+        """None when ``session`` may wait to log in, else why not (it is then closed)."""
+        waiting = here = 0
+        for other in self.sessions:
+            if other.role is None:
+                waiting += 1
+                here += other.address == session.address
         self.sessions[session] = None
-        return waiting < self.options.max_unauthenticated
+        if here >= self.options.max_unauthenticated_per_address:
+            return (f"too many connections from {session.address} waiting to log in "
+                    f"({here}); try again later")
+        if waiting >= self.options.max_unauthenticated:
+            return "too many connections waiting to log in; try again later"
+        return None
 
     def closed(self, session: AgentSession) -> None:
         self.sessions.pop(session, None)
@@ -338,14 +438,35 @@ class HubHandler:
         for session in list(self.sessions):
             session.abort()
 
+    @contextlib.asynccontextmanager
+    async def _address_gate(self, address: str) -> Any:
+        """One password check at a time per source address (the others of that address
+        wait here, not in the store pool's queue)."""
+        lock, users = self._gates.get(address) or (asyncio.Lock(), 0)
+        self._gates[address] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._gates[address]
+            if users <= 1:
+                del self._gates[address]
+            else:
+                self._gates[address] = (lock, users - 1)
+
     async def login(self, session: AgentSession, login: Login) -> Reply:
         rid = login.id
         self.settings = settings = await self._store(read_settings)
         if login.token:
             return self._token_login(session, login, settings)
-        result = await self._store(lambda: accounts.authenticate(
-            login.user, login.password, lockout=settings.lockout,
-            check=settings.password_required))
+
+        def check() -> tuple[int, accounts.AuthResult]:
+            generation = accounts.account_generation()  # before the account is read
+            return generation, accounts.authenticate(
+                login.user, login.password, lockout=settings.lockout,
+                check=settings.password_required)
+        async with self._address_gate(session.address):
+            generation, result = await self._store(check)
         if result.outcome is AuthOutcome.AUTH_FAILED:
             await asyncio.sleep(self.options.failure_delay)
             return _error(rid, ErrorCode.AUTH_FAILED, "wrong user name or password")
@@ -368,7 +489,14 @@ class HubHandler:
                           f"the PBX has no extension port {login.extension}")
         if session.role is not None or session.closing:
             return _error(rid, ErrorCode.ALREADY_LOGGED_IN, "already logged in")
+        others = sum(1 for s in self.sessions if s.user == account.user
+                     and s.role is not None and not s.token_login and not s.closing)
+        if others >= self.options.max_sessions_per_account:
+            return _error(rid, ErrorCode.RATE_LIMITED, f"account {account.user!r} has "
+                          f"{others} sessions already (at most "
+                          f"{self.options.max_sessions_per_account}); close one first")
         session.user, session.role = account.user, account.role
+        session.account_generation = generation
         session.port, session.device = login.extension, login.device
         session.logged_in_at = now_text()
         session.must_change_password = (account.must_change_password
@@ -397,6 +525,7 @@ class HubHandler:
         if session.role is not None or session.closing:
             return _error(rid, ErrorCode.ALREADY_LOGGED_IN, "already logged in")
         session.user, session.role = login.user, "admin"
+        session.token_login = True
         session.port, session.device = login.extension, login.device
         session.logged_in_at = now_text()
         session.modules = settings.operator_modules
@@ -460,6 +589,10 @@ class HubHandler:
 
     async def _send_message(self, session: AgentSession, request: Request) -> Reply:
         rid, to, text = request.id, request.params["to"], request.params["text"]
+        if not self._take_message_token(session.user):
+            return _error(rid, ErrorCode.RATE_LIMITED, f"more than "
+                          f"{self.options.message_rate:g} messages per second from account "
+                          f"{session.user!r}; slow down")
         if to != "ALL" and not await self._store(lambda: accounts.account_exists(to)):
             return _error(rid, ErrorCode.NOT_FOUND, f"no account {to!r}")
         encoded = EncodedEvent("message", now_text(), {"from": session.user, "to": to,
@@ -478,6 +611,21 @@ class HubHandler:
         except Exception:
             log.exception("agent hub: cannot keep the message in the history")
         return Reply(response_ok(rid, delivered=delivered))
+
+    def _take_message_token(self, user: str) -> bool:
+        """The account's message bucket (shared by all its connections)."""
+        now = self.loop.time()
+        tokens, then = self._message_tokens.get(user, (self.options.message_burst, now))
+        tokens = min(self.options.message_burst,
+                     tokens + (now - then) * self.options.message_rate)
+        if tokens < 1:
+            self._message_tokens[user] = (tokens, now)
+            return False
+        self._message_tokens[user] = (tokens - 1, now)
+        if len(self._message_tokens) > 10_000:  # forget full buckets now and then
+            self._message_tokens = {u: v for u, v in self._message_tokens.items()
+                                    if v[0] < self.options.message_burst - 1}
+        return True
 
     async def _call_control(self, session: AgentSession, request: Request) -> Reply:
         action, params, rid, port = request.action, request.params, request.id, session.port

@@ -19,7 +19,12 @@ written best effort, and the connection is closed (aborted after ``close_grace``
 does not read).  Fan-out therefore never blocks on a client.
 
 Timers: an unauthenticated connection is closed ``login_timeout`` after it connected, whatever
-it sends; a logged-in one after ``idle_timeout`` without receiving anything.
+it sends (also while it waits for the answer to a login, and with logins pipelined in one
+write: they are answered one at a time, and the deadline ends the connection with the rest
+unanswered); a logged-in one after ``idle_timeout`` without receiving anything.
+
+``end`` closes a session from the hub's side with one last response of ``id`` null, e.g.
+when its account was removed or changed (the handler polls the store for that).
 """
 
 from __future__ import annotations
@@ -101,7 +106,7 @@ class SessionHandler(Protocol):
 
     def hello(self) -> dict[str, Any]: ...
 
-    def admit(self, session: AgentSession) -> bool: ...
+    def admit(self, session: AgentSession) -> str | None: ...
 
     def login(self, session: AgentSession, login: Login) -> Awaitable[Reply]: ...
 
@@ -130,6 +135,8 @@ class AgentSession:
         self.device = "normal"
         self.logged_in_at = ""
         self.must_change_password = False
+        self.token_login = False  # logged in with the service token: no account behind it
+        self.account_generation = 0  # the store's account counter its account was read at
         self.admin_only: frozenset[str] = frozenset()
         self.modules: frozenset[str] = frozenset()  # console modules operators may use
         self.jobs: dict[str, Job] = {}  # long admin requests running, by request id
@@ -138,6 +145,7 @@ class AgentSession:
         self.seq = 0
         self.closing = False
         self.overflowed = False
+        self.ended = False  # closed by the hub with a last response (``end``)
         self._out: deque[bytes] = deque()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -159,10 +167,9 @@ class AgentSession:
             with contextlib.suppress(OSError):
                 self._set_buffers()
             self.send(self.handler.hello())
-            if not self.handler.admit(self):
-                self.send(response_error(None, ErrorCode.RATE_LIMITED,
-                                         "too many connections waiting to log in; try again "
-                                         "later"))
+            refused = self.handler.admit(self)
+            if refused is not None:
+                self.send(response_error(None, ErrorCode.RATE_LIMITED, refused))
                 return
             await self._read_loop()
         except (ConnectionError, OSError) as exc:
@@ -203,6 +210,22 @@ class AgentSession:
         with contextlib.suppress(Exception):
             self._writer.transport.abort()
 
+    def end(self, code: ErrorCode, message: str) -> None:
+        """Close the session from the hub's side: one last response with ``id`` null (its
+        ``code`` and ``message`` say why), then the connection closes once it is written."""
+        if self.closing:
+            return
+        self.send(response_error(None, code, message))
+        self.ended = True
+        self.closing = True
+        self._wake.set()
+        if self._read is not None:
+            self._read.cancel()
+
+    def _login_expired(self) -> bool:
+        return (self.role is None
+                and time.monotonic() >= self._started + self.options.login_timeout)
+
     def _deadline(self) -> tuple[float, str]:
         if self.role is None:
             return (self._started + self.options.login_timeout,
@@ -224,12 +247,15 @@ class AgentSession:
             except TimeoutError:
                 continue  # the deadline is checked at the top (it may have moved)
             except asyncio.CancelledError:
-                if self.overflowed and self._read.cancelled():
-                    return  # _overflow stopped the reading, not someone stopping us
+                if (self.overflowed or self.ended) and self._read.cancelled():
+                    return  # _overflow or end stopped the reading, not someone stopping us
                 raise
             self._last_heard = time.monotonic()
             decoder.receive_data(data)
             while not self.closing:
+                if self._login_expired():  # e.g. logins pipelined in one write
+                    log.info("%r: closed: %s", self, self._deadline()[1])
+                    return
                 item = decoder.next_event()
                 if item is NEED_DATA:
                     break
@@ -255,7 +281,16 @@ class AgentSession:
                 self.send(response_error(message.id, ErrorCode.ALREADY_LOGGED_IN,
                                          f"already logged in as {self.user!r}"))
                 return
-            await self._answer(message.id, lambda: self.handler.login(self, message))
+            # One login at a time (the next line is not read before this one is answered),
+            # and never past the login deadline, however long the answer takes.
+            left = self._started + self.options.login_timeout - time.monotonic()
+            try:
+                async with asyncio.timeout(max(left, 0)):
+                    await self._answer(message.id, lambda: self.handler.login(self, message))
+            except TimeoutError:
+                self.closing = True
+                log.info("%r: closed: %s (while a login was answered)", self,
+                         self._deadline()[1])
             return
         if not self._take_token():
             self.send(response_error(message.id, ErrorCode.RATE_LIMITED,

@@ -1,4 +1,5 @@
-"""Models of migration 004: agent-hub accounts (S-41, B-6) and internal messages (C-3).
+"""Models of migration 004: agent-hub accounts (S-41, B-6) and internal messages (C-3), and
+of migration 006: the counter of account changes.
 
 Created only by ``migrations._m004_accounts``; the services are in ``callcenter.server.accounts``
 and the agent hub. See docs/hub.md.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from peewee import (
     BigAutoField,
+    BigIntegerField,
     BooleanField,
     CharField,
     DateTimeField,
@@ -54,3 +56,14 @@ class AgentMessage(StoreModel):
 
     class Meta:
         table_name = "agent_message"
+
+
+class AccountGeneration(StoreModel):
+    """One row (``id`` 1): raised with every change of an account that open sessions must
+    follow (added, removed, role, bound port, password); the hub polls it (migration 006)."""
+
+    id = IntegerField(primary_key=True)
+    generation = BigIntegerField()
+
+    class Meta:
+        table_name = "account_generation"

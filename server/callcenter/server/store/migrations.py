@@ -325,12 +325,34 @@ def _m005_audit_result(db: AnyDatabase) -> None:
     db.execute_sql("ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT ''")
 
 
+def _m006_account_generation(db: AnyDatabase) -> None:
+    """A counter of account changes (issue 10 item 4): one row, raised in the same
+    transaction as every change of an account's role, port, password or existence, so a
+    running hub notices a change made by another process with one cheap read."""
+
+    class Base(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class AccountGeneration(Base):
+        id = IntegerField(primary_key=True)
+        generation = BigIntegerField()
+
+        class Meta:
+            table_name = "account_generation"
+
+    db.create_tables([AccountGeneration])
+    AccountGeneration.insert(id=1, generation=0).execute()
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "001_initial", _m001_initial),
     Migration(2, "002_archives", _m002_archives),
     Migration(3, "003_prepaid_hotel", _m003_prepaid_hotel),
     Migration(4, "004_accounts", _m004_accounts),
     Migration(5, "005_audit_result", _m005_audit_result),
+    Migration(6, "006_account_generation", _m006_account_generation),
 )
 
 _VERSION_TABLE_SQL: Final = (
