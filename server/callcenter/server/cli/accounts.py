@@ -4,7 +4,8 @@ It needs access to the data folder (and the store), not a login: whoever may rea
 manage the accounts.  Passwords are never taken from the command line (they would show in
 the process list and the shell history): ``--password-stdin`` reads one line from standard
 input, without its newline; without it an interactive terminal is asked twice.
-Exit statuses: 0 done, 1 the store failed, 2 a bad argument (the message names it).
+Exit statuses: 0 done, 1 the store failed or ``--data`` holds no server data (``add`` creates
+the store there instead, and says so in one line), 2 a bad argument (the message names it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any, TextIO
 from callcenter.common.agent.catalog import ROLES
 from callcenter.server.accounts import service
 from callcenter.server.accounts.service import AccountError, AccountInfo
-from callcenter.server.store.db import StoreError, open_store
+from callcenter.server.cli.common import open_existing_store, open_or_create_store
+from callcenter.server.store.db import NoServerData, StoreError
 from callcenter.server.store.settings import cli_user
 
 
@@ -116,9 +118,11 @@ def run_accounts(args: argparse.Namespace) -> int:
         print(f"accounts {action}: {_message(exc)}", file=err)
         return 2
     try:
-        db = open_store(args.data, args.db)
-    except StoreError as exc:
-        print(f"accounts: {exc}", file=err)
+        # A mistyped --data: `add` creates the store and says so; the others refuse it.
+        db = (open_or_create_store(args.data, args.db, "accounts add", err)
+              if action == "add" else open_existing_store(args.data, args.db))
+    except (NoServerData, StoreError) as exc:
+        print(f"accounts {action}: {exc}", file=err)
         return 1
     who = cli_user()
     try:
@@ -127,6 +131,10 @@ def run_accounts(args: argparse.Namespace) -> int:
                                        must_change_password=args.must_change, who=who)
             print(f"added {info.user} ({info.role}"
                   f"{', port ' + info.bound_port if info.bound_port else ''})")
+            if info.role == "agent" and not info.bound_port:
+                print(f"accounts add: warning: {info.user} may log in at any extension port "
+                      "and act on it (forward it, dial out); bind it with --port PORT",
+                      file=err)
         elif action == "passwd":
             service.set_password(args.user, password, must_change_password=args.must_change,
                                  who=who)

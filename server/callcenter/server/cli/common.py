@@ -16,9 +16,12 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+from peewee import Database
+
 from callcenter.common.agent.client import HubClient, HubUnavailable, RequestFailed
 from callcenter.server.service_file import read_service_file
 from callcenter.server.settings import ServerSettings
+from callcenter.server.store.db import NoServerData, open_store, require_server_data
 from callcenter.server.store.settings import SettingError, cli_user, spec_for
 
 #: Exit statuses.
@@ -98,6 +101,29 @@ def print_table(table: Sequence[Sequence[str]], out: IO[str],
         cells = [c.rjust(widths[i]) if i in right else c.ljust(widths[i])
                  for i, c in enumerate(row)]
         print("  ".join(cells).rstrip(), file=out)
+
+
+def open_existing_store(data_dir: Path, url: str | None) -> Database:
+    """The store of a data folder that holds server data; ``NoServerData`` (exit 1, nothing
+    created) for a mistyped ``--data``. For commands that read, or change what must exist."""
+    require_server_data(Path(data_dir), url=url)
+    return open_store(Path(data_dir), url)
+
+
+def open_or_create_store(data_dir: Path, url: str | None, command: str,
+                         err: IO[str]) -> Database:
+    """The store of a data folder, created when there is none, which ``command`` then says
+    in one line on ``err`` (a mistyped ``--data`` is noticed). For commands that create."""
+    try:
+        require_server_data(Path(data_dir), url=url)
+        new = False
+    except NoServerData:
+        new = True
+    db = open_store(Path(data_dir), url)
+    if new:
+        print(f"{command}: {data_dir} held no server data: created a new store there",
+              file=err)
+    return db
 
 
 def running_service(data_dir: Path, *, timeout: float = 10.0) -> HubClient | None:

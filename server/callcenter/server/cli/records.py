@@ -206,6 +206,11 @@ def _run(action: str, args: argparse.Namespace, db: Any) -> int:
     out = sys.stdout
     if action == "verify":
         checked, problems = verify_records(db, args.pbx)
+        if args.pbx is not None and not checked and not problems and \
+                args.pbx != get_setting("pbx.id"):
+            print(f"records verify: --pbx {args.pbx!r}: the store has no records of that PBX "
+                  f"(this server's PBX is {get_setting('pbx.id')!r})", file=sys.stderr)
+            return 2
         for problem in problems:
             print(problem.text, file=out)
         if problems:

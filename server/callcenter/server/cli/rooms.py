@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from callcenter.common.agent.client import HubClient, HubUnavailable, RequestFailed
-from callcenter.server.cli.common import running_service
+from callcenter.server.cli.common import open_existing_store, running_service
 from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.ledger import FIELD_WORDS, AccountRef, AccountState, LedgerError
-from callcenter.server.store.db import StoreError, database, open_store, read_snapshot
+from callcenter.server.store.db import NoServerData, StoreError, database, read_snapshot
 from callcenter.server.store.models import CallRecordRow
 from callcenter.server.store.prepaid_models import DISA, EXTENSION, PASSWORD
 from callcenter.server.store.settings import cli_user
@@ -144,8 +144,8 @@ def run_rooms(args: argparse.Namespace, out: TextIO | None = None,
             with contextlib.closing(client):
                 return _through_service(client, args, ref, amount, out=out, err=err)
     try:
-        db = open_store(args.data, args.db)
-    except StoreError as exc:
+        db = open_existing_store(args.data, args.db)  # a mistyped --data creates nothing
+    except (NoServerData, StoreError) as exc:
         print(f"rooms: {exc}", file=err)
         return 1
     try:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from callcenter.server.cli.common import cli_who
-from callcenter.server.store.db import StoreError, open_store
+from callcenter.server.cli.common import cli_who, open_existing_store, open_or_create_store
+from callcenter.server.store.db import NoServerData, StoreError
 from callcenter.server.store.settings import (
     SETTINGS,
     SettingError,
@@ -43,7 +43,8 @@ def add_settings_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run_settings(args: argparse.Namespace) -> int:
-    """Run ``settings get|set``: 0 on success, 2 for a bad key or value, 1 if the store fails."""
+    """Run ``settings get|set``: 0 on success, 2 for a bad key or value, 1 if the store fails
+    or (``get``) ``--data`` holds no server data."""
     out, err = sys.stdout, sys.stderr
     assignment: tuple[str, str] | None = None
     if args.settings_action == "set":
@@ -62,14 +63,16 @@ def run_settings(args: argparse.Namespace) -> int:
             return 2
         if assignment is not None:
             try:
-                spec.validate(assignment[1])
+                spec.validate_new(assignment[1])
             except SettingError as exc:
                 print(f"settings set: {exc}", file=err)
                 return 2
     try:
-        db = open_store(args.data, args.db)
-    except StoreError as exc:
-        print(f"settings: {exc}", file=err)
+        # A mistyped --data: `get` refuses it; `set` creates the store and says so.
+        db = (open_or_create_store(args.data, args.db, "settings set", err)
+              if assignment is not None else open_existing_store(args.data, args.db))
+    except (NoServerData, StoreError) as exc:
+        print(f"settings {args.settings_action}: {exc}", file=err)
         return 1
     try:
         if assignment is not None:

@@ -235,14 +235,22 @@ def _whole(text: str, name: str, hi: int) -> int:
     return int(value)
 
 
+#: The largest amount a money filter takes (its fen fit a 64-bit integer with room to spare).
+MAX_AMOUNT: Final = Decimal("999999999999.99")
+
+
 def _money(text: str, name: str) -> Decimal:
     try:
         value = Decimal(text.strip())
+        # quantize raises InvalidOperation past the context's precision (1e999)
+        exact = value.is_finite() and value == value.quantize(Decimal("0.01"))
     except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        value, exact = Decimal("NaN"), False
+    if not exact or value < 0:
         raise FilterError(name, f"{text!r}: allowed: an amount in yuan with at most two "
                           "decimal places, such as 0.44")
+    if value > MAX_AMOUNT:  # fen must fit the store's 64-bit integers
+        raise FilterError(name, f"{text!r}: allowed: at most {MAX_AMOUNT} yuan")
     return value
 
 

@@ -46,15 +46,31 @@ class SettingSpec:
     allowed: str
     description: str
     parse: Callable[[str], Any]
+    #: Checked only when a value is set (not when a stored one is read back), e.g. that a
+    #: file exists now: a stored value whose file went away must not read as the default.
+    check_new: Callable[[Any], None] | None = None
 
     def validate(self, text: str) -> Any:
         """The value ``text`` stands for, or SettingError naming the key and what is allowed."""
         try:
             return self.parse(text.strip())
         except (ValueError, LookupError) as exc:
-            reason = f" ({exc})" if str(exc) else ""
-            raise SettingError(f"{self.key}: {text!r} is not allowed{reason}; "
-                               f"allowed: {self.allowed}") from None
+            raise self._error(text, exc) from None
+
+    def validate_new(self, text: str) -> Any:
+        """``validate``, and the checks of a value about to be set (``check_new``)."""
+        value = self.validate(text)
+        if self.check_new is not None:
+            try:
+                self.check_new(value)
+            except ValueError as exc:
+                raise self._error(text, exc) from None
+        return value
+
+    def _error(self, text: str, exc: Exception) -> SettingError:
+        reason = f" ({exc})" if str(exc) else ""
+        return SettingError(f"{self.key}: {text!r} is not allowed{reason}; "
+                            f"allowed: {self.allowed}")
 
 
 def _int_in(lo: int, hi: int) -> Callable[[str], int]:
@@ -197,6 +213,18 @@ def _line(field: str) -> Callable[[str], Any]:
     return parse
 
 
+def _readable_file(text: str) -> None:
+    """"" (none) or the path of a file this process can read now: a TLS file that does not
+    exist would only stop the next start."""
+    if not text:
+        return
+    path = os.path.expanduser(text)
+    if not os.path.isfile(path):
+        raise ValueError("no such file" if not os.path.exists(path) else "not a file")
+    if not os.access(path, os.R_OK):
+        raise ValueError("the file is not readable")
+
+
 def _agent_actions(text: str) -> str:
     """Comma-separated agent-protocol actions, normalised to "a,b" in catalogue order."""
     from callcenter.common.agent.catalog import ACTIONS  # noqa: PLC0415 - only this setting
@@ -266,9 +294,13 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
     SettingSpec("agent.lockout_minutes", 5, "a whole number of minutes 1-1440",
                 "how long five failed logins lock an account", _int_in(1, 1440)),
     SettingSpec("agent.tls_cert", "", "a PEM certificate file path; empty for no TLS",
-                "the agent hub's TLS certificate (with agent.tls_key: TLS on)", _any_text),
+                "the agent hub's TLS certificate (with agent.tls_key: TLS on)", _any_text,
+                _readable_file),
     SettingSpec("agent.tls_key", "", "a PEM private key file path; empty for no TLS",
-                "the agent hub's TLS private key", _any_text),
+                "the agent hub's TLS private key", _any_text, _readable_file),
+    SettingSpec("agent.message_retention_days", 90, "a whole number of days 1-3650",
+                "internal messages older than this are deleted from the history",
+                _int_in(1, 3650)),
     SettingSpec("agent.admin_only_actions", "", "agent-protocol action names separated by "
                 "commas (not ping or change_password); empty for none",
                 "hub actions only admins may use (the manual's admin-only flags, 1-7-02)",
@@ -322,7 +354,7 @@ def set_setting(key: str, text: str, who: str) -> Any:
     A bad key or value raises SettingError and changes nothing.
     """
     spec = spec_for(key)
-    value = spec.validate(text)
+    value = spec.validate_new(text)
     new = json.dumps(value)
     now = utc_now()
     with write_transaction(database):
