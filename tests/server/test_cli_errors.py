@@ -148,8 +148,6 @@ def test_pbx_load_of_a_binary_file(data: str, tmp_path: Path) -> None:
     one_line(run("pbx", "load", str(blob), "--data", data), 1, "binary", str(blob))
 
 
-@pytest.mark.xfail(reason="cli/pbx.py (another engineer's) still takes --timeout -1; "
-                          "reported in issue 10 item 8", strict=False)
 def test_pbx_dump_negative_timeout_is_a_usage_error(data: str) -> None:
     one_line(run("pbx", "dump", "--timeout", "-1", "--pbx", "socket://127.0.0.1:1",
                  "--data", data), 2, "--timeout")

@@ -64,7 +64,7 @@ def add_pbx_parser(sub: Any) -> None:
                             f"settings (default {default_data_dir()})")
         add_line_arguments(p, defaults_none=True)
         add_link_arguments(p)
-        p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+        p.add_argument("--timeout", type=_timeout, default=10.0, metavar="SECONDS",
                        help="how long to wait for each answer of the PBX (default 10)")
         p.add_argument("-v", "--verbose", action="count", default=0)
         return p
@@ -84,6 +84,16 @@ def add_pbx_parser(sub: Any) -> None:
                                  "of the one it keeps in DIR/backups)")
     command("monitor", "print live state events and call records as JSON lines "
                        "(read-only: records are not acknowledged)")
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.1 <= value <= 600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds 0.1-600")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
