@@ -201,6 +201,11 @@ class ServerRuntime:
             self._started = True
         if self.hub is not None:
             self.hub.start()  # OSError when the port is taken: nothing else started yet
+            if self.agent_host in ("", "*", "0.0.0.0", "::") and self.hub.tls is None:
+                log.warning("the agent hub listens on every network interface without TLS: "
+                            "passwords and calls cross the LAN in clear text; set "
+                            "agent.tls_cert/agent.tls_key, or --agent-host to one address "
+                            "(docs/hub.md)")
         self.service.start()
         self.reconcile.start()
         self.hotel.start()
