@@ -7,7 +7,8 @@ lines with the sans-I/O ``LineDecoder``; a response is handed to the caller wait
 ``id`` (each ``request`` waits on its own slot, so several threads may have requests
 outstanding at once), an event goes to ``on_event`` (in the reader thread: keep it short, a
 GUI queues it for its ``after()`` loop) or, without one, to the ``events`` queue.  A
-``progress`` event of a request that passed ``on_progress`` goes to that callback instead.
+``progress`` event of a request that passed ``on_progress`` goes to that callback first, and
+then like every event (so that a client checking ``seq`` sees every number).
 
 Every wait is bounded: ``request`` raises ``HubUnavailable`` after its timeout or when the
 connection drops, ``RequestFailed`` (``code``, ``message``) for a failed response.  The
@@ -275,7 +276,7 @@ class HubClient:
                 with contextlib.suppress(Exception):
                     slot.on_progress(int(message.get("done", 0)), int(message.get("total", 0)),
                                      str(message.get("text", "")))
-                return
+            # and like every event below: a client that checks seq sees every number
         if self.on_event is not None:
             self.on_event(message)
         else:
