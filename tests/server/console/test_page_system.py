@@ -1,0 +1,253 @@
+"""系统设置: the models without Tk, the page under Xvfb on the real embedded service and
+simulator, driven through its widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from callcenter.common.agent.client import HubClient
+from callcenter.server.accounts import find_account
+from callcenter.server.console.system_model import (
+    ClientsModel,
+    TariffModel,
+    audit_params,
+    link_params,
+    modules_of,
+    modules_value,
+    port_problem,
+)
+from callcenter.server.store.settings import get_setting
+from tests.server.console.console_support import PASSWORD, pump_until
+
+if TYPE_CHECKING:
+    import tkinter as tk
+
+    from callcenter.server.console.app import ConsoleApp
+    from callcenter.server.console.connection import ServiceAddress
+    from callcenter.server.console.pages.system import SystemPage
+
+
+# ---------------------------------------------------------------------- the models
+def test_operator_modules_round_trip_in_the_main_windows_order() -> None:
+    assert modules_of("monitor, records,rooms") == {"monitor", "records", "rooms"}
+    assert modules_value({"rooms", "system", "monitor"}) == "system,monitor,rooms"
+    assert modules_value(set()) == ""
+
+
+def test_the_port_form_is_checked_before_it_is_sent() -> None:
+    assert port_problem("") == "link.need_port"
+    assert port_problem("COM3") is None and port_problem("/dev/ttyUSB0") is None
+    assert port_problem("socket://10.0.0.5:4001") is None
+    assert port_problem("socket://nohost") == "link.bad_url"
+    assert port_problem("bogus://x") == "link.bad_url"
+    assert link_params("COM3", "9600", "8", "N", "1") == {
+        "url": "COM3", "baud": 9600, "bytesize": 8, "stopbits": 1, "parity": "N"}
+    assert link_params("COM3", "9601", "8", "N", "1") == "link.bad_line"
+
+
+def test_clients_follow_the_events() -> None:
+    model = ClientsModel()
+    model.load([{"address": "10.0.0.2", "remote_port": 5000, "user": "admin"}])
+    assert model.apply({"event": "client_connected", "address": "10.0.0.3",
+                        "remote_port": 6000, "user": "li", "role": "agent",
+                        "extension": "002"})
+    assert [row[2] for row in model.rows()] == ["admin", "li"]
+    assert model.apply({"event": "client_disconnected", "address": "10.0.0.2",
+                        "remote_port": 5000})
+    assert not model.apply({"event": "client_disconnected", "address": "x",
+                            "remote_port": 1})
+    assert [row[2] for row in model.rows()] == ["li"]
+
+
+def test_the_tariff_table_is_checked_before_it_is_saved() -> None:
+    model = TariffModel()
+    model.load({"version": "v1", "tariff": {"format": "callcenter-tariff/1", "version": "v1",
+                                            "rows": [{"prefix": "12315", "description": "x",
+                                                      "initial_seconds": 180,
+                                                      "initial_charge": "0.22",
+                                                      "interval_seconds": 60,
+                                                      "interval_charge": "0.11",
+                                                      "service_type": 3}],
+                                            "holidays": []}})
+    assert model.set_cell(0, "prefix", "12a") == "tariff.bad_prefix"
+    assert model.set_cell(0, "initial_charge", "-1") == "tariff.bad_money"
+    assert model.set_cell(0, "interval_charge", "0.15") is None and model.dirty
+    saved = model.to_save()
+    assert isinstance(saved, dict) and "version" not in saved
+    assert saved["rows"][0]["interval_charge"] == "0.15"
+    assert saved["rows"][0]["initial_seconds"] == 180
+    model.add_row()
+    assert model.to_save() == (1, "tariff.bad_prefix")
+
+
+def test_audit_filters_are_dates_in_the_sites_zone() -> None:
+    assert audit_params("2024-06-01", "2024-06-01", " wang ", "", "Asia/Shanghai") == {
+        "from": "2024-06-01T00:00:00+08:00", "to": "2024-06-02T00:00:00+08:00",
+        "who": "wang"}
+    assert audit_params("6/1", "", "", "", "Asia/Shanghai") == "audit.bad_date"
+
+
+# ---------------------------------------------------------------------- the page
+@pytest.fixture
+def app(tk_root: tk.Tk, address: ServiceAddress,
+        account: Callable[..., str]) -> Iterator[ConsoleApp]:
+    from callcenter.server.console.app import ConsoleApp
+
+    tk_root.geometry("1024x720")
+    console = ConsoleApp(tk_root, address, embedded=True, user=account("sys-admin"),
+                         password=PASSWORD, _utest=True)
+    console.start()
+    pump_until(tk_root, lambda: "system" in console.window.modules, what="the modules")
+    yield console
+    console.close()
+
+
+def open_system(app: ConsoleApp) -> SystemPage:
+    from callcenter.server.console.pages.system import SystemPage
+
+    app.window.toolbar_button("system").invoke()
+    page = app.pages["system"]
+    assert isinstance(page, SystemPage)
+    return page
+
+
+def test_adding_an_account_shows_it_in_the_list_and_the_audit_log(
+        tk_root: tk.Tk, app: ConsoleApp) -> None:
+    from callcenter.server.console.pages.system import AccountsTab, AuditTab
+
+    app.confirm = lambda title, text: True  # before the page takes it: "remove?" yes
+    page = open_system(app)
+    tab = page.select("accounts")
+    assert isinstance(tab, AccountsTab)
+    assert page.notebook.tab(0, "text") == "口令设置"
+    pump_until(tk_root, lambda: "sys-admin" in tab.users(), what="the accounts")
+    tab.set_entry("user", "night-clerk")
+    tab.set_entry("role", "operator")
+    tab.set_entry("password", "clerk-pass-1")
+    tab.buttons["add"].invoke()
+    pump_until(tk_root, lambda: "night-clerk" in tab.users(), what="the new account listed")
+    found = find_account("night-clerk")
+    assert found is not None and found.role == "operator"
+    assert tab.tree.set("night-clerk", "role") == "操作员"
+    assert "已添加" in tab.message.cget("text")
+    audit = page.select("audit")
+    assert isinstance(audit, AuditTab)
+    audit.filters["who"].insert(0, "sys-admin")
+    audit.button_query.invoke()
+    pump_until(tk_root, lambda: any(r[3] == "account.night-clerk" for r in audit.rows()),
+               what="the account's audit entry")
+    # and remove it again (the confirmation answered yes)
+    tab = page.select("accounts")
+    assert isinstance(tab, AccountsTab)
+    tab.tree.selection_set("night-clerk")
+    tab.tree.event_generate("<<TreeviewSelect>>")
+    tk_root.update()
+    tab.buttons["remove"].invoke()
+    pump_until(tk_root, lambda: "night-clerk" not in tab.users(), what="removed")
+    assert find_account("night-clerk") is None
+
+
+def test_operator_modules_are_check_boxes_saved_as_the_setting(
+        tk_root: tk.Tk, app: ConsoleApp) -> None:
+    from callcenter.server.console.pages.system import AccountsTab
+
+    tab = open_system(app).select("accounts")
+    assert isinstance(tab, AccountsTab)
+    pump_until(tk_root, lambda: tab.chosen_modules() == {"monitor", "records", "rooms"},
+               what="the default modules ticked")
+    tab.module_checks["backup"].invoke()
+    tab.button_modules.invoke()
+    pump_until(tk_root, lambda: "已保存" in tab.message.cget("text"), what="saved")
+    assert get_setting("console.operator_modules") == "monitor,records,rooms,backup"
+    tab.module_checks["backup"].invoke()
+    tab.button_modules.invoke()
+    pump_until(tk_root, lambda: get_setting("console.operator_modules")
+               == "monitor,records,rooms", what="put back")
+
+
+def test_changing_the_retention_setting(tk_root: tk.Tk, app: ConsoleApp) -> None:
+    from callcenter.server.console.pages.system import SettingsTab
+
+    tab = open_system(app).select("data")
+    assert isinstance(tab, SettingsTab)
+    pump_until(tk_root, lambda: "retention_days" in tab.widgets, what="the data settings")
+    assert tab.value("retention_days") == str(get_setting("retention_days"))
+    tab.set_value("retention_days", "120")
+    tab.button_save.invoke()
+    pump_until(tk_root, lambda: get_setting("retention_days") == 120, what="saved")
+    pump_until(tk_root, lambda: "已保存" in tab.message.cget("text"), what="said")
+    tab.set_value("retention_days", "99999")  # refused by the service, the reason shown
+    tab.button_save.invoke()
+    pump_until(tk_root, lambda: "1-3650" in tab.message.cget("text"), what="the refusal")
+    assert get_setting("retention_days") == 120
+    tab.set_value("retention_days", "90")
+    tab.button_save.invoke()
+    pump_until(tk_root, lambda: get_setting("retention_days") == 90, what="put back")
+
+
+def test_the_clients_tab_shows_a_connected_agent(
+        tk_root: tk.Tk, app: ConsoleApp, address: ServiceAddress,
+        account: Callable[..., str]) -> None:
+    from callcenter.server.console.pages.system import ClientsTab
+
+    tab = open_system(app).select("clients")
+    assert isinstance(tab, ClientsTab)
+    pump_until(tk_root, lambda: any(r[2] == "sys-admin" for r in tab.rows()),
+               what="this console listed")
+    agent = HubClient(address.host, address.port, timeout=10)
+    try:
+        agent.login(account("agent-zhao", "agent"), PASSWORD, extension="003")
+        pump_until(tk_root, lambda: any(r[2] == "agent-zhao" and r[4] == "003"
+                                        for r in tab.rows()), what="the agent listed")
+        assert "客户端" in tab.count.cget("text")
+    finally:
+        agent.close()
+    pump_until(tk_root, lambda: not any(r[2] == "agent-zhao" for r in tab.rows()),
+               what="the agent gone")
+
+
+def test_the_tariff_calculator_and_a_saved_change(tk_root: tk.Tk, app: ConsoleApp) -> None:
+    from callcenter.server.console.pages.system import TariffTab
+
+    tab = open_system(app).select("tariff")
+    assert isinstance(tab, TariffTab)
+    pump_until(tk_root, lambda: tab.model.rows, what="the tariff")
+    version = tab.model.version
+    row = tab.model.rows[0]
+    tab.calc_number.insert(0, row["prefix"] + "8888")
+    tab.calc_seconds.insert(0, "300")
+    tab.button_rate.invoke()
+    pump_until(tk_root, lambda: "元" in tab.calc_result.cget("text"), what="the cost")
+    old = row["description"]
+    editor = tab.begin_edit(0, "description")
+    editor.delete(0, "end")
+    editor.insert(0, "测试说明")
+    tk_root.update()  # the editor has the focus: keys go there
+    editor.event_generate("<Return>")
+    tk_root.update()
+    assert "已修改" in tab.version.cget("text")
+    tab.buttons["save"].invoke()
+    pump_until(tk_root, lambda: tab.model.version != version and not tab.model.dirty,
+               what="the new version")
+    assert tab.model.rows[0]["description"] == "测试说明"
+    tab.model.set_cell(0, "description", old)
+    tab.buttons["save"].invoke()
+    pump_until(tk_root, lambda: tab.model.rows[0]["description"] == old, what="put back")
+
+
+def test_the_alerts_tab_lists_without_error(tk_root: tk.Tk, app: ConsoleApp) -> None:
+    from callcenter.server.console.pages.system import AlertsTab
+
+    page = open_system(app)
+    tab = page.select("alerts")
+    assert isinstance(tab, AlertsTab)
+    tab.check_unresolved.invoke()  # all alerts, not only the open ones
+    tk_root.update()
+    app.set_language("en")
+    assert page.notebook.tab(0, "text") == "Accounts"
+    assert tab.button_resolve.cget("text") == "Mark resolved"
+    app.set_language("zh")
+    assert tab.message.cget("text") == ""
