@@ -137,6 +137,7 @@ def test_a_top_up_through_the_page_shows_in_the_table_and_the_ledger(
         tk_root: tk.Tk, app: ConsoleApp) -> None:
     page = open_rooms(tk_root, app)
     assert page.tree.heading("day_class", "text") == "白天服务等级"
+    assert page.tree.set("001", "alarm_mode") == "单次"
     double_click(tk_root, page, "006", "prepaid")
     type_and_enter(tk_root, page, "50")
     pump_until(tk_root, lambda: page.tree.set("006", "balance") == "50.00",
@@ -156,7 +157,7 @@ def test_a_top_up_through_the_page_shows_in_the_table_and_the_ledger(
     assert ledger is not None
     pump_until(tk_root, lambda: len(ledger.rows()) == 2, what="the ledger")
     assert [row[2:4] for row in ledger.rows()] == [("50.00", "50.00"), ("12.50", "62.50")]
-    assert ledger.rows()[0][4] == "rooms-op"
+    assert ledger.rows()[0][4] == "rooms-op" and ledger.rows()[0][1] == "充值"
     # an empty 预设话费 clears it
     double_click(tk_root, page, "006", "prepaid")
     type_and_enter(tk_root, page, "")

@@ -238,9 +238,12 @@ class SerialPortDialog(tk.Toplevel):
         super().__init__(parent)
         self.title(catalogue.text("link.title"))
         self.transient(parent.winfo_toplevel())
-        self.form = SerialPortForm(self, connection, catalogue)
+        # a border of its own: the dialog stays distinct where no window manager draws one
+        border = ttk.Frame(self, relief="ridge", borderwidth=2)
+        border.grid(sticky="nsew")
+        self.form = SerialPortForm(border, connection, catalogue)
         self.form.grid(row=0, column=0, sticky="nsew", padx=8, pady=8)
-        self.button_close = ttk.Button(self, text=catalogue.text("first.close"),
+        self.button_close = ttk.Button(border, text=catalogue.text("first.close"),
                                        command=self.destroy)
         self.button_close.grid(row=1, column=0, sticky="e", padx=12, pady=(0, 12))
         self.bind("<Escape>", lambda _e: self.destroy())
@@ -271,7 +274,7 @@ class VerifyDialog(tk.Toplevel):
         self.title(catalogue.text("first.verify_title"))
         self.transient(parent.winfo_toplevel())
         self.resizable(False, False)
-        frame = ttk.Frame(self, padding=16)
+        frame = ttk.Frame(self, padding=16, relief="ridge", borderwidth=2)
         frame.grid(sticky="nsew")
         self.text = ttk.Label(frame, text=catalogue.text("first.verify_running"),
                               width=48, wraplength=380)

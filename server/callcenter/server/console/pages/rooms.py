@@ -33,13 +33,13 @@ strings.add_texts({
     "rooms.col.alarm": ("闹钟1", "Alarm 1"),
     "rooms.col.alarm2": ("闹钟2", "Alarm 2"),
     "rooms.col.alarm_mode": ("闹铃模式", "Alarm mode"),
-    "rooms.col.over_limit_class": ("超额等级", "Over-limit class"),
+    "rooms.col.over_limit_class": ("超额等级", "Over limit"),
     "rooms.col.prepaid": ("预设话费", "Prepaid"),
     "rooms.col.balance": ("余额", "Balance"),
     "rooms.hint": ("双击等级、闹钟或超额等级栏修改（回车写入交换机）；双击预设话费栏输入金额"
                    "充值（累计），清空后回车则余额清零。",
                    "Double-click a class, alarm or over-limit cell to change it (Enter writes "
-                   "it to the PBX); double-click 预设话费 and type an amount to top up (it "
+                   "it to the PBX); double-click Prepaid and type an amount to top up (it "
                    "adds up), or empty it and press Enter to clear the balance."),
     "rooms.amount": ("金额", "Amount"),
     "rooms.note": ("备注", "Note"),
@@ -76,6 +76,12 @@ strings.add_texts({
     "rooms.ledger.note": ("备注", "Note"),
     "rooms.ledger.count": ("共 {total} 条", "{total} entries"),
     "rooms.ledger.close": ("关闭", "Close"),
+    "rooms.kind.topup": ("充值", "top-up"),
+    "rooms.kind.charge": ("话费", "call"),
+    "rooms.kind.clear": ("清零", "clear"),
+    "rooms.kind.adjustment": ("调整", "adjustment"),
+    "rooms.mode.once": ("单次", "once"),
+    "rooms.mode.daily": ("每天", "daily"),
 })
 
 WIDTHS: Final = {"index": 50, "port": 60, "number": 80, "day_class": 100, "night_class": 100,
@@ -204,7 +210,10 @@ class RoomsPage:
     def _draw_row(self, port: str) -> None:
         if port not in self.model.rooms:
             return
-        values = self.model.row(port)
+        values = list(self.model.row(port))
+        mode = COLUMNS.index("alarm_mode")
+        if values[mode] in ALARM_MODES:
+            values[mode] = self.catalogue.text(f"rooms.mode.{values[mode]}")
         state = self.model.row_state(port)
         tags = (state,) if state else ()
         if self.tree.exists(port):
@@ -241,12 +250,13 @@ class RoomsPage:
         x, y, width, height = self.tree.bbox(port, column) or (0, 0, 80, 20)
         editor: ttk.Entry | ttk.Combobox
         if column == "alarm_mode":
-            editor = ttk.Combobox(self.tree, values=ALARM_MODES, state="readonly")
+            labels = [self.catalogue.text(f"rooms.mode.{m}") for m in ALARM_MODES]
+            editor = ttk.Combobox(self.tree, values=labels, state="readonly")
+            current = self.model.edit_text(port, column)
+            editor.set(labels[ALARM_MODES.index(current)] if current in ALARM_MODES else "")
         else:
             editor = ttk.Entry(self.tree, justify="center")
-        editor.insert(0, self.model.edit_text(port, column))
-        if isinstance(editor, ttk.Combobox):
-            editor.set(self.model.edit_text(port, column))
+            editor.insert(0, self.model.edit_text(port, column))
         editor.place(x=x, y=y, width=max(width, 70), height=height)
         editor.focus_set()
         editor.select_range(0, "end")
@@ -265,6 +275,9 @@ class RoomsPage:
         if self.editor is None:
             return "break"
         text = self.editor.get()
+        if column == "alarm_mode":  # the drop-down shows the labels: back to the code
+            labels = [self.catalogue.text(f"rooms.mode.{m}") for m in ALARM_MODES]
+            text = ALARM_MODES[labels.index(text)] if text in labels else text
         request = self.model.edit_request(port, column, text)
         if isinstance(request, str):
             self.message.configure(text=self.catalogue.text(request), foreground="#c62828")
@@ -356,7 +369,8 @@ class LedgerDialog(tk.Toplevel):
         self._loading = False
         self.transient(parent.winfo_toplevel())
         self.geometry("760x380")
-        frame = ttk.Frame(self, padding=8)
+        # a border of its own: the dialog stays distinct where no window manager draws one
+        frame = ttk.Frame(self, padding=8, relief="ridge", borderwidth=2)
         frame.pack(fill="both", expand=True)
         self.tree = ttk.Treeview(frame, columns=self.HEADINGS, show="headings")
         for name, width in zip(self.HEADINGS, (150, 80, 80, 80, 90, 240), strict=True):
@@ -408,7 +422,9 @@ class LedgerDialog(tk.Toplevel):
             self.tree.delete(*self.tree.get_children())
         self.total = int(answer.get("total", 0))
         for row in ledger_rows(list(answer.get("entries") or [])):
-            self.tree.insert("", "end", values=row)
+            kind = f"rooms.kind.{row[1]}"
+            shown = self.catalogue.text(kind) if kind in strings.TEXTS else row[1]
+            self.tree.insert("", "end", values=(row[0], shown, *row[2:]))
         self.relabel()
 
     def _failed(self, code: str, message: str) -> None:
