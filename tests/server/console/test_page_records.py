@@ -358,3 +358,30 @@ def test_cancel_stops_the_export_and_keeps_no_file(
     assert not target.exists() and list(tmp_path.iterdir()) == []
     assert (sorted(exports.iterdir()) if exports.exists() else []) == before
     assert page.export_button.instate(["!disabled"])
+
+
+def test_page_buttons_walk_the_pages(tk_root: tk.Tk, sim: Simulator,
+                                     page_of: Callable[[], Any]) -> None:
+    page = page_of()
+    for duration in (11, 12, 13, 14, 15):
+        _call(sim, "013", "12315444", duration)
+    pump_until(tk_root, lambda: page.live.count == 5, what="five stored records")
+    page.model.page_size = 2  # small pages, so five records make three
+    page.run_query({"extension": page.live.rows[0]["extension"]})
+    pump_until(tk_root, lambda: _settled(page) and page.model.total == 5, what="page 1")
+    buttons = page.page_buttons
+    assert buttons["previous"].instate(["disabled"]) and buttons["next"].instate(["!disabled"])
+    seen = [_tree_values(page.tree, "seq")]
+    buttons["next"].invoke()
+    pump_until(tk_root, lambda: _settled(page) and page.model.offset == 2, what="page 2")
+    seen.append(_tree_values(page.tree, "seq"))
+    assert page.range_label.cget("text") == "共 5 条，显示第 3–4 条"
+    buttons["last"].invoke()
+    pump_until(tk_root, lambda: _settled(page) and page.model.offset == 4, what="page 3")
+    seen.append(_tree_values(page.tree, "seq"))
+    assert [len(s) for s in seen] == [2, 2, 1]
+    assert len({seq for s in seen for seq in s}) == 5  # each record once
+    assert buttons["next"].instate(["disabled"]) and buttons["last"].instate(["disabled"])
+    buttons["first"].invoke()
+    pump_until(tk_root, lambda: _settled(page) and page.model.offset == 0, what="page 1")
+    assert _tree_values(page.tree, "seq") == seen[0]
