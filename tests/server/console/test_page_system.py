@@ -4,6 +4,7 @@ simulator, driven through its widgets."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -251,3 +252,20 @@ def test_the_alerts_tab_lists_without_error(tk_root: tk.Tk, app: ConsoleApp) -> 
     assert tab.button_resolve.cget("text") == "Mark resolved"
     app.set_language("zh")
     assert tab.message.cget("text") == ""
+
+
+def test_the_tariff_exported_to_this_computer_and_imported_back(
+        tk_root: tk.Tk, app: ConsoleApp, tmp_path: Path) -> None:
+    from callcenter.server.console.pages.system import TariffTab
+
+    tab = open_system(app).select("tariff")
+    assert isinstance(tab, TariffTab)
+    pump_until(tk_root, lambda: tab.model.rows, what="the tariff")
+    rows = len(tab.model.rows)
+    target = tmp_path / "tariff.csv"
+    tab.export_file(target)
+    pump_until(tk_root, lambda: "已导出" in tab.message.cget("text"), what="the export")
+    assert target.read_bytes().count(b"\n") >= rows
+    tab.import_file(target)
+    pump_until(tk_root, lambda: "已导入" in tab.message.cget("text"), what="the import")
+    assert f"已导入 {rows} 行" in tab.message.cget("text")
