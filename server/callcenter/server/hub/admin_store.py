@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 #: Problems listed by records_verify (the count says how many there were in all).
 MAX_PROBLEMS: Final = 1000
 #: Rows between two progress events of a long export.
-PROGRESS_EVERY: Final = 5000
+PROGRESS_EVERY: Final = 500
 
 
 def _bad(message: str) -> AdminError:
@@ -179,11 +179,18 @@ def _write_via_temp(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def _counted(rows: Iterator[RecordView], call: AdminCall, total: int) -> Iterator[RecordView]:
-    for done, row in enumerate(rows, 1):
-        yield row
-        if done % PROGRESS_EVERY == 0:
-            call.job.check(f"{done} of {total} records written; no file was kept")
-            call.job.progress(done, total, "records")
+    """``rows`` with progress, stopping at a cancel; the records' read (and its transaction)
+    is closed whatever ends the loop."""
+    try:
+        for done, row in enumerate(rows, 1):
+            yield row
+            if done % PROGRESS_EVERY == 0:
+                call.job.check(f"{done} of {total} records written; no file was kept")
+                call.job.progress(done, total, "records")
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
 
 
 async def _records_export(call: AdminCall) -> dict[str, Any]:
