@@ -151,7 +151,7 @@ def test_no_import_cycles() -> None:
         stack.append(node)
         for nxt in edges.get(node, []):
             if state.get(nxt) == 1:
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append([*stack[stack.index(nxt):], nxt])
             elif nxt not in state:
                 visit(nxt)
         stack.pop()
