@@ -19,6 +19,7 @@ from typing import Any, Final
 from callcenter.server.rating.rate import Rating, Tariff
 from callcenter.server.rating.tariff import TariffError
 from callcenter.server.rating.tariff_io import TARIFF_FILE, load_data_tariff
+from callcenter.server.rating.tariff_service import rating_data
 from callcenter.server.store.db import NoServerData, require_server_data
 
 PROG: Final = "callcenter-server rate"
@@ -93,28 +94,6 @@ def _data_dir(given: str | Path | None) -> Path | None:
     return path
 
 
-def rating_json(tariff: Tariff, number: str, seconds: int, start: datetime,
-                rating: Rating) -> dict[str, Any]:
-    """The ``--json`` object; money as decimal strings."""
-    row = rating.row
-    kind = tariff.service_type(row.service_type) if row is not None else None
-    return {
-        "number": number,
-        "seconds": seconds,
-        "start": start.isoformat(),
-        "cost": str(rating.cost),
-        "prefix": row.prefix if row else None,
-        "description": row.description if row else None,
-        "service_type": row.service_type if row else None,
-        "service_name": kind.name_zh if kind else None,
-        "service_name_en": kind.name_en if kind else None,
-        "receipt": rating.receipt(),
-        "unknown": rating.unknown,
-        "holiday": rating.holiday,
-        "tariff_version": rating.tariff_version,
-    }
-
-
 def rating_line(tariff: Tariff, number: str, seconds: int, rating: Rating) -> str:
     """The human answer, e.g. ``12315888 300 s: 0.44 (prefix 12315 南燕齐托办热线, 3-市话费:
     180 s 0.22 + 2 x 60 s 0.11 = 0.44; tariff 09d6befa31bf)`` (one line)."""
@@ -145,7 +124,7 @@ def run_rate(args: argparse.Namespace) -> int:
         return EXIT_DATA
     rating = tariff.rate(number, seconds, start=start)
     if args.json:
-        print(json.dumps(rating_json(tariff, number, seconds, start, rating), ensure_ascii=False))
+        print(json.dumps(rating_data(tariff, number, seconds, start, rating), ensure_ascii=False))
     else:
         print(rating_line(tariff, number, seconds, rating))
     return 0

@@ -80,7 +80,14 @@ def rate_call(tariff: Tariff, number: str, seconds: int, start: datetime) -> dic
                          f"the access code), got {number[:40]!r}")
     if not 0 <= seconds <= MAX_CALL_SECONDS:
         raise ValueError(f"seconds: must be a whole number of seconds 0-{MAX_CALL_SECONDS}")
-    rating: Rating = tariff.rate(number, seconds, start=start)
+    return rating_data(tariff, number, seconds, start, tariff.rate(number, seconds,
+                                                                  start=start))
+
+
+def rating_data(tariff: Tariff, number: str, seconds: int, start: datetime,
+                rating: Rating) -> dict[str, Any]:
+    """A rating as plain data (``rate --json`` prints it; the admin API's ``rate`` answers
+    it); money as decimal strings."""
     row = rating.row
     kind = tariff.service_type(row.service_type) if row is not None else None
     return {
