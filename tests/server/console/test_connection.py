@@ -4,11 +4,22 @@ restored by itself."""
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from callcenter.server.cli.common import UsageError
+from callcenter.server.cli.main import attach_tls, build_parser
 from callcenter.server.console.connection import ServiceAddress, ServiceConnection
+from callcenter.server.hub import AgentHub
+from callcenter.server.hub.tls import server_context
+from callcenter.server.runtime import ServerRuntime
 from tests.server.console.console_support import PASSWORD, wait_for
 
 
@@ -116,3 +127,38 @@ def test_unreachable_service(account: Callable[..., str]) -> None:
         assert code == "unavailable" and "127.0.0.1:1" in message
     finally:
         connection.close()
+
+
+def test_a_console_on_another_pc_speaks_tls_and_checks_the_certificate(
+        runtime: ServerRuntime, tmp_path: Path, account: Callable[..., str]) -> None:
+    """``--attach HOST --trust CERT``: the console's session is TLS, and a server whose
+    certificate it does not trust is refused (another hub on the same service, with TLS)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    user = account("tls-console")
+    with AgentHub(runtime.service, host="127.0.0.1", port=0,
+                  tls=server_context(str(cert), str(key)), admin=runtime.admin) as hub:
+        host, port = hub.address
+        args = build_parser().parse_args(["--attach", f"{host}:{port}", "--trust", str(cert)])
+        trusting = ServiceConnection(ServiceAddress(host, port, attach_tls(args)))
+        answers: list[Any] = []
+        trusting.login(user, PASSWORD, answers.append, lambda c, m: answers.append((c, m)))
+        wait_for(lambda: trusting.drain() or answers, what="the TLS login")
+        assert answers and isinstance(answers[0], dict) and answers[0]["role"] == "admin"
+        trusting.close()
+        strict = ServiceConnection(ServiceAddress(host, port, ssl.create_default_context()))
+        errors: list[Any] = []
+        strict.login(user, PASSWORD, errors.append, lambda c, m: errors.append((c, m)))
+        wait_for(lambda: strict.drain() or errors, what="the refusal")
+        assert isinstance(errors[0], tuple) and "certificate" in errors[0][1].lower()
+        strict.close()
+    bad = build_parser().parse_args(["--attach", "127.0.0.1", "--trust", str(tmp_path / "no")])
+    with pytest.raises(UsageError, match="--trust"):
+        attach_tls(bad)

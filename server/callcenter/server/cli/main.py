@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -73,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--attach", metavar="HOST[:PORT]",
                         help="open the console alone, on a service that runs elsewhere "
                              f"(PORT: its --agent-port, default {DEFAULT_PORT})")
+    parser.add_argument("--trust", metavar="CERT.pem", type=Path,
+                        help="with --attach: speak TLS to the service and trust this "
+                             "certificate (the hub's own, or the CA that signed it); the "
+                             "server's name or address must be in it (docs/hub.md)")
+    parser.add_argument("--tls", action="store_true",
+                        help="with --attach: speak TLS, trusting this computer's "
+                             "certificate authorities")
     parser.add_argument("--user", metavar="NAME",
                         help="log the console in as NAME with the password in the "
                              f"environment variable {PASSWORD_VARIABLE} (no login dialog)")
@@ -203,9 +211,9 @@ def check_db_url(url: str) -> None:
                      "sqlite:///PATH; without --db the store is DIR/callcenter.db)")
 
 
-def run_service(args: argparse.Namespace) -> int:
-    # Everything that can be checked without the store is checked first: a usage error
-    # saves nothing.
+def _check_service_flags(args: argparse.Namespace) -> None:
+    """Everything that can be checked without the store, checked first: a usage error
+    saves nothing."""
     if args.demo and args.pbx is not None:
         raise UsageError("--demo runs its own simulated PBX: give --demo or --pbx, not both")
     if args.pbx is not None:
@@ -213,8 +221,15 @@ def run_service(args: argparse.Namespace) -> int:
     _console_password(args)  # UsageError now, before anything starts
     if args.headless and args.user is not None:
         raise UsageError("--user logs the console in: it has no use with --headless")
+    if args.trust is not None or args.tls:
+        raise UsageError("--trust and --tls are for --attach (a console on a service "
+                         "elsewhere); the service's own TLS is in its settings (docs/hub.md)")
     if args.db is not None:
         check_db_url(args.db)
+
+
+def run_service(args: argparse.Namespace) -> int:
+    _check_service_flags(args)
     line_settings_from_args(args)  # LineSettingsError for a bad --baud ... (exit 2)
     data_dir: Path = args.data or (default_data_dir() / DEMO_FOLDER if args.demo
                                    else default_data_dir())
@@ -301,6 +316,18 @@ def _run_embedded_console(root: Any, runtime: ServerRuntime, args: argparse.Name
                 password=_console_password(args), should_quit=should_quit)
 
 
+def attach_tls(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """The TLS of ``--attach`` (None: plain TCP): ``--trust CERT`` or ``--tls``; the server's
+    certificate is always checked, name included.  UsageError for a file it cannot use."""
+    if args.trust is None:
+        return ssl.create_default_context() if args.tls else None
+    try:
+        return ssl.create_default_context(cafile=str(args.trust))
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"--trust {args.trust}: not a PEM certificate this program can "
+                         f"read ({exc})") from None
+
+
 def run_attach(args: argparse.Namespace) -> int:
     """``--attach HOST[:PORT]``: the console alone, on a service that runs elsewhere."""
     if args.headless:
@@ -312,6 +339,7 @@ def run_attach(args: argparse.Namespace) -> int:
         host, port = parse_address(args.attach, DEFAULT_PORT)
     except ValueError as exc:
         raise UsageError(f"--attach {exc}") from None
+    tls = attach_tls(args)
     password = _console_password(args)
     logging.basicConfig(level=logging.WARNING if not args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -325,7 +353,7 @@ def run_attach(args: argparse.Namespace) -> int:
     from callcenter.server.console.connection import ServiceAddress  # noqa: PLC0415
 
     with stop_on_signals() as stop:
-        return run_console(root, ServiceAddress(host, port), embedded=False,
+        return run_console(root, ServiceAddress(host, port, tls), embedded=False,
                            user=args.user or "", password=password, should_quit=stop.is_set)
 
 
