@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from callcenter.pbxsim.app import Simulator
 from callcenter.server.store.db import database
 from callcenter.server.store.models import Alert, utc_now
+from callcenter.server.store.settings import set_setting
 from tests.server.hub.agent_client import AgentClient
 from tests.server.pbxlink_support import ask
 
@@ -244,3 +245,85 @@ def test_an_alert_raised_while_storing_reaches_operators(sim: Simulator,
     listed = operator.request("alerts_list", unresolved_only=True)["alerts"]
     assert alert["id"] in [a["id"] for a in listed]
     assert operator.request("alert_resolve", alert=alert["id"])["ok"]
+
+
+def test_tariff_versions_and_rerate_in_every_role(console: Callable[..., AgentClient],
+                                                  connect: Callable[..., AgentClient],
+                                                  account: Callable[..., str]) -> None:
+    """tariff_versions is for operators with the system module, tariff_rerate for admins;
+    agents and operators without the module get neither."""
+    account("agent-rerate")
+    agent = connect()
+    assert agent.login("agent-rerate", extension="008")["ok"]
+    admin = console("admin-roles-rr")
+    plain = console("oper-rr", "operator")
+    days = {"from": "1990-01-01", "to": "1990-01-02"}
+    for action, params in (("tariff_versions", {}), ("tariff_rerate", days)):
+        assert agent.request(action, **params)["error"]["code"] == "forbidden"
+        refused = plain.request(action, **params)
+        assert refused["error"]["code"] == "forbidden", (action, refused)
+        # the role is checked first: an operator never gets tariff_rerate
+        assert ("console module 'system'" if action == "tariff_versions" else "needs role admin"
+                ) in refused["error"]["message"]
+        assert admin.request(action, **params)["ok"], action
+    set_setting("console.operator_modules", "monitor,records,rooms,system", "test")
+    try:
+        allowed = console("oper-rr2", "operator")
+        assert allowed.request("tariff_versions")["ok"]
+        assert allowed.request("tariff_rerate", **days)["error"] == {
+            "code": "forbidden", "message": "action 'tariff_rerate' needs role admin"}
+    finally:
+        set_setting("console.operator_modules", "monitor,records,rooms", "test")
+
+
+def test_tariff_versions_follow_saves(admin: AgentClient) -> None:
+    got = admin.request("tariff_get")
+    tariff, before = got["tariff"], got["version"]
+    tariff["holidays"] = sorted({*tariff.get("holidays", []), "2031-01-02"})
+    saved = admin.request("tariff_save", tariff=tariff)
+    listed = admin.request("tariff_versions", limit=1)
+    assert listed["total"] >= 1 and len(listed["versions"]) == 1
+    newest = listed["versions"][0]
+    assert (newest["version"], newest["old_version"], newest["how"], newest["who"]) == (
+        saved["version"], before, "save", "admin-t")
+    assert newest["saved_at"][10] == "T"
+    assert admin.request("tariff_get")["tariff"]["holidays"].count("2031-01-02") == 1
+    tariff["holidays"].remove("2031-01-02")
+    assert admin.request("tariff_save", tariff=tariff)["version"] == before
+    assert admin.request("tariff_versions", limit=1)["versions"][0]["version"] == before
+
+
+def test_tariff_rerate_applies_a_changed_tariff(sim: Simulator, admin: AgentClient) -> None:
+    _call(sim, "006", "12315444", 300)
+    stored = admin.wait_event("record_stored", 15, port="006", number="12315444")
+    assert stored["cost"] == "0.44"
+    day = stored["start"][:10]
+    got = admin.request("tariff_get")
+    tariff, before = got["tariff"], got["version"]
+    old_rows = [dict(r) for r in tariff["rows"]]
+    for row in tariff["rows"]:
+        if row["prefix"] == "12315":
+            row["initial_charge"] = "1.22"
+    assert admin.request("tariff_save", tariff=tariff)["ok"]
+    try:
+        done = admin.request("tariff_rerate", timeout=60, **{"from": day, "to": day})
+        assert done["ok"], done
+        assert done["rated"] >= 1 and done["changed"] >= 1 and done["archived"] == 0
+        assert done["tariff_version"] != before
+        assert any(e["job"] for e in admin.drain_events() if e.get("event") == "progress")
+        rows = admin.request("records_query", port="006", number="12315444")["rows"]
+        assert [r["cost"] for r in rows] == ["1.44"]
+        audit_rows = admin.request("audit_list", what="rerate", who="admin-t")["entries"]
+        assert audit_rows and audit_rows[0]["key"].startswith(day)
+    finally:
+        tariff["rows"] = old_rows
+        assert admin.request("tariff_save", tariff=tariff)["version"] == before
+    again = admin.request("tariff_rerate", **{"from": day, "to": day})
+    assert again["changed"] >= 1
+    assert admin.request("records_query", port="006", number="12315444")["rows"][0][
+        "cost"] == "0.44"
+    bad = admin.request("tariff_rerate", **{"from": "2024-06-30", "to": "2024-06-01"})
+    assert bad["error"] == {"code": "bad_request",
+                            "message": "field 'to': must not be before from"}
+    bad = admin.request("tariff_rerate", **{"from": "2024-02-30", "to": "2024-03-01"})
+    assert bad["error"]["code"] == "bad_request" and "field 'from'" in bad["error"]["message"]

@@ -26,6 +26,7 @@ from callcenter.common.agent.spec import (
 )
 
 MONEY: Final = r"-?[0-9]+\.[0-9]{2}"  # Decimal yuan with two places, "12.50"
+DAY_PATTERN: Final = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"  # a day, YYYY-MM-DD
 MAX_PAGE: Final = 500  # rows of one page of records, audit entries or alerts
 
 #: The filters of ``records list`` (docs/records.md), as text typed by people.
@@ -279,6 +280,31 @@ TARIFF: Final = (
                   required=False)),
        result=EXPORT_RESULT,
        examples=({}, {"format": "xlsx", "holiday": True})),
+    _a("tariff_versions", "the tariff's versions, newest first, as the audit log keeps "
+       "them (every save, import and holiday change)", "operator", "system",
+       params=_page(100),
+       result=(_i("total", "versions in all", minimum=0),
+               FieldSpec("versions", "array", "one per change, newest first", items="object",
+                         fields=(_s("version", "the version made"),
+                                 FieldSpec("old_version", "string", "the version before; "
+                                           "absent for the first", required=False),
+                                 _s("how", "how it was made: save, import FILE, holidays"),
+                                 _time("saved_at", "when"), _s("who", "by whom"))))),
+    _a("tariff_rerate", "rate the stored calls of a date range again with the current tariff "
+       "(as callcenter-server tariff rerate does; audited, prepaid ledgers adjusted)",
+       "admin", "system",
+       params=(_s("from", "first day, YYYY-MM-DD", pattern=DAY_PATTERN),
+               _s("to", "last day, inclusive (days in the store's timezone setting)",
+                  pattern=DAY_PATTERN)),
+       result=(_i("rated", "calls of the range rated again (main store)", minimum=0),
+               _i("changed", "of them, calls whose cost or tariff version changed",
+                  minimum=0),
+               _s("cost_delta", "new total minus old total, yuan", pattern=MONEY),
+               _i("ledger_adjustments", "prepaid ledger adjustments made", minimum=0),
+               _i("archived", "calls of the range in monthly archives (closed periods, "
+                              "keep their rating)", minimum=0),
+               _s("tariff_version", "the tariff applied")),
+       examples=({"from": "1990-01-01", "to": "1990-01-02"},), long=True),
     _a("rate", "rate a call with the tariff, as callcenter-server rate does", "operator",
        "system",
        params=(_s("number", "digits after the access code", minimum=1, maximum=32),

@@ -14,7 +14,7 @@ import os
 import tempfile
 import zoneinfo
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -53,6 +53,7 @@ from callcenter.server.rating.tariff_service import (
 from callcenter.server.store import audit
 from callcenter.server.store.db import database, read_snapshot
 from callcenter.server.store.prepaid_models import DISA, EXTENSION, PASSWORD
+from callcenter.server.store.rerate import rerate
 from callcenter.server.store.settings import (
     SETTINGS,
     SettingError,
@@ -328,6 +329,53 @@ async def _tariff_export(call: AdminCall) -> dict[str, Any]:
 
     try:
         return await call.in_store(work)
+    except TariffError as exc:
+        raise AdminError(ErrorCode.INTERNAL, f"the saved tariff cannot be read: {exc}") from None
+
+
+async def _tariff_versions(call: AdminCall) -> dict[str, Any]:
+    offset, limit = int(call.params.get("offset", 0)), int(call.params.get("limit", 100))
+    total, rows = await call.in_store(
+        lambda: audit.entries(what="tariff", offset=offset, limit=limit))
+    return {"total": total, "versions": [_drop_none({
+        "version": r["new"] or "", "old_version": r["old"], "how": r["key"],
+        "saved_at": r["at"], "who": r["who"]}) for r in rows]}
+
+
+def _day(params: Mapping[str, Any], name: str) -> date:
+    try:
+        return date.fromisoformat(str(params[name]))
+    except ValueError:
+        raise _bad(f"field {name!r}: {params[name]!r} is not a date YYYY-MM-DD") from None
+
+
+async def _tariff_rerate(call: AdminCall) -> dict[str, Any]:
+    first, last = _day(call.params, "from"), _day(call.params, "to")
+    if last < first:
+        raise _bad("field 'to': must not be before from")
+    data_dir, who, job = call.backend.data_dir, call.who, call.job
+
+    def step(done: int, total: int) -> None:
+        job.check("nothing changed")
+        job.progress(done, total, "calls")
+
+    def work() -> dict[str, Any]:
+        tariff = load_data_tariff(data_dir)
+        zone = _zone()
+        start = datetime.combine(first, time(), zone)
+        end = datetime.combine(last + timedelta(days=1), time(), zone)
+        result = rerate(tariff, start, end, who, step)
+        job.progress(result.examined, result.examined, "calls")
+        # Archived months are closed periods: their calls keep the rating they were billed.
+        archived = summarize(database, Filters(start_from=start, start_before=end)).total.count \
+            - result.examined
+        return {"rated": result.examined, "changed": result.changed,
+                "cost_delta": f"{Decimal(result.cost_delta_fen) / 100:.2f}",
+                "ledger_adjustments": result.ledger_adjustments,
+                "archived": max(archived, 0), "tariff_version": tariff.version}
+
+    try:
+        return await call.in_worker(work)
     except TariffError as exc:
         raise AdminError(ErrorCode.INTERNAL, f"the saved tariff cannot be read: {exc}") from None
 
@@ -645,6 +693,8 @@ HANDLERS: Final[Mapping[str, AdminHandler]] = {
     "tariff_save": _tariff_save,
     "tariff_import": _tariff_import,
     "tariff_export": _tariff_export,
+    "tariff_versions": _tariff_versions,
+    "tariff_rerate": _tariff_rerate,
     "rate": _rate,
     "rooms_list": _rooms_list,
     "rooms_topup": _money_action("topup"),

@@ -10,6 +10,7 @@ difference, so balances follow the new costs.  Every re-rate writes an audit ent
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -32,10 +33,17 @@ class RerateResult:
     ledger_adjustments: int
 
 
-def rerate(tariff: Tariff, start: datetime, end: datetime, who: str) -> RerateResult:
+#: Calls between two ``step`` calls of ``rerate``.
+STEP_EVERY = 200
+
+
+def rerate(tariff: Tariff, start: datetime, end: datetime, who: str,
+           step: Callable[[int, int], None] | None = None) -> RerateResult:
     """Re-rate the calls that started in ``[start, end)`` (aware datetimes) in the main store.
 
     Calls already moved to monthly archives keep their rating (say so to the user).
+    ``step(done, total)`` is called before the first call and every ``STEP_EVERY`` calls,
+    inside the transaction: an exception it raises (a cancel) rolls the whole re-rate back.
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must carry a time zone")
@@ -49,7 +57,10 @@ def rerate(tariff: Tariff, start: datetime, end: datetime, who: str) -> RerateRe
         rows = (CallRecordRow.select()
                 .where((CallRecordRow.start >= utc_start) & (CallRecordRow.start < utc_end))
                 .order_by(CallRecordRow.id))
+        total = rows.count() if step is not None else 0
         for row in rows:
+            if step is not None and examined % STEP_EVERY == 0:
+                step(examined, total)
             examined += 1
             record = record_from_raw(row.raw_json)
             rated = rate_record(tariff, record, local_start(record), row.pbx_id)
