@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # Tk is imported by the window tests only: the model tests ru
     import tkinter as tk
 
 PASSWORD = "console-pw-1"
+_KEEP_ROOTS: list[object] = []  # see tk_root
 
 
 class TkCallbackError(AssertionError):
@@ -71,8 +72,26 @@ def display() -> Iterator[str]:
             os.environ.pop("DISPLAY", None)
 
 
+@pytest.fixture(scope="module")
+def collect_in_this_thread() -> Iterator[None]:
+    """While Tk objects live, garbage is collected only here, in the Tk (main) thread.
+
+    Tcl aborts the whole process when one of its objects (an interpreter, a Tcl_Obj a
+    widget holds) is freed by another thread, and Python's automatic collection runs in
+    whichever thread happens to allocate: the service's hub or link threads of these very
+    tests.  So automatic collection is off while a module of window tests runs, and each
+    test's garbage is collected in its teardown (``tk_root``), in this thread."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
+
+
 @pytest.fixture
-def tk_root(display: str) -> Iterator[tk.Tk]:
+def tk_root(display: str, collect_in_this_thread: None) -> Iterator[tk.Tk]:
     """A Tk root (with the console's CJK font); a Tk callback that raised fails the test."""
     import tkinter as tk
 
@@ -90,8 +109,12 @@ def tk_root(display: str) -> Iterator[tk.Tk]:
     yield root
     with contextlib.suppress(tk.TclError):  # destroyed by the test already
         root.destroy()
-    # Collect the Tk objects now, in this (the Tk) thread: a garbage collection that frees
-    # them in a worker thread later makes Tcl abort the process.
+    # A Tcl interpreter freed in another thread makes Tcl abort the whole process, and a
+    # widget a test left in a reference cycle keeps its interpreter alive until some
+    # thread's garbage collection frees both (the hub's, in a later test).  So every root
+    # stays referenced until the interpreter exits (in the main thread); what it held is
+    # collected here, in this (the Tk) thread.
+    _KEEP_ROOTS.append(root)
     del root
     gc.collect()
     if errors:
