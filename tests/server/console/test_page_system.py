@@ -4,8 +4,10 @@ simulator, driven through its widgets."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,16 +21,24 @@ from callcenter.server.console.system_model import (
     modules_of,
     modules_value,
     port_problem,
+    rerate_params,
+    version_row,
 )
+from callcenter.server.rating.tariff_io import load_data_tariff
+from callcenter.server.store.models import CallRecordRow
 from callcenter.server.store.settings import get_setting
-from tests.server.console.console_support import PASSWORD, pump_until
+from tests.server.console.console_support import PASSWORD, ask, pump_until, wait_for
 
 if TYPE_CHECKING:
     import tkinter as tk
 
+    from tkcalendar import DateEntry
+
+    from callcenter.pbxsim.app import Simulator
     from callcenter.server.console.app import ConsoleApp
     from callcenter.server.console.connection import ServiceAddress
     from callcenter.server.console.pages.system import SystemPage
+    from callcenter.server.runtime import ServerRuntime
 
 
 # ---------------------------------------------------------------------- the models
@@ -82,6 +92,26 @@ def test_the_tariff_table_is_checked_before_it_is_saved() -> None:
     assert saved["rows"][0]["initial_seconds"] == 180
     model.add_row()
     assert model.to_save() == (1, "tariff.bad_prefix")
+
+
+def test_holidays_and_the_rerate_form_are_checked_before_they_are_sent() -> None:
+    model = TariffModel()
+    model.load({"version": "v1", "tariff": {"rows": [], "holidays": ["2024-10-01"]}})
+    assert model.holidays == ["2024-10-01"] and not model.dirty
+    assert model.add_holiday("2024-5-1") == "tariff.bad_day"
+    assert model.add_holiday("2024-05-01") is None and model.dirty
+    assert model.add_holiday("2024-05-01") is None  # listed once
+    assert model.holidays == ["2024-05-01", "2024-10-01"]
+    model.remove_holiday("2024-10-01")
+    saved = model.to_save()
+    assert isinstance(saved, dict) and saved["holidays"] == ["2024-05-01"]
+    assert rerate_params("2024-06-01", "2024-06-30") == {"from": "2024-06-01",
+                                                          "to": "2024-06-30"}
+    assert rerate_params("2024-06-30", "2024-06-01") == "tariff.bad_range"
+    assert rerate_params("2024-06-31", "2024-07-01") == "tariff.bad_day"
+    assert version_row({"version": "abc", "how": "save", "who": "admin",
+                        "saved_at": "2024-07-01T08:00:00+00:00"}) == (
+        "2024-07-01 08:00:00", "abc", "save", "admin")
 
 
 def test_audit_filters_are_dates_in_the_sites_zone() -> None:
@@ -269,3 +299,86 @@ def test_the_tariff_exported_to_this_computer_and_imported_back(
     tab.import_file(target)
     pump_until(tk_root, lambda: "已导入" in tab.message.cget("text"), what="the import")
     assert f"已导入 {rows} 行" in tab.message.cget("text")
+
+
+def _set_day(picker: DateEntry, day: date) -> None:
+    picker.set_date(day)
+
+
+def test_holidays_are_edited_and_saved_with_the_tariff(tk_root: tk.Tk, app: ConsoleApp,
+                                                       runtime: ServerRuntime) -> None:
+    from callcenter.server.console.pages.system import TariffTab
+
+    tab = open_system(app).select("tariff")
+    assert isinstance(tab, TariffTab)
+    pump_until(tk_root, lambda: tab.model.version, what="the tariff")
+    version = tab.model.version
+    _set_day(tab.holiday_date, date(2031, 1, 2))
+    tab.button_holiday_add.invoke()
+    assert "2031-01-02" in tab.holiday_list.get(0, "end")
+    assert "已修改" in tab.version.cget("text")
+    tab.buttons["save"].invoke()
+    pump_until(tk_root, lambda: tab.model.version != version and not tab.model.dirty,
+               what="the new version")
+    assert date(2031, 1, 2) in load_data_tariff(runtime.data_dir).holidays
+    pump_until(tk_root, lambda: tab.versions.get_children()
+               and tab.versions.item(tab.versions.get_children()[0], "values")[1]
+               == tab.model.version, what="the versions list")
+    index = list(tab.holiday_list.get(0, "end")).index("2031-01-02")
+    tab.holiday_list.selection_set(index)
+    tab.button_holiday_remove.invoke()
+    tab.buttons["save"].invoke()
+    pump_until(tk_root, lambda: tab.model.version == version and not tab.model.dirty,
+               what="the holiday removed")
+    assert "2031-01-02" not in tab.holiday_list.get(0, "end")
+
+
+def test_rerating_a_period_through_the_tab(tk_root: tk.Tk, app: ConsoleApp,
+                                           sim: Simulator) -> None:
+    """A stored call, a dearer tariff saved in the tab, the call's day re-rated there: the
+    store's cost follows, and the tab says what changed."""
+    from callcenter.server.console.pages.system import TariffTab
+
+    ask(sim, {"cmd": "call", "extension": "006", "number": "12315666", "duration": 300})
+    query = CallRecordRow.select().where(CallRecordRow.number == "12315666")
+    wait_for(lambda: query.count() == 1, what="the call stored")
+    row = query.get()
+    assert row.cost_fen == 44
+    zone = ZoneInfo(str(get_setting("timezone")))
+    day = row.start.replace(tzinfo=UTC).astimezone(zone).date()
+    tab = open_system(app).select("tariff")
+    assert isinstance(tab, TariffTab)
+    pump_until(tk_root, lambda: tab.model.rows, what="the tariff")
+    version = tab.model.version
+    index = next(i for i, r in enumerate(tab.model.rows) if r["prefix"] == "12315")
+    old = tab.model.rows[index]["initial_charge"]
+    assert tab.model.set_cell(index, "initial_charge", "1.22") is None
+    tab.buttons["save"].invoke()
+    pump_until(tk_root, lambda: tab.model.version != version and not tab.model.dirty,
+               what="the dearer tariff")
+    try:
+        _set_day(tab.rerate_from, day)
+        _set_day(tab.rerate_to, day)
+        tab.button_rerate.invoke()
+        assert tab.button_rerate.instate(["disabled"])
+        assert tab.button_rerate_cancel.instate(["!disabled"])
+        pump_until(tk_root, lambda: "已用版本" in tab.rerate_result.cget("text"),
+                   timeout=60, what="the re-rate")
+        text = tab.rerate_result.cget("text")
+        assert tab.model.version in text and "0 条在月归档中" in text, text
+        assert query.get().cost_fen == 144
+        assert tab.button_rerate_cancel.instate(["disabled"])
+        assert float(tab.rerate_bar.cget("value")) == float(tab.rerate_bar.cget("maximum"))
+    finally:
+        tab.model.set_cell(index, "initial_charge", old)
+        tab.buttons["save"].invoke()
+        pump_until(tk_root, lambda: tab.model.version == version, what="put back")
+    tab.button_rerate.invoke()
+    pump_until(tk_root, lambda: tab.button_rerate.instate(["!disabled"]), timeout=60,
+               what="the second re-rate")
+    assert query.get().cost_fen == 44
+    # a range backwards is refused in the tab, nothing sent
+    _set_day(tab.rerate_from, day + timedelta(days=1))
+    tab.button_rerate.invoke()
+    assert tab.rerate_result.cget("text") == "结束日期不能早于开始日期"
+    assert tab.button_rerate.instate(["!disabled"])

@@ -156,6 +156,7 @@ class TariffModel:
     def __init__(self) -> None:
         self.tariff: dict[str, Any] = {}
         self.rows: list[dict[str, str]] = []
+        self.holidays: list[str] = []  # yyyy-mm-dd, sorted
         self.version = ""
         self.dirty = False
 
@@ -164,6 +165,7 @@ class TariffModel:
         self.version = str(answer.get("version", ""))
         self.rows = [{c: str(row.get(c, "")) for c in TARIFF_COLUMNS}
                      for row in self.tariff.get("rows") or ()]
+        self.holidays = sorted({str(d) for d in self.tariff.get("holidays") or ()})
         self.dirty = False
 
     def service_names(self, language: str) -> dict[str, str]:
@@ -191,6 +193,22 @@ class TariffModel:
         del self.rows[index]
         self.dirty = True
 
+    def add_holiday(self, text: str) -> str | None:
+        """Add a holiday (yyyy-mm-dd); the catalogue key of what is wrong, None when taken
+        (a day already listed is taken and stays once)."""
+        day = day_text(text)
+        if day is None:
+            return "tariff.bad_day"
+        if day not in self.holidays:
+            self.holidays = sorted([*self.holidays, day])
+            self.dirty = True
+        return None
+
+    def remove_holiday(self, day: str) -> None:
+        if day in self.holidays:
+            self.holidays = [d for d in self.holidays if d != day]
+            self.dirty = True
+
     def to_save(self) -> dict[str, Any] | tuple[int, str]:
         """The tariff for ``tariff_save``, or (row index, catalogue key) of a bad row."""
         rows: list[dict[str, Any]] = []
@@ -205,7 +223,34 @@ class TariffModel:
                          "interval_seconds": int(row["interval_seconds"]),
                          "interval_charge": row["interval_charge"],
                          "service_type": int(row["service_type"])})
-        return {**{k: v for k, v in self.tariff.items() if k != "version"}, "rows": rows}
+        return {**{k: v for k, v in self.tariff.items() if k != "version"}, "rows": rows,
+                "holidays": list(self.holidays)}
+
+
+def day_text(text: str) -> str | None:
+    """``text`` as a day yyyy-mm-dd, or None when it is not one."""
+    try:
+        return date.fromisoformat(text.strip()).isoformat() if len(text.strip()) == 10 \
+            else None
+    except ValueError:
+        return None
+
+
+def rerate_params(first: str, last: str) -> dict[str, Any] | str:
+    """``tariff_rerate``'s parameters from two picked days, or the catalogue key of what is
+    wrong."""
+    day_from, day_to = day_text(first), day_text(last)
+    if day_from is None or day_to is None:
+        return "tariff.bad_day"
+    if day_to < day_from:
+        return "tariff.bad_range"
+    return {"from": day_from, "to": day_to}
+
+
+def version_row(entry: dict[str, Any]) -> tuple[str, ...]:
+    """One line of the versions list: when, version, how, who."""
+    return (str(entry.get("saved_at", "")).replace("T", " ")[:19], str(entry.get("version", "")),
+            str(entry.get("how", "")), str(entry.get("who", "")))
 
 
 def cell_problem(column: str, text: str) -> str | None:

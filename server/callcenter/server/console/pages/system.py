@@ -13,9 +13,12 @@ from __future__ import annotations
 import base64
 import tkinter as tk
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any, Final
+
+from tkcalendar import DateEntry
 
 from callcenter.server.console import strings
 from callcenter.server.console.first_start import SerialPortForm
@@ -35,7 +38,9 @@ from callcenter.server.console.system_model import (
     bool_text,
     modules_of,
     modules_value,
+    rerate_params,
     settings_from,
+    version_row,
 )
 
 strings.add_texts({
@@ -124,6 +129,28 @@ strings.add_texts({
     "tariff.calc_go": ("计算", "Rate"),
     "tariff.calc_result": ("{cost} 元  {description}  {receipt}",
                            "{cost} yuan  {description}  {receipt}"),
+    "tariff.holidays": ("节假日", "Holidays"),
+    "tariff.holiday_add": ("添加", "Add"),
+    "tariff.holiday_remove": ("删除", "Remove"),
+    "tariff.bad_day": ("日期格式为 年-月-日，如 2024-06-01",
+                       "A date is yyyy-mm-dd, e.g. 2024-06-01"),
+    "tariff.bad_range": ("结束日期不能早于开始日期", "The last day must not be before the first"),
+    "tariff.versions": ("版本记录", "Versions"),
+    "tariff.vcol.saved_at": ("时间", "Saved at"),
+    "tariff.vcol.version": ("版本", "Version"),
+    "tariff.vcol.how": ("方式", "How"),
+    "tariff.vcol.who": ("操作员", "Who"),
+    "tariff.rerate": ("重新计费", "Re-rate a period"),
+    "tariff.rerate_from": ("从", "From"),
+    "tariff.rerate_to": ("到", "To"),
+    "tariff.rerate_go": ("重新计费", "Re-rate"),
+    "tariff.rerate_cancel": ("取消", "Cancel"),
+    "tariff.rerating": ("重新计费中 {done}/{total} 条", "Re-rating {done}/{total} calls"),
+    "tariff.rerated": ("已用版本 {version} 重新计费 {rated} 条话单，{changed} 条有变化，"
+                       "合计 {delta} 元；{archived} 条在月归档中，保持原计费",
+                       "Re-rated {rated} calls with version {version}: {changed} changed, "
+                       "total {delta} yuan; {archived} calls in monthly archives keep their "
+                       "rating"),
     # clients
     "clients.col.address": ("座席IP", "Address"),
     "clients.col.remote_port": ("端口", "Port"),
@@ -159,6 +186,7 @@ strings.add_texts({
     "alerts.col.resolved": ("已处理", "Resolved"),
 })
 
+VERSION_COLUMNS: Final = ("saved_at", "version", "how", "who")
 AUDIT_COLUMNS: Final = ("at", "who", "what", "key", "old", "new", "result")
 ALERT_COLUMNS: Final = ("id", "at", "kind", "text", "resolved")
 PAGE_SIZE: Final = 200
@@ -540,16 +568,157 @@ class TariffTab(_Tab):
         self.button_rate = self.button(calc, "tariff.calc_go", self.rate, row=0, column=4)
         self.calc_result = ttk.Label(calc, text="")
         self.calc_result.grid(row=1, column=0, columnspan=6, sticky="w", pady=(4, 0))
-        self.message.grid(row=3, column=0, sticky="ew", pady=(6, 0))
+        lower = ttk.Frame(self.frame)
+        lower.grid(row=3, column=0, sticky="nsew", pady=(8, 0))
+        self._build_holidays(lower)
+        self._build_versions(lower)
+        self._build_rerate(lower)
+        lower.columnconfigure(1, weight=1)
+        self.message.grid(row=4, column=0, sticky="ew", pady=(6, 0))
         self.frame.rowconfigure(0, weight=1)
         self.frame.columnconfigure(0, weight=1)
 
+    def _date_entry(self, parent: tk.Misc, **grid: Any) -> DateEntry:
+        locale = "zh_CN" if self.catalogue.language == "zh" else "en_US"
+        picker = DateEntry(parent, date_pattern="yyyy-mm-dd", locale=locale, width=11)
+        picker.grid(**grid)
+        picker.set_date(date.today())
+        return picker
+
+    def _build_holidays(self, parent: ttk.Frame) -> None:
+        box = ttk.LabelFrame(parent, padding=6)
+        box.grid(row=0, column=0, sticky="nsew", padx=(0, 8))
+        self._texts.append((box, "tariff.holidays"))
+        self.holiday_list = tk.Listbox(box, height=5, width=14, exportselection=False)
+        self.holiday_list.grid(row=0, column=0, columnspan=2, sticky="nsew")
+        self.holiday_date = self._date_entry(box, row=1, column=0, columnspan=2, sticky="w",
+                                             pady=(4, 0))
+        self.button_holiday_add = self.button(box, "tariff.holiday_add", self.add_holiday,
+                                              row=2, column=0, sticky="ew", pady=(4, 0))
+        self.button_holiday_remove = self.button(box, "tariff.holiday_remove",
+                                                 self.remove_holiday, row=2, column=1,
+                                                 sticky="ew", pady=(4, 0), padx=(4, 0))
+
+    def _build_versions(self, parent: ttk.Frame) -> None:
+        box = ttk.LabelFrame(parent, padding=6)
+        box.grid(row=0, column=1, sticky="nsew", padx=(0, 8))
+        self._texts.append((box, "tariff.versions"))
+        holder, self.versions = _table(box, VERSION_COLUMNS, {"saved_at": 140, "version": 110,
+                                                               "how": 150, "who": 80})
+        self.versions.configure(height=5)
+        holder.grid(row=0, column=0, sticky="nsew")
+        self.headings(self.versions, "tariff.vcol", VERSION_COLUMNS)
+        box.columnconfigure(0, weight=1)
+
+    def _build_rerate(self, parent: ttk.Frame) -> None:
+        box = ttk.LabelFrame(parent, padding=6)
+        box.grid(row=0, column=2, sticky="nsew")
+        self._texts.append((box, "tariff.rerate"))
+        self.label(box, "tariff.rerate_from", row=0, column=0, sticky="w")
+        self.rerate_from = self._date_entry(box, row=0, column=1, sticky="w", padx=(4, 0))
+        self.label(box, "tariff.rerate_to", row=1, column=0, sticky="w", pady=(4, 0))
+        self.rerate_to = self._date_entry(box, row=1, column=1, sticky="w", padx=(4, 0),
+                                          pady=(4, 0))
+        self.button_rerate = self.button(box, "tariff.rerate_go", self.rerate, row=2,
+                                         column=0, sticky="ew", pady=(6, 0))
+        self.button_rerate_cancel = self.button(box, "tariff.rerate_cancel",
+                                                self.cancel_rerate, row=2, column=1,
+                                                sticky="w", pady=(6, 0), padx=(4, 0))
+        self.button_rerate_cancel.state(["disabled"])
+        self.rerate_bar = ttk.Progressbar(box, length=200, mode="determinate")
+        self.rerate_bar.grid(row=3, column=0, columnspan=2, sticky="ew", pady=(6, 0))
+        self.rerate_result = ttk.Label(box, text="", wraplength=260, justify="left")
+        self.rerate_result.grid(row=4, column=0, columnspan=2, sticky="w", pady=(4, 0))
+        self.rerate_job: str | None = None  # the running re-rate's job id, once known
+        self.rerating = False
+        self.rerate_cancel_asked = False
+
     def load(self) -> None:
         self.context.connection.request("tariff_get", self._got, self.failed)
+        self.context.connection.request("tariff_versions", self._got_versions, self.failed)
 
     def relabel(self) -> None:
         super().relabel()
         self._draw()
+
+    def _got_versions(self, answer: dict[str, Any]) -> None:
+        self.versions.delete(*self.versions.get_children())
+        for entry in answer.get("versions") or ():
+            self.versions.insert("", "end", values=version_row(entry))
+
+    # holidays: saved with the rows (tariff_save)
+    def add_holiday(self) -> None:
+        problem = self.model.add_holiday(self.holiday_date.get())
+        if problem is not None:
+            self.say(self.catalogue.text(problem), error=True)
+            return
+        self._draw()
+
+    def remove_holiday(self) -> None:
+        for index in self.holiday_list.curselection():  # type: ignore[no-untyped-call]
+            self.model.remove_holiday(self.holiday_list.get(index))
+        self._draw()
+
+    # re-rating a period (long: progress bar, cancel)
+    def rerate(self) -> None:
+        params = rerate_params(self.rerate_from.get(), self.rerate_to.get())
+        if isinstance(params, str):
+            self.rerate_result.configure(text=self.catalogue.text(params), foreground=RED)
+            return
+        self.rerating, self.rerate_job, self.rerate_cancel_asked = True, None, False
+        self.rerate_bar.configure(value=0, maximum=1)
+        self.button_rerate.state(["disabled"])
+        self.button_rerate_cancel.state(["!disabled"])
+        self.rerate_result.configure(text="")
+
+        def done(answer: dict[str, Any]) -> None:
+            self._rerate_over()
+            self.rerate_bar.configure(value=1, maximum=1)
+            self.rerate_result.configure(text=self.catalogue.text(
+                "tariff.rerated", rated=answer.get("rated", 0),
+                changed=answer.get("changed", 0), delta=answer.get("cost_delta", ""),
+                archived=answer.get("archived", 0),
+                version=answer.get("tariff_version", "")), foreground=GREEN)
+
+        def failed(code: str, message: str) -> None:
+            self._rerate_over()
+            self.rerate_result.configure(text=self.catalogue.error(code, message),
+                                         foreground=RED)
+        self.context.connection.request("tariff_rerate", done, failed, timeout=3600.0,
+                                        **params)
+
+    def _rerate_over(self) -> None:
+        self.rerating, self.rerate_job = False, None
+        self.button_rerate.state(["!disabled"])
+        self.button_rerate_cancel.state(["disabled"])
+
+    def cancel_rerate(self) -> None:
+        if not self.rerating:
+            return
+        self.rerate_cancel_asked = True
+        self.button_rerate_cancel.state(["disabled"])
+        if self.rerate_job is not None:
+            self._send_cancel(self.rerate_job)
+
+    def _send_cancel(self, job: str) -> None:
+        self.context.connection.request("cancel", lambda _a: None, lambda _c, _m: None,
+                                        job=job)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        if (not self.rerating or event.get("event") != "progress"
+                or event.get("text") != "calls"):
+            return
+        job = str(event.get("job", ""))
+        if self.rerate_job is None:
+            self.rerate_job = job
+            if self.rerate_cancel_asked:  # asked before the service named the job
+                self._send_cancel(job)
+        elif job != self.rerate_job:
+            return
+        done, total = int(event.get("done", 0)), int(event.get("total", 0))
+        self.rerate_bar.configure(value=done, maximum=max(total, 1))
+        self.rerate_result.configure(text=self.catalogue.text(
+            "tariff.rerating", done=done, total=total), foreground=GREEN)
 
     def _got(self, answer: dict[str, Any]) -> None:
         self.model.load(answer)
@@ -563,6 +732,9 @@ class TariffTab(_Tab):
             code = row["service_type"]
             values[-1] = f"{code}-{names[code]}" if code in names else code
             self.tree.insert("", "end", iid=str(index), values=values)
+        self.holiday_list.delete(0, "end")
+        for day in self.model.holidays:
+            self.holiday_list.insert("end", day)
         self.version.configure(text=self.catalogue.text(
             "tariff.version", version=self.model.version,
             dirty=self.catalogue.text("tariff.dirty") if self.model.dirty else ""))
