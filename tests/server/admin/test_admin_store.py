@@ -7,15 +7,20 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 
 from callcenter.pbxsim.app import Simulator
+from callcenter.server.hub.admin import Cancelled
+from callcenter.server.rating.tariff_io import load_data_tariff
 from callcenter.server.store.db import database
-from callcenter.server.store.models import Alert, utc_now
-from callcenter.server.store.settings import set_setting
+from callcenter.server.store.models import Alert, AuditEntry, RatingRow, utc_now
+from callcenter.server.store.rerate import rerate
+from callcenter.server.store.settings import get_setting, set_setting
 from tests.server.hub.agent_client import AgentClient
 from tests.server.pbxlink_support import ask
 
@@ -327,3 +332,41 @@ def test_tariff_rerate_applies_a_changed_tariff(sim: Simulator, admin: AgentClie
                             "message": "field 'to': must not be before from"}
     bad = admin.request("tariff_rerate", **{"from": "2024-02-30", "to": "2024-03-01"})
     assert bad["error"]["code"] == "bad_request" and "field 'from'" in bad["error"]["message"]
+
+
+def test_a_cancelled_rerate_changes_nothing(sim: Simulator, admin: AgentClient,
+                                            data_dir: Path) -> None:
+    """tariff_rerate's cancel: the job's check raises in ``step`` inside the re-rate's
+    transaction, so nothing of the range is changed or audited."""
+    _call(sim, "007", "12315555", 300)
+    stored = admin.wait_event("record_stored", 15, port="007", number="12315555")
+    got = admin.request("tariff_get")
+    tariff, before = got["tariff"], got["version"]
+    old_rows = [dict(r) for r in tariff["rows"]]
+    for row in tariff["rows"]:
+        if row["prefix"] == "12315":
+            row["initial_charge"] = "2.22"
+    assert admin.request("tariff_save", tariff=tariff)["ok"]
+    try:
+        zone = ZoneInfo(str(get_setting("timezone")))
+        start = datetime.fromisoformat(stored["start"]).astimezone(zone).replace(
+            hour=0, minute=0, second=0)
+        audits = AuditEntry.select().where(AuditEntry.what == "rerate").count()
+        ratings = RatingRow.select().count()
+        steps: list[tuple[int, int]] = []
+
+        def step(done: int, total: int) -> None:
+            steps.append((done, total))
+            raise Cancelled("cancelled: nothing changed")
+
+        with pytest.raises(Cancelled):
+            rerate(load_data_tariff(data_dir), start, start + timedelta(days=1), "admin-t",
+                   step)
+        assert steps and steps[0][0] == 0 and steps[0][1] >= 1
+        assert AuditEntry.select().where(AuditEntry.what == "rerate").count() == audits
+        assert RatingRow.select().count() == ratings
+        rows = admin.request("records_query", port="007", number="12315555")["rows"]
+        assert [r["cost"] for r in rows] == ["0.44"]
+    finally:
+        tariff["rows"] = old_rows
+        assert admin.request("tariff_save", tariff=tariff)["version"] == before
