@@ -18,12 +18,14 @@ from callcenter.pbxsim.app import Simulator
 from callcenter.server.console.app import ConsoleApp
 from callcenter.server.console.connection import ServiceAddress
 from callcenter.server.console.records_model import (
+    SUMMARY_BY,
     ExportProgress,
     LiveRecords,
     RecordsList,
     bar_chart,
     cell_text,
     duration_text,
+    every_hour,
 )
 from callcenter.server.console.records_query import QueryForm, check_query
 from callcenter.server.console.strings import Catalogue
@@ -157,6 +159,17 @@ def test_bar_chart_scales_to_the_largest() -> None:
     assert bars[0].x1 <= bars[1].x0 and bars[1].x1 <= 200
     assert [b.value for b in bar_chart(rows, "cost", 200, 100)] == ["2.00", "0.50"]
     assert bar_chart([], "count", 200, 100) == []
+
+
+def test_every_hour_fills_the_day_in_order() -> None:
+    rows = every_hour([{"key": "09", "label": "09", "count": 3, "duration": 90,
+                        "cost": "1.10"},
+                       {"key": "00", "label": "00", "count": 1, "duration": 5, "cost": "0.00"}])
+    assert [r["key"] for r in rows] == [f"{h:02d}" for h in range(24)]
+    assert rows[9]["count"] == 3 and rows[0]["count"] == 1
+    assert rows[10] == {"key": "10", "label": "10", "count": 0, "duration": 0, "cost": "0.00"}
+    assert [b.value for b in bar_chart(rows, "count", 240, 100)][8:11] == ["0", "3", "0"]
+    assert every_hour([]) == every_hour([])[:24] and len(every_hour([])) == 24
 
 
 def test_export_progress_writes_the_file_or_nothing(tmp_path: Path) -> None:
@@ -385,3 +398,37 @@ def test_page_buttons_walk_the_pages(tk_root: tk.Tk, sim: Simulator,
     buttons["first"].invoke()
     pump_until(tk_root, lambda: _settled(page) and page.model.offset == 0, what="page 1")
     assert _tree_values(page.tree, "seq") == seen[0]
+
+
+def test_summary_by_hour_shows_the_whole_day(tk_root: tk.Tk, sim: Simulator,
+                                             page_of: Callable[[], Any]) -> None:
+    page = page_of()
+    for duration in (40, 41):
+        _call(sim, "011", "12315555", duration)
+    pump_until(tk_root, lambda: page.live.count == 2, what="two stored records")
+    extension = page.live.rows[0]["extension"]
+    page.run_query({"extension": extension})
+    pump_until(tk_root, lambda: _settled(page) and page.model.total == 2,
+               what="the calls of the extension")
+    # the hour of day of the calls' start as the list shows it (the site's local time)
+    hours = [cell_text(row, "start", {})[11:13] for row in page.model.rows]
+    page.notebook.select(page.summary_tab)
+    page.by_box.current(SUMMARY_BY.index("hour"))
+    page.by_box.event_generate("<<ComboboxSelected>>")
+    assert page.by_box.get() == "按小时（0-23 时）"
+    page.summary_button.invoke()
+    pump_until(tk_root, lambda: page.summary_tree.exists("total"), what="the summary")
+    tree = page.summary_tree
+    keys = _tree_values(tree, "key")
+    assert keys == [f"{h:02d}" for h in range(24)] + ["合计"]
+    counts = {tree.set(i, "key"): int(tree.set(i, "count")) for i in tree.get_children()}
+    assert counts["合计"] == 2
+    assert {h: c for h, c in counts.items() if c and h != "合计"} == \
+        {h: hours.count(h) for h in hours}
+    # 24 bars of calls and 24 of cost
+    pump_until(tk_root, lambda: len(page.chart.find_withtag("all")) > 4 * 24, what="the chart")
+    assert len([i for i in page.chart.find_all()
+                if page.chart.type(i) == "rectangle"]) == 48
+    page.catalogue.set_language("en")
+    assert page.by_box.get() == "by hour of day (0-23)"
+    assert _tree_values(tree, "key")[:2] == ["00", "01"]

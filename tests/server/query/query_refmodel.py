@@ -59,6 +59,8 @@ def group_key(ref: Ref, by: str | None) -> str:
     if by == "day":
         s = ref.local_start
         return f"{s[:4]}-{s[4:6]}-{s[6:8]}"
+    if by == "hour":
+        return ref.local_start[8:10]
     if by == "month":
         return f"{ref.local_start[:4]}-{ref.local_start[4:6]}"
     value = {"extension": ref.extension, "port": ref.port, "trunk": ref.trunk,

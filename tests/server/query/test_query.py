@@ -161,6 +161,20 @@ def test_service_type_labels_and_day_keys(filled: tuple[Any, list[Ref]]) -> None
     assert days == sorted(days) and all(len(d) == 10 and d[4] == "-" for d in days)
 
 
+def test_hour_keys_are_the_local_hour_of_day(filled: tuple[Any, list[Ref]]) -> None:
+    _target, refs = filled
+    rows = summarize(database, Filters(), "hour").rows
+    hours = [r.key for r in rows]
+    assert hours == sorted(hours) and all(len(h) == 2 and 0 <= int(h) <= 23 for h in hours)
+    assert [r.label for r in rows] == hours
+    # the PBX-local hour (+08:00), not the UTC one: the calls at local midnight count in "00"
+    midnight = [r for r in refs if r.local_start[8:14] == "000000"]
+    assert midnight and all(r.start.hour == 16 for r in midnight)
+    by_hour = {r.key: r.count for r in rows}
+    assert by_hour["00"] == sum(1 for r in refs if r.local_start[8:10] == "00")
+    assert sum(by_hour.values()) == len(refs)
+
+
 def test_empty_store_gives_empty_results(store_db: Any) -> None:
     f = Filters()
     assert search(database, f) == [] and count_records(database, f) == 0

@@ -59,8 +59,8 @@ FILTER_NAMES: Final = tuple(f.name for f in FILTER_FIELDS)
 
 SORTS: Final = ("seq", "start", "port", "extension", "trunk", "number", "duration", "cost",
                 "call_type", "caller", "account", "service_type", "unknown", "pbx", "id")
-GROUPS: Final = ("extension", "port", "trunk", "day", "month", "service_type", "call_type",
-                 "account", "pbx")
+GROUPS: Final = ("extension", "port", "trunk", "day", "hour", "month", "service_type",
+                 "call_type", "account", "pbx")
 
 RECORD_FIELDS: Final = (
     _i("id", "the record's id in the store", minimum=1),

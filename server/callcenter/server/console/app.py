@@ -20,6 +20,7 @@ from collections.abc import Callable
 from tkinter import messagebox, ttk
 from typing import Any
 
+from callcenter.server.console import preferences
 from callcenter.server.console.connection import ServiceAddress, ServiceConnection
 from callcenter.server.console.dialogs import LoginDialog, PasswordDialog
 from callcenter.server.console.main_window import MainWindow
@@ -49,7 +50,8 @@ class ConsoleApp:
         self.embedded = embedded
         self.user = user
         self.password = password
-        self.catalogue = catalogue or Catalogue()
+        # the language chosen at the last run on this PC (preferences.py), else Chinese
+        self.catalogue = catalogue or Catalogue(preferences.saved_language() or "zh")
         self.should_quit = should_quit
         self._utest = _utest
         self.closed = False
@@ -277,7 +279,9 @@ class ConsoleApp:
                                                  module=self.catalogue.text(key)))
 
     def set_language(self, language: str) -> None:
+        """The 帮助 menu's language choice: switch, and remember it for the next start."""
         self.catalogue.set_language(language)
+        preferences.save_language(self.catalogue.language)
 
     def _relabel(self) -> None:
         self.window.relabel()

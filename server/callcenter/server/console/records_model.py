@@ -59,7 +59,7 @@ COLUMNS: Final = (
 )
 LIVE_COLUMNS: Final = ("start", "port", "extension", "trunk", "number", "duration", "cost",
                        "call_type")
-SUMMARY_BY: Final = ("extension", "port", "trunk", "day", "month", "call_type",
+SUMMARY_BY: Final = ("extension", "port", "trunk", "day", "hour", "month", "call_type",
                      "service_type", "account")
 
 
@@ -271,6 +271,16 @@ class Bar:
     y1: float
     label: str
     value: str
+
+
+def every_hour(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Summary rows ``by=hour`` for all 24 hours ``00``..``23`` in order: the service gives
+    only hours with calls; the others get a row of zeros, so a chart shows the whole day."""
+    have = {str(row.get("key", "")): row for row in rows}
+    return [have.get(f"{hour:02d}") or {"key": f"{hour:02d}", "label": f"{hour:02d}",
+                                        "count": 0, "duration": 0, "cost": "0.00"}
+            for hour in range(24)] + [row for key, row in have.items()
+                                      if not (len(key) == 2 and key.isdigit() and int(key) < 24)]
 
 
 def bar_chart(rows: list[dict[str, Any]], measure: str, width: float, height: float,

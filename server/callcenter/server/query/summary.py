@@ -1,8 +1,9 @@
 """Summaries over a filter (S-38): count, total duration and total cost per group.
 
 Each source sums in SQL (integer fen, exact on both databases); the per-source results are
-added up in Python, so a summary spanning archives is exact too. ``day`` and ``month`` are the
-PBX-local calendar day and month of the call's start (as printed on the PBX's own records).
+added up in Python, so a summary spanning archives is exact too. ``day``, ``month`` and ``hour``
+are the PBX-local calendar day, month and hour of day (``00``..``23``) of the call's start (as
+printed on the PBX's own records).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from callcenter.server.store.sources import month_span, open_sources
 #: Groups (``by``) -> SQL expression of the group key.
 GROUPS: Final = {
     "extension": "extension_number", "port": "port", "trunk": "trunk",
-    "day": "substr(local_start, 1, 8)", "month": "month", "service_type": "service_type",
+    "day": "substr(local_start, 1, 8)", "hour": "substr(local_start, 9, 2)", "month": "month",
+    "service_type": "service_type",
     "call_type": "call_type", "account": "account", "pbx": "pbx_id",
 }
 

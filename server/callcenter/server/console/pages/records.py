@@ -31,6 +31,7 @@ from callcenter.server.console.records_model import (
     bar_chart,
     cell_text,
     duration_text,
+    every_hour,
 )
 from callcenter.server.console.records_query import (
     CALL_TYPES,
@@ -94,6 +95,7 @@ add_texts({
     "records.by.port": ("按端口", "by port"),
     "records.by.trunk": ("按外线", "by trunk"),
     "records.by.day": ("按日", "by day"),
+    "records.by.hour": ("按小时（0-23 时）", "by hour of day (0-23)"),
     "records.by.month": ("按月", "by month"),
     "records.by.call_type": ("按呼叫类型", "by call type"),
     "records.by.service_type": ("按业务类型", "by service type"),
@@ -649,6 +651,8 @@ class RecordsPage:
         by = SUMMARY_BY[max(0, self.by_box.current())]
 
         def done(answer: dict[str, Any]) -> None:
+            if by == "hour":  # the whole day on the chart: hours without calls as 0
+                answer = {**answer, "rows": every_hour(answer.get("rows") or [])}
             self.summary = answer
             self.summary_error.configure(text="")
             self._show_summary()
