@@ -114,8 +114,6 @@ def shots(sim: Simulator, address: ServiceAddress, out: Path) -> None:
     pump(root, lambda: app.window.modules and app.monitor.have_snapshot
          and "已连接" in app.window.status["link"].cget("text"))
     shoot(root, out / "console-monitor.png")
-    app.show_page("parameters.extension")
-    shoot(root, out / "console-page-not-built.png")
     app.show_page("monitor")
     app.set_language("en")
     shoot(root, out / "console-monitor-en.png")

@@ -205,7 +205,7 @@ def test_english_at_run_time_from_the_help_menu(tk_root: tk.Tk, make_app: MakeAp
     assert app.window.menu_labels()[0] == "系统设置"
 
 
-def test_a_module_not_built_yet_says_so(tk_root: tk.Tk, make_app: MakeApp,
+def test_the_toolbar_raises_a_module_page_and_the_monitor_again(tk_root: tk.Tk, make_app: MakeApp,
                                        account: Callable[..., str]) -> None:
     app = make_app(account("boss"), PASSWORD)
     pump_until(tk_root, lambda: ready(app), what="the main window")

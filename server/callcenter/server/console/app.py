@@ -20,7 +20,7 @@ from collections.abc import Callable
 from tkinter import messagebox, ttk
 from typing import Any
 
-from callcenter.server.console import preferences
+from callcenter.server.console import first_start, preferences
 from callcenter.server.console.connection import ServiceAddress, ServiceConnection
 from callcenter.server.console.dialogs import LoginDialog, PasswordDialog
 from callcenter.server.console.main_window import MainWindow
@@ -50,6 +50,8 @@ class ConsoleApp:
         self.embedded = embedded
         self.user = user
         self.password = password
+        #: ``--user`` with the password from the environment: nothing may be asked.
+        self.unattended = bool(user) and password is not None
         # the language chosen at the last run on this PC (preferences.py), else Chinese
         self.catalogue = catalogue or Catalogue(preferences.saved_language() or "zh")
         self.should_quit = should_quit
@@ -191,6 +193,10 @@ class ConsoleApp:
         self._status_dirty = True
         self.connection.request("whoami", self._whoami, self._request_failed)
         self._ask_link_state()
+        # S-2: offer data verification, or ask about a failed link (not unattended; once
+        # per connection, so a reconnection asks nothing again)
+        first_start.maybe_offer(self._page_context(), unattended=self.unattended,
+                                _utest=self._utest)
 
     def _whoami(self, answer: dict[str, Any]) -> None:
         self.whoami = answer
@@ -254,14 +260,20 @@ class ConsoleApp:
             if factory is None:
                 self.window.add_page(page, self._placeholder(page))
             else:
-                built = factory(PageContext(self.window.pages, self.root, self.connection,
-                                            self.catalogue, self.report_error, self.confirm,
-                                            self.whoami))
+                built = factory(self._page_context())
                 self.pages[page] = built
                 self.window.add_page(page, built.frame)
         self.window.show_page(page)
         if page in self.pages:
             self.pages[page].shown()
+
+    def _page_context(self) -> PageContext:
+        return PageContext(self.window.pages, self.root, self.connection, self.catalogue,
+                           self.report_error, self._confirm_now, self.whoami)
+
+    def _confirm_now(self, title: str, text: str) -> bool:
+        """``confirm`` as it is when asked (tests replace it after the pages were built)."""
+        return self.confirm(title, text)
 
     def _placeholder(self, page: str) -> ttk.Frame:
         frame = ttk.Frame(self.window.pages, padding=40)
