@@ -344,7 +344,7 @@ def test_demo_keeps_its_own_data_folder(tmp_path: Path, processes: list[Lines]) 
     demo = Lines("--demo", "--traffic", "0", "--agent-port", "0", env=env)
     processes.append(demo)
     wait_until(lambda: demo.has("data verification done"), 30, "the demo verified")
-    code, err = demo.stop(signal.SIGINT)
+    code, err = demo.stop(signal.SIGINT, timeout=60)  # a bound, not a timing check
     assert code == 0, err
     real = tmp_path / "callcenter"  # the real service's default data folder
     assert (real / "demo" / "callcenter.db").exists() and (real / "demo" / "image.json").exists()
