@@ -106,6 +106,21 @@ def test_bill_file_gets_each_line_once_across_crashes_and_hotel_moves(
     assert path.read_bytes() == b"".join(expected_lines(range(1, 13))[10:])
 
 
+def test_a_crash_after_the_very_first_append_writes_nothing_twice(
+        store_db: StoreTarget) -> None:
+    """Killed after the first batch reached the file but before the store recorded the
+    file at all (no HotelBillFile row yet): the restart recognises those lines."""
+    enable()
+    store(range(1, 8))
+    lines = expected_lines(range(1, 8))
+    path = store_db.data_dir / "HotelBill.TXT"
+    path.write_bytes(b"".join(lines))  # what the killed writer had appended
+    assert HotelBillFile.select().count() == 0
+    link = HotelLink(database, store_db.data_dir)
+    assert link.file_once() == 7 and link.file_once() == 0
+    assert path.read_bytes() == b"".join(lines)
+
+
 def test_bill_file_folder_absent_then_present(store_db: StoreTarget, tmp_path: Path) -> None:
     share = tmp_path / "hotel-share"
     enable()

@@ -150,7 +150,9 @@ class HotelLink:
         key = str(path)
         known_row = HotelBillFile.get_or_none(HotelBillFile.path == key)
         size = file_size(path)
-        known = size if known_row is None else int(known_row.size)
+        # Nothing of ours is known to be in a file we never recorded: a crash after the
+        # very first append (before its row) must be recognised like any other.
+        known = 0 if known_row is None else int(known_row.size)
         # Enough rows to cover whatever a crash may have left beyond ``known`` (a line is at
         # least LINE_WIDTH + 2 bytes in any encoding), so it is recognised whole.
         limit = max(self.batch, (size - known) // (LINE_WIDTH + 2) + 2)
