@@ -341,7 +341,7 @@ def test_first_start_with_postgresql_keeps_the_settings_there(
 
 def test_demo_keeps_its_own_data_folder(tmp_path: Path, processes: list[Lines]) -> None:
     env = {**ENV, "XDG_DATA_HOME": str(tmp_path), "APPDATA": str(tmp_path)}
-    demo = Lines("--demo", "--traffic", "0", "--agent-port", "0", env=env)
+    demo = Lines("--demo", "--headless", "--traffic", "0", "--agent-port", "0", env=env)
     processes.append(demo)
     wait_until(lambda: demo.has("data verification done"), 30, "the demo verified")
     code, err = demo.stop(signal.SIGINT, timeout=60)  # a bound, not a timing check
