@@ -8,13 +8,14 @@ service and simulator (1024x768, as the issue asks the console to fit).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import tkinter as tk
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
@@ -53,27 +54,34 @@ def shoot(root: tk.Tk, path: Path) -> None:
     print(path)
 
 
-def main(out: Path) -> int:
-    out.mkdir(parents=True, exist_ok=True)
+@contextlib.contextmanager
+def screenshot_service(seed: int = 3) -> Iterator[tuple[Simulator, ServiceAddress]]:
+    """A virtual display, the simulator and the embedded service with the accounts the
+    shots log in as (zhang, admin; wang, operator); everything stopped afterwards."""
     xvfb, display = start_xvfb()
     os.environ["DISPLAY"] = display
     try:
         with tempfile.TemporaryDirectory() as data, \
-                Simulator(SimulatorConfig(seed=3)) as sim:
+                Simulator(SimulatorConfig(seed=seed)) as sim:
             runtime = ServerRuntime.embed(sim.url, Path(data), agent_port=0,
                                           agent_host="127.0.0.1", sync_clock=False)
             try:
                 runtime.service.wait_ready(20)
                 add_account("zhang", "admin", PASSWORD)
                 add_account("wang", "operator", PASSWORD)
-                address = ServiceAddress(*runtime.hub_address)
-                shots(sim, address, out)
+                yield sim, ServiceAddress(*runtime.hub_address)
             finally:
                 runtime.stop()
     finally:
         if xvfb is not None:
             xvfb.terminate()
             xvfb.wait(10)
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    with screenshot_service() as (sim, address):
+        shots(sim, address, out)
     return 0
 
 

@@ -19,7 +19,7 @@ from callcenter.server.console.app import ConsoleApp
 from callcenter.server.console.connection import ServiceAddress
 from callcenter.server.runtime import ServerRuntime
 from tests.server.console.console_support import start_xvfb
-from tests.server.console.make_screenshots import ROOT, new_root, pump, shoot
+from tests.server.console.make_screenshots import ROOT, new_root, pump, screenshot_service, shoot
 
 PASSWORD = "shots-pw-1"
 
@@ -90,23 +90,8 @@ def parameter_shots(address: ServiceAddress, out: Path) -> None:
 
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    xvfb, display = start_xvfb()
-    os.environ["DISPLAY"] = display
-    try:
-        with tempfile.TemporaryDirectory() as data, \
-                Simulator(SimulatorConfig(seed=3)) as sim:
-            runtime = ServerRuntime.embed(sim.url, Path(data), agent_port=0,
-                                          agent_host="127.0.0.1", sync_clock=False)
-            try:
-                runtime.service.wait_ready(20)
-                add_account("zhang", "admin", PASSWORD)
-                parameter_shots(ServiceAddress(*runtime.hub_address), out)
-            finally:
-                runtime.stop()
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(10)
+    with screenshot_service() as (_sim, address):
+        parameter_shots(address, out)
     return 0
 
 

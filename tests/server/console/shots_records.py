@@ -21,7 +21,14 @@ from callcenter.server.console.app import ConsoleApp
 from callcenter.server.console.connection import ServiceAddress
 from callcenter.server.runtime import ServerRuntime
 from tests.server.console.console_support import ask, start_xvfb
-from tests.server.console.make_screenshots import PASSWORD, ROOT, new_root, pump, shoot
+from tests.server.console.make_screenshots import (
+    PASSWORD,
+    ROOT,
+    new_root,
+    pump,
+    screenshot_service,
+    shoot,
+)
 
 CALLS = (("001", "12315888"), ("002", "13800138000"), ("003", "075512345678"),
          ("005", "02087654321"), ("006", "12315777"), ("008", "01065529988"),
@@ -30,23 +37,8 @@ CALLS = (("001", "12315888"), ("002", "13800138000"), ("003", "075512345678"),
 
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    xvfb, display = start_xvfb()
-    os.environ["DISPLAY"] = display
-    try:
-        with tempfile.TemporaryDirectory() as data, \
-                Simulator(SimulatorConfig(seed=5)) as sim:
-            runtime = ServerRuntime.embed(sim.url, Path(data), agent_port=0,
-                                          agent_host="127.0.0.1", sync_clock=False)
-            try:
-                runtime.service.wait_ready(20)
-                add_account("zhang", "admin", PASSWORD)
-                shots(sim, ServiceAddress(*runtime.hub_address), out)
-            finally:
-                runtime.stop()
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(10)
+    with screenshot_service(5) as (sim, address):
+        shots(sim, address, out)
     return 0
 
 

@@ -22,28 +22,21 @@ from callcenter.server.console.pages.rooms import RoomsPage
 from callcenter.server.console.pages.system import SystemPage
 from callcenter.server.runtime import ServerRuntime
 from tests.server.console.console_support import start_xvfb
-from tests.server.console.make_screenshots import PASSWORD, ROOT, new_root, pump, settle, shoot
+from tests.server.console.make_screenshots import (
+    PASSWORD,
+    ROOT,
+    new_root,
+    pump,
+    screenshot_service,
+    settle,
+    shoot,
+)
 
 
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    xvfb, display = start_xvfb()
-    os.environ["DISPLAY"] = display
-    try:
-        with tempfile.TemporaryDirectory() as data, \
-                Simulator(SimulatorConfig(seed=3)) as sim:
-            runtime = ServerRuntime.embed(sim.url, Path(data), agent_port=0,
-                                          agent_host="127.0.0.1", sync_clock=False)
-            try:
-                runtime.service.wait_ready(20)
-                add_account("zhang", "admin", PASSWORD)
-                shots(ServiceAddress(*runtime.hub_address), out)
-            finally:
-                runtime.stop()
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(10)
+    with screenshot_service() as (_sim, address):
+        shots(address, out)
     return 0
 
 
