@@ -37,7 +37,15 @@ LAYERS: dict[str, int] = {
     "callcenter.server.console": 6,
     "callcenter.server.__main__": 6,
     "callcenter.server": 3,  # the package's own __init__
-    "callcenter.crm_client": 6,
+    "callcenter.crm_client": 6,  # the CRM client's package __init__
+    "callcenter.crm_client.phone": 0,  # pure: the phone-number index
+    "callcenter.crm_client.link": 1,  # the hub connection thread
+    "callcenter.crm_client.store": 2,  # its own peewee database
+    "callcenter.crm_client.settings": 3,  # per-PC settings
+    "callcenter.crm_client.desk": 3,  # the phone state model
+    "callcenter.crm_client.app": 3,  # use cases
+    "callcenter.crm_client.cli": 6,
+    "callcenter.crm_client.gui": 6,
 }
 
 

@@ -1,1 +1,1 @@
-"""The CRM agent client (a later issue)."""
+"""The CRM agent client (callcenter-crm): the agent's desk beside the call-center server."""

@@ -1,0 +1,1 @@
+"""The CRM client's Tk window (thin views over the app layer)."""

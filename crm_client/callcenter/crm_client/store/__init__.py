@@ -1,0 +1,1 @@
+"""The CRM client's own data: customers, call log, phonebooks, messages, monitor icons (peewee)."""
