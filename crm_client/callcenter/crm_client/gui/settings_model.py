@@ -83,6 +83,8 @@ strings.add_texts({
     "perm.apply": ("保存用户", "Save the user"),
     "perm.delete": ("删除用户", "Delete the user"),
     "perm.close": ("关闭", "Close"),
+    "perm.saved": ("用户 {name} 已更新（在系统设置中点击“保存”后生效）",
+                   "User {name} updated (Save in the settings makes it count)"),
     "perm.must_change": ("（须修改初始密码）", "(must change the initial password)"),
     "perm.initial": ("初始用户名及密码均为 admin，请修改密码。",
                      "The initial user name and password are both admin: change the password."),
@@ -102,6 +104,10 @@ strings.add_texts({
                              "password admin must be changed"),
     "perm.problem.repeat": ("确认密码：两次输入的密码不一致", "Repeat the password: the two "
                             "passwords differ"),
+    "perm.problem.last_admin": ("不能删除 {value}：使用密码保护时至少要有一个"
+                                "可以使用系统设置的用户",
+                                "{value} cannot be deleted: with password protection on, one "
+                                "user at least must be allowed the settings"),
     "settings.problem.other": ("设置不能保存：{value}", "The settings cannot be saved: {value}"),
 })
 
@@ -231,6 +237,9 @@ def save_local_user(settings: CrmSettings, name: str, password: str, repeat: str
 
 def delete_local_user(settings: CrmSettings, name: str) -> CrmSettings | list[Problem]:
     """``settings`` without ``name`` (refused when protection would lock everyone out)."""
+    others = [u for u in settings.local_users if u.name != name]
+    if settings.password_protection and not any(u.may("settings") for u in others):
+        return [Problem("", "perm.problem.last_admin", name)]
     try:
         return settings.without_local_user(name)
     except SettingsError as exc:
