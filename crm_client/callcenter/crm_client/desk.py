@@ -152,6 +152,10 @@ class Desk:
         view = self.extensions.get(port)
         return view.name if view else ""
 
+    def call_directions(self) -> dict[int, str]:
+        """call_id -> in | out | internal, as the snapshot's calls and the events told."""
+        return dict(self._kinds)
+
     def port_of_number(self, number: str) -> str:
         """The port whose dialled number is ``number``, "" when none."""
         return next((e.port for e in self.extensions.values() if e.number == number), "")
