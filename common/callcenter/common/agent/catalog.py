@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from callcenter.common.agent import admin_backup, admin_core, admin_pbx, admin_store
+from callcenter.common.agent import admin_backup, admin_core, admin_pbx, admin_store, crm
 from callcenter.common.agent.spec import (
     CALL_KINDS,
     CALL_STATES,
@@ -196,7 +196,9 @@ AGENT_ACTIONS: Final[Mapping[str, ActionSpec]] = {a.name: a for a in (
                params=(_s("to", "user name of the receiver, or ALL", minimum=1, maximum=64),
                        _s("text", "the message, 1-2000 characters", minimum=1,
                           maximum=MAX_TEXT)),
-               result=(_i("delivered", "connections the message reached", minimum=0),)),
+               result=(_i("delivered", "connections the message reached", minimum=0),
+                       _b("kept", "1.2: true: the receiver was offline; the message is "
+                                  "delivered at its next login"))),
     ActionSpec("agents", "who is logged in",
                result=(FieldSpec("agents", "array", "logged-in agents", items="object",
                                  fields=AGENT_FIELDS),)),
@@ -205,11 +207,12 @@ AGENT_ACTIONS: Final[Mapping[str, ActionSpec]] = {a.name: a for a in (
                                  fields=CLIENT_FIELDS),)),
 )}
 
-#: Every action: the agent actions above and the admin API's (protocol 1.1).
+#: Every action: the agent actions above, the admin API's (protocol 1.1) and the CRM's
+#: additions (1.2, ``crm``).
 ACTIONS: Final[Mapping[str, ActionSpec]] = {
     **AGENT_ACTIONS,
     **{a.name: a for a in (*admin_core.ACTIONS, *admin_pbx.ACTIONS, *admin_backup.ACTIONS,
-                           *admin_store.ACTIONS)},
+                           *admin_store.ACTIONS, *crm.ACTIONS)},
 }
 
 #: Allowed before login (besides the login message itself).
@@ -317,10 +320,14 @@ AGENT_EVENTS: Final[Mapping[str, EventSpec]] = {e.name: e for e in (
     EventSpec("trunk_state", "a trunk changed state", TRUNK_FIELDS),
     EventSpec("park_slot", "a park slot was taken or freed", PARK_SLOT_FIELDS),
     EventSpec("message", "an internal message to this agent or to ALL; the envelope time is "
-                         "when it was sent", (
+                         "when it was delivered, sent when it was sent", (
         _s("from", "sender's user name"),
         _s("to", "receiver's user name, or ALL"),
         _s("text", "the message", maximum=MAX_TEXT),
+        _i("id", "1.2: the message's id (as message_history lists it)", minimum=1),
+        _time("sent", "1.2: when it was sent (a kept message arrives later)"),
+        _b("offline", "1.2: true: it was kept while the receiver was offline and comes "
+                      "right after the snapshot of its next login"),
     )),
     EventSpec("forward", "call forwarding of a port was set or cleared", (
         _port("port", "extension port"),

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-PROTOCOL_VERSION: Final = "1.1.0"
+PROTOCOL_VERSION: Final = "1.2.0"
 DEFAULT_PORT: Final = 7600
 LOGIN_TIMEOUT: Final = 30  # seconds an unauthenticated connection may stay
 IDLE_TIMEOUT: Final = 90  # seconds of silence from a client before the hub drops it

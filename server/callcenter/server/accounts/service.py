@@ -31,6 +31,7 @@ from callcenter.server.accounts.passwords import (
 )
 from callcenter.server.store.account_models import Account, AccountGeneration, AgentMessage
 from callcenter.server.store.db import database, write_transaction
+from callcenter.server.store.desk_models import PendingMessage
 from callcenter.server.store.models import AuditEntry, utc_now
 
 MAX_FAILURES: Final = MAX_LOGIN_FAILURES
@@ -367,25 +368,60 @@ def change_password(user: str, old: str, new: str, *, now: datetime | None = Non
 # ---------------------------------------------------------------------- messages
 
 def record_message(sender: str, recipient: str, text: str, delivered: int,
-                   now: datetime | None = None) -> None:
-    """Keep an internal message in the history (C-3)."""
+                   now: datetime | None = None, *, keep: bool = False) -> int:
+    """Keep an internal message in the history (C-3); its id. ``keep``: the receiver is
+    offline, so the message also waits for its next login (``take_pending``)."""
     with write_transaction(database):
-        AgentMessage.insert(sender=sender, recipient=recipient, text=text,
-                            sent_at=now or utc_now(), delivered=delivered).execute()
+        message_id = int(AgentMessage.insert(sender=sender, recipient=recipient, text=text,
+                                             sent_at=now or utc_now(),
+                                             delivered=delivered).execute())
+        if keep:
+            PendingMessage.insert(message_id=message_id, recipient=recipient).execute()
+    return message_id
+
+
+def take_pending(user: str) -> list[AgentMessage]:
+    """The messages kept for ``user`` while it was offline, oldest first, and no longer
+    kept: one transaction reads and removes them, so each is delivered once, to the one
+    login that took it."""
+    with write_transaction(database):
+        ids = [int(r.message_id) for r in PendingMessage.select(PendingMessage.message_id)
+               .where(PendingMessage.recipient == user)]
+        if not ids:
+            return []
+        PendingMessage.delete().where((PendingMessage.recipient == user)
+                                      & PendingMessage.message_id.in_(ids)).execute()
+        return list(AgentMessage.select().where(AgentMessage.id.in_(ids))
+                    .order_by(AgentMessage.id))
+
+
+def delivered_pending(user: str, message_ids: list[int]) -> int:
+    """Forget that these messages wait for ``user`` (they are delivered now); how many were
+    still waiting. A message is delivered once: whoever removes it delivers it."""
+    if not message_ids:
+        return 0
+    with write_transaction(database):
+        return int(PendingMessage.delete().where(
+            (PendingMessage.recipient == user)
+            & PendingMessage.message_id.in_(message_ids)).execute())
 
 
 def purge_messages(before: datetime) -> int:
     """Delete the messages sent before ``before`` (naive UTC): the history's retention
     (setting ``agent.message_retention_days``); how many were deleted."""
     with write_transaction(database):
+        old = AgentMessage.select(AgentMessage.id).where(AgentMessage.sent_at < before)
+        PendingMessage.delete().where(PendingMessage.message_id.in_(old)).execute()
         return int(AgentMessage.delete().where(AgentMessage.sent_at < before).execute())
 
 
-def message_history(user: str, limit: int = 100) -> list[AgentMessage]:
-    """The newest ``limit`` messages from, to, or broadcast to ``user``, oldest first."""
-    query = (AgentMessage.select()
-             .where((AgentMessage.sender == user) | (AgentMessage.recipient == user)
-                    | (AgentMessage.recipient == "ALL"))
-             .order_by(AgentMessage.id.desc()).limit(limit))
+def message_history(user: str, limit: int = 100, before: int | None = None
+                    ) -> list[AgentMessage]:
+    """The newest ``limit`` messages from, to, or broadcast to ``user`` (with an id below
+    ``before`` when given), oldest first."""
+    mine = ((AgentMessage.sender == user) | (AgentMessage.recipient == user)
+            | (AgentMessage.recipient == "ALL"))
+    if before is not None:
+        mine &= AgentMessage.id < before
+    query = AgentMessage.select().where(mine).order_by(AgentMessage.id.desc()).limit(limit)
     return list(reversed(list(query)))
-

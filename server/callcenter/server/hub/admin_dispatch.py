@@ -1,7 +1,8 @@
 """Serving admin requests: the core's few handlers (``whoami``, ``cancel``) and the
 dispatcher that finds every action's handler in the subject modules (``admin_pbx``,
-``admin_backup``, ``admin_store``) and turns service events into admin events.  The frame
-handlers are written against is ``hub.admin``."""
+``admin_backup``, ``admin_store``, and ``desk`` for the extension names of 1.2) and turns
+service events into admin events.  The frame handlers are written against is
+``hub.admin``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from callcenter.common.agent.catalog import ACTIONS, PROTOCOL_VERSION, ErrorCode
 from callcenter.common.agent.messages import Request, response_error, response_ok
-from callcenter.server.hub import admin_backup, admin_pbx, admin_store
+from callcenter.server.hub import admin_backup, admin_pbx, admin_store, desk
 from callcenter.server.hub.admin import (
     AdminBackend,
     AdminCall,
@@ -51,7 +52,7 @@ CORE_HANDLERS: Final[Mapping[str, AdminHandler]] = {"whoami": _whoami, "cancel":
 def _all_handlers() -> tuple[dict[str, AdminHandler], list[EventConverter]]:
     handlers: dict[str, AdminHandler] = dict(CORE_HANDLERS)
     converters: list[EventConverter] = []
-    for module in (admin_pbx, admin_backup, admin_store):
+    for module in (admin_pbx, admin_backup, admin_store, desk):
         overlap = set(handlers) & set(module.HANDLERS)
         if overlap:
             raise RuntimeError(f"admin actions served twice: {sorted(overlap)}")

@@ -60,6 +60,7 @@ from callcenter.server.accounts import service as accounts
 from callcenter.server.accounts.service import AccountError, AccountInfo, AuthOutcome
 from callcenter.server.hub.admin import AdminBackend
 from callcenter.server.hub.admin_dispatch import AdminDispatcher
+from callcenter.server.hub.desk import DeskStore, store_time
 from callcenter.server.hub.options import HubOptions
 from callcenter.server.hub.session import (
     UNSUBSCRIBABLE,
@@ -186,6 +187,7 @@ class HubHandler:
         self._message_tokens: dict[str, tuple[float, float]] = {}  # user -> (tokens, when)
         self.admin = AdminDispatcher(self, admin or AdminBackend(service, service.data_dir))
         self._numbers_snapshot: asyncio.TimerHandle | None = None
+        self.desk = DeskStore(self)
 
     # ------------------------------------------------------------------ life cycle
     async def start(self) -> None:
@@ -209,6 +211,7 @@ class HubHandler:
                        states.park_slots().values())
         self.link_up = self.service.link.is_up
         await self.refresh_numbers()
+        await self.desk.start()
         self.loop.create_task(self._refresh_settings())
         self.loop.create_task(self._follow_accounts())
         self.loop.create_task(self._purge_messages())
@@ -256,16 +259,17 @@ class HubHandler:
         return ended
 
     async def _purge_messages(self) -> None:
-        """Delete the messages past ``agent.message_retention_days``, at start and then every
-        ``message_purge_interval``."""
+        """Delete the messages past ``agent.message_retention_days`` and the missed calls
+        older than a day, at start and then every ``message_purge_interval``."""
         while True:
             try:
                 cutoff = utc_now() - self.settings.message_retention
                 deleted = await self._watch(functools.partial(accounts.purge_messages, cutoff))
                 if deleted:
                     log.info("agent hub: %d message(s) past the retention deleted", deleted)
+                await self.desk.purge()
             except Exception as exc:  # a store hiccup: the next round catches up
-                log.warning("agent hub: cannot delete old messages: %s", exc)
+                log.warning("agent hub: cannot delete old messages or missed calls: %s", exc)
             await asyncio.sleep(self.options.message_purge_interval)
 
     def shutdown_pools(self) -> None:
@@ -288,6 +292,10 @@ class HubHandler:
 
     async def _store(self, work: Callable[[], T]) -> T:
         return await self.loop.run_in_executor(self.store_pool, _in_store, work)
+
+    async def in_store(self, work: Callable[[], T]) -> T:
+        """``work()`` in a store-pool thread (its connection closed afterwards)."""
+        return await self._store(work)
 
     async def _watch(self, work: Callable[[], T]) -> T:
         return await self.loop.run_in_executor(self.watch_pool, _in_store, work)
@@ -319,7 +327,9 @@ class HubHandler:
 
     def take_notice(self, notice: LinkNotice | ParameterSet) -> None:
         if isinstance(notice, ExtensionState | TrunkState | ParkSlotState):
-            for hub_event in self.view.apply(notice):
+            events = self.view.apply(notice)
+            self.desk.note(events)
+            for hub_event in events:
                 self.broadcast(hub_event)
         elif isinstance(notice, StateSnapshot):
             if not self.view.load_page(notice):
@@ -342,12 +352,17 @@ class HubHandler:
             value = notice.value if isinstance(notice, ParameterChanged) else notice.new
             if match and self.view.numbers.get(match.group(1)) != value:
                 self.view.numbers[match.group(1)] = value
-                if self._numbers_snapshot is None:
-                    self._numbers_snapshot = self.loop.call_later(NUMBER_SNAPSHOT_DELAY,
-                                                                  self._send_new_numbers)
+                self.schedule_snapshot()
+
+    def schedule_snapshot(self) -> None:
+        """An extension's number (1.1) or name (1.2) changed: every session gets a new
+        snapshot ``NUMBER_SNAPSHOT_DELAY`` later (once for a burst of changes)."""
+        if self._numbers_snapshot is None:
+            self._numbers_snapshot = self.loop.call_later(NUMBER_SNAPSHOT_DELAY,
+                                                          self._send_new_numbers)
 
     def _send_new_numbers(self) -> None:
-        """An extension's number changed: every session gets a new snapshot (1.1)."""
+        """Every session gets a new snapshot (see ``schedule_snapshot``)."""
         self._numbers_snapshot = None
         snapshot = self.snapshot_events()
         for session in list(self.active):
@@ -417,10 +432,15 @@ class HubHandler:
             self.by_port.pop(session.port, None)
         self.broadcast(HubEvent("agent_left", {"user": session.user, "extension": session.port}))
 
-    def activate(self, session: AgentSession) -> None:
-        """The session may now act and receive events: snapshot (seq 1), then the others
-        hear that it joined."""
+    def activate(self, session: AgentSession,
+                 kept: list[dict[str, Any]] | None = None) -> None:
+        """The session may now act and receive events: snapshot (seq 1), the messages
+        ``kept`` for its user while it was offline (1.2), then the others hear that it
+        joined."""
         if session.closing or session.active:
+            if kept:
+                log.warning("agent hub: %r closed before %d kept message(s) were sent; "
+                            "they stay in the history", session, len(kept))
             return
         session.active = True
         session.seq = 0
@@ -429,6 +449,8 @@ class HubHandler:
             self.by_port.setdefault(session.port, {})[session] = None
         for part in self.snapshot_events():
             session.send_event(part)
+        for message in kept or ():
+            session.send_event(EncodedEvent("message", now_text(), message))
         if session.port:
             self.broadcast(HubEvent("agent_joined", agent_fields(session)), exclude=session)
         self.broadcast(HubEvent("client_connected", connection_fields(session)),
@@ -512,7 +534,8 @@ class HubHandler:
                                must_change_password=session.must_change_password)
         if session.must_change_password:
             return Reply(response)
-        return Reply(response, lambda: self.activate(session))
+        kept = await self.desk.take_pending(session)
+        return Reply(response, lambda: self.activate(session, kept))
 
     def _token_login(self, session: AgentSession, login: Login, settings: HubSettings
                      ) -> Reply:
@@ -555,6 +578,8 @@ class HubHandler:
             return await self._change_password(session, request)
         if action == "send_message":
             return await self._send_message(session, request)
+        if action in ("message_history", "directory", "missed_calls"):
+            return Reply(response_ok(rid, **await self.desk.request(session, action, params)))
         if action == "agents":
             return Reply(response_ok(rid, agents=[agent_fields(s) for s in self.active
                                                   if s.port]))
@@ -584,7 +609,8 @@ class HubHandler:
         log.info("agent hub: %s changed the password", session.user)
         if session.must_change_password:
             session.must_change_password = False
-            return Reply(response_ok(rid), lambda: self.activate(session))
+            kept = await self.desk.take_pending(session)
+            return Reply(response_ok(rid), lambda: self.activate(session, kept))
         return Reply(response_ok(rid))
 
     async def _send_message(self, session: AgentSession, request: Request) -> Reply:
@@ -595,22 +621,36 @@ class HubHandler:
                           f"{session.user!r}; slow down")
         if to != "ALL" and not await self._store(lambda: accounts.account_exists(to)):
             return _error(rid, ErrorCode.NOT_FOUND, f"no account {to!r}")
-        encoded = EncodedEvent("message", now_text(), {"from": session.user, "to": to,
-                                                       "text": text})
+        # Kept in the store first: the event carries its id (1.2). Kept for the receiver
+        # when none of its sessions is logged in now.
+        receivers = [o for o in self.active if o is not session and to in ("ALL", o.user)]
+        keep = to != "ALL" and not any(o.user == to for o in self.active)
+        sent_at = utc_now()
+        try:
+            message_id = await self._store(lambda: accounts.record_message(
+                session.user, to, text, len(receivers), sent_at, keep=keep))
+        except Exception:
+            log.exception("agent hub: cannot keep the message in the history")
+            return _error(rid, ErrorCode.INTERNAL, "the hub cannot keep the message (logged); "
+                          "it was not sent")
+        if keep and any(o.user == to for o in self.active):
+            # The receiver logged in meanwhile: whoever removes the kept copy delivers it
+            # (this send, or that login right after its snapshot).
+            keep = not await self._store(
+                lambda: accounts.delivered_pending(to, [message_id]))
+        fields = {"from": session.user, "to": to, "text": text, "id": message_id,
+                  "sent": store_time(sent_at), "offline": False}
+        encoded = EncodedEvent("message", now_text(), fields)
         delivered = 0
         for other in list(self.active):
             if other is session:
                 continue
             if to in ("ALL", other.user):
-                delivered += other.send_event(encoded)
+                if not keep:
+                    delivered += other.send_event(encoded)
             elif other.user == session.user:
                 other.send_event(encoded)  # the sender's other connections
-        try:
-            await self._store(lambda: accounts.record_message(session.user, to, text,
-                                                              delivered))
-        except Exception:
-            log.exception("agent hub: cannot keep the message in the history")
-        return Reply(response_ok(rid, delivered=delivered))
+        return Reply(response_ok(rid, delivered=delivered, kept=keep))
 
     def _take_message_token(self, user: str) -> bool:
         """The account's message bucket (shared by all its connections)."""

@@ -62,8 +62,8 @@ class HubEvent:
     port: str = ""
 
 
-def extension_fields(state: ExtensionState, number: str) -> dict[str, Any]:
-    return {"port": state.port, "number": number, "name": "", "state": state.state,
+def extension_fields(state: ExtensionState, number: str, name: str = "") -> dict[str, Any]:
+    return {"port": state.port, "number": number, "name": name, "state": state.state,
             "peer": state.peer, "trunk": state.trunk, "call_id": state.call_id,
             "forward": state.forward, "dnd": state.dnd}
 
@@ -90,6 +90,7 @@ class PbxView:
         self.trunks: dict[str, TrunkState] = {}
         self.park_slots: dict[int, ParkSlotState] = {}
         self.numbers: dict[str, str] = {}  # extension port -> dialled number
+        self.names: dict[str, str] = {}  # extension port -> name an admin gave it (1.2)
         self._kinds: dict[int, str] = {}  # call id -> incoming / outgoing / internal
         self._callers: dict[int, str] = {}  # call id -> the calling party's number
         self._hub_ids: dict[int, int] = {}  # PBX call id -> hub call id, this link session
@@ -157,6 +158,9 @@ class PbxView:
 
     def number_of(self, port: str) -> str:
         return self.numbers.get(port, "")
+
+    def set_names(self, names: Mapping[str, str]) -> None:
+        self.names = dict(names)
 
     def apply(self, notice: ExtensionState | TrunkState | ParkSlotState) -> list[HubEvent]:
         """Take one change; the protocol events it means."""
@@ -234,7 +238,7 @@ class PbxView:
         slots = [park_fields(self.park_slots.get(slot) or ParkSlotState(slot, False))
                  for slot in range(1, PARK_SLOTS + 1)] if self.park_slots else []
         return {
-            "extensions": [extension_fields(e, self.number_of(p))
+            "extensions": [extension_fields(e, self.number_of(p), self.names.get(p, ""))
                            for p, e in sorted(self.extensions.items())],
             "trunks": [trunk_fields(t) for _, t in sorted(self.trunks.items())],
             "park_slots": slots,

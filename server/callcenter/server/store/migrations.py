@@ -346,6 +346,49 @@ def _m006_account_generation(db: AnyDatabase) -> None:
     AccountGeneration.insert(id=1, generation=0).execute()
 
 
+def _m007_agent_desk(db: AnyDatabase) -> None:
+    """What the agent hub keeps for the desks (protocol 1.2, issue 9): messages waiting for
+    an offline receiver, missed calls per extension port, extension names. See
+    desk_models.py and docs/hub.md."""
+
+    class Base(Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class PendingMessage(Base):
+        id = BigAutoField()
+        message_id = BigIntegerField(index=True)
+        recipient = CharField(max_length=64, index=True)
+
+        class Meta:
+            table_name = "pending_message"
+
+    class MissedCall(Base):
+        id = BigAutoField()
+        port = CharField(max_length=3)
+        call_id = BigIntegerField()
+        caller = TextField()
+        trunk = CharField(max_length=2)
+        number = TextField()
+        rang_at = DateTimeField()
+        ended_at = DateTimeField(index=True)
+
+        class Meta:
+            table_name = "missed_call"
+            indexes = ((("port", "ended_at"), False),)
+
+    class ExtensionName(Base):
+        port = CharField(max_length=3, primary_key=True)
+        name = TextField()
+        updated_at = DateTimeField()
+
+        class Meta:
+            table_name = "extension_name"
+
+    db.create_tables([PendingMessage, MissedCall, ExtensionName])
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "001_initial", _m001_initial),
     Migration(2, "002_archives", _m002_archives),
@@ -353,6 +396,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(4, "004_accounts", _m004_accounts),
     Migration(5, "005_audit_result", _m005_audit_result),
     Migration(6, "006_account_generation", _m006_account_generation),
+    Migration(7, "007_agent_desk", _m007_agent_desk),
 )
 
 _VERSION_TABLE_SQL: Final = (
