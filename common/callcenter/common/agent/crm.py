@@ -1,10 +1,11 @@
 """Agent protocol 1.2: what the CRM client (issue 9) added to the hub.
 
 Hook flash, the message history, the list of every account (to address someone offline),
-the missed calls the hub keeps per extension port, and the extension names an admin sets
-(an admin-API pair of the ``parameters`` module).  ``catalog.ACTIONS`` holds them with the
-others; the ``message`` event's new fields (``id``, ``sent``, ``offline``) are declared in
-``catalog`` with the event.  docs/agent-protocol.md section 12 describes them.
+the missed calls the hub keeps per extension port, and the extension names (an admin-API
+pair: any operator reads them, an admin sets them, module ``parameters``).
+``catalog.ACTIONS`` holds them with the others; the ``message`` event's new fields (``id``,
+``sent``, ``offline``) are declared in ``catalog`` with the event.  docs/agent-protocol.md
+section 12 describes them.
 """
 
 from __future__ import annotations
@@ -92,9 +93,9 @@ ACTIONS: Final = (
                result=(FieldSpec("calls", "array", "the missed calls, newest first",
                                  items="object", fields=MISSED_FIELDS),),
                examples=({},)),
-    ActionSpec("extension_names", "the names given to extension ports (shown by the "
-                                  "snapshot's name and the monitors)",
-               role="operator", module="parameters",
+    ActionSpec("extension_names", "the names given to extension ports (every session has "
+                                  "them in the snapshot's name too)",
+               role="operator",
                result=(FieldSpec("names", "object", "extension port -> name, only the ports "
                                  "that have one"),),
                examples=({},)),

@@ -29,6 +29,7 @@ from callcenter.common.schema import ParameterError
 from callcenter.server.cli import pbx as cli_pbx
 from callcenter.server.cli.accounts import add_accounts_parser, run_accounts
 from callcenter.server.cli.common import UsageError, add_link_arguments, stop_on_signals
+from callcenter.server.cli.extensions import add_extensions_parser, run_extensions
 from callcenter.server.cli.format import EventFormatter
 from callcenter.server.cli.rate import add_rate_parser, run_rate
 from callcenter.server.cli.records import add_records_parser, run_records
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="callcenter-server",
         description="Call-center server: the PBX link service and technician commands.",
         epilog="Commands: callcenter-server COMMAND --help, e.g. pbx {dump,set,load,monitor}, "
-               "records, tariff, rooms, accounts, settings, rate")
+               "records, tariff, rooms, accounts, settings, rate, extensions")
     parser.add_argument("--headless", action="store_true",
                         help="run the service without a window (a system service)")
     parser.add_argument("--attach", metavar="HOST[:PORT]",
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_records_parser(sub)
     add_tariff_parser(sub)
     add_rooms_parser(sub)
+    add_extensions_parser(sub)
     return parser
 
 
@@ -161,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_tariff(args)
         if args.command == "rooms":
             return run_rooms(args)
+        if args.command == "extensions":
+            return run_extensions(args)
         if args.attach is not None:
             return run_attach(args)
         return run_service(args)
