@@ -4,7 +4,8 @@ events, and where each icon goes.
 ``MonitorModel.apply(event)`` takes the ``snapshot`` (in parts: collected, then swapped in
 whole, so the view never draws half a state) and the ``extension_state``, ``trunk_state``,
 ``park_slot`` and ``link`` events, and returns which icons changed (``"ext:001"``,
-``"trunk:01"``, ``"park:1"``, or ``ALL``).  ``MonitorLayout`` places the icons in rows of
+``"trunk:01"``, ``"park:1"``, or ``ALL``); an extension's icon shows its name (1.2, from the
+snapshot) under its number.  ``MonitorLayout`` places the icons in rows of
 cells for a given width, so the view can ask which cells a scrolled window shows and draw
 only those (300 extensions stay cheap).
 """
@@ -202,6 +203,14 @@ class MonitorModel:
             return f"P{slot.slot}", slot.number
         return ident, ""
 
+    def name_line(self, key: str) -> str:
+        """The name an admin gave the extension of icon ``key`` (protocol 1.2), shown under
+        its number; ``""`` when none (and for trunks and park slots)."""
+        kind, _, ident = key.partition(":")
+        if kind == "ext" and ident in self.extensions:
+            return self.extensions[ident].name
+        return ""
+
 
 @dataclass(frozen=True)
 class Section:
@@ -217,7 +226,7 @@ class Section:
 class MonitorLayout:
     """Where every icon goes for a canvas ``width`` pixels wide (pure geometry)."""
 
-    def __init__(self, cell_width: int = 96, cell_height: int = 48, gap: int = 6,
+    def __init__(self, cell_width: int = 96, cell_height: int = 58, gap: int = 6,
                  heading: int = 26, margin: int = 8) -> None:
         self.cell_width = cell_width
         self.cell_height = cell_height

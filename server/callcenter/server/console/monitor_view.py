@@ -1,5 +1,7 @@
 """实时监控 (S-37), the view: a legend, the counts, and a Canvas of port icons.
 
+An extension's icon shows the port and number, under it the name an admin gave the port
+(protocol 1.2; nothing when it has none), and the caller or dialled number at the bottom.
 The Canvas holds items only for the icons in (or next to) the visible band: scrolling or
 resizing redraws the band, a state change re-colours the icon if it is drawn.  Everything it
 shows comes from ``MonitorModel``; this module only draws.
@@ -32,7 +34,7 @@ class MonitorView(ttk.Frame):
         self.model = model
         self.catalogue = catalogue
         self.layout = MonitorLayout()
-        self._drawn: dict[str, tuple[int, int, int]] = {}
+        self._drawn: dict[str, tuple[int, int, int, int]] = {}
         self._redraw_pending = False
         self._width = 0
         self.legend = ttk.Frame(self, padding=(8, 6))
@@ -98,6 +100,12 @@ class MonitorView(ttk.Frame):
         if items is None:
             return None
         return self._option(items[1], "text"), self._option(items[2], "text")
+
+    def icon_name(self, key: str) -> str | None:
+        """The name line icon ``key`` is drawn with (under the number; ``""`` when the
+        extension has no name); None when it is not drawn."""
+        items = self._drawn.get(key)
+        return None if items is None else self._option(items[3], "text")
 
     def drawn_count(self) -> int:
         """How many icons have Canvas items now (only the visible band's)."""
@@ -180,18 +188,21 @@ class MonitorView(ttk.Frame):
         tag = f"icon:{key}"
         box = self.canvas.create_rectangle(x, y, x + w, y + h, outline="#666666",
                                            tags=("icon", tag))
-        first = self.canvas.create_text(x + w / 2, y + 14, text="", font="TkDefaultFont",
+        first = self.canvas.create_text(x + w / 2, y + 12, text="", font="TkDefaultFont",
                                         tags=("icon", tag))
-        second = self.canvas.create_text(x + w / 2, y + h - 14, text="",
+        name = self.canvas.create_text(x + w / 2, y + h / 2, text="", width=w - 4,
+                                       font="TkSmallCaptionFont", tags=("icon", tag))
+        second = self.canvas.create_text(x + w / 2, y + h - 11, text="",
                                          font="TkSmallCaptionFont", tags=("icon", tag))
-        self._drawn[key] = (box, first, second)
+        self._drawn[key] = (box, first, second, name)
         self._paint(key)
 
     def _paint(self, key: str) -> None:
-        box, first, second = self._drawn[key]
+        box, first, second, name = self._drawn[key]
         fill = self.model.fill(key)
         ink = "#ffffff" if fill in DARK_FILLS else "#000000"
         line1, line2 = self.model.lines(key)
         self.canvas.itemconfigure(box, fill=fill)
         self.canvas.itemconfigure(first, text=line1, fill=ink)
+        self.canvas.itemconfigure(name, text=self.model.name_line(key), fill=ink)
         self.canvas.itemconfigure(second, text=line2, fill=ink)
