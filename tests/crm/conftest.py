@@ -10,6 +10,9 @@ a PBX driver that rings extensions, and a local CRM store.
   ``offhook``, ``state``); after the test every port is hung up (the module shares one
   simulator: use your own extension ports per test).
 - ``crm_store``: a standalone ``CrmStore`` in a fresh data folder (``crm_data``).
+- ``crm_app(user, port, device="headset", store=None, journal=True)``: a ``CrmApp`` on the
+  hub (the account made, connected, its snapshot applied) and its ``Updates`` (every
+  ``AppUpdate`` it reported, ``wait_for(kind, test)``); closed after the test.
 - ``wait_until`` (re-exported): a bounded poll.
 
 GUI tests use them too (tests/crm/gui): ``from tests.crm.conftest import PASSWORD, Pbx``.
@@ -17,12 +20,15 @@ GUI tests use them too (tests/crm/gui): ``from tests.crm.conftest import PASSWOR
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from callcenter.crm_client.app import AppUpdate, CrmApp
+from callcenter.crm_client.settings import CrmSettings
 from callcenter.crm_client.store import CrmStore
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.accounts import add_account, find_account
@@ -30,7 +36,7 @@ from callcenter.server.runtime import ServerRuntime
 from tests.server.hub.hub_support import TEST_OPTIONS
 from tests.server.pbxlink_support import FAST, ask, wait_until
 
-__all__ = ["PASSWORD", "Pbx", "wait_until"]
+__all__ = ["PASSWORD", "Pbx", "Updates", "wait_until"]
 
 #: Password of every account made by ``agent_account``.
 PASSWORD = "crm-s3cret-pw"
@@ -139,6 +145,55 @@ def crm_store(crm_data: Path) -> Iterator[CrmStore]:
         yield store
     finally:
         store.close()
+
+
+class Updates:
+    """Every ``AppUpdate`` a CrmApp reported (thread-safe), and bounded waits for them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.items: list[AppUpdate] = []
+
+    def __call__(self, update: AppUpdate) -> None:
+        with self.lock:
+            self.items.append(update)
+
+    def of(self, kind: str) -> list[AppUpdate]:
+        with self.lock:
+            return [u for u in self.items if u.kind == kind]
+
+    def wait_for(self, kind: str, test: Callable[[AppUpdate], object] = lambda u: True,
+                 timeout: float = 10.0) -> AppUpdate:
+        found: list[AppUpdate] = []
+
+        def seen() -> bool:
+            found[:] = [u for u in self.of(kind) if test(u)]
+            return bool(found)
+        wait_until(seen, timeout, f"an update {kind!r}")
+        return found[0]
+
+
+@pytest.fixture
+def crm_app(hub_address: tuple[str, int], crm_store: CrmStore, crm_data: Path,
+            agent_account: Callable[..., str]) -> Iterator[Callable[..., tuple[CrmApp, Updates]]]:
+    apps: list[CrmApp] = []
+
+    def make(user: str, port: str, device: str = "headset", store: CrmStore | None = None,
+             journal: bool = True) -> tuple[CrmApp, Updates]:
+        agent_account(user)
+        settings = CrmSettings(server_host=hub_address[0], server_port=hub_address[1],
+                               extension=port, device=device, user=user)
+        updates = Updates()
+        app = CrmApp(store or crm_store, settings, listener=updates,
+                     journal=crm_data / f"open-calls-{port}.json" if journal else None)
+        apps.append(app)
+        app.connect(PASSWORD)
+        wait_until(lambda: app.online and app.desk.synced, 10, f"{user} online")
+        return app, updates
+
+    yield make
+    for app in apps:
+        app.close()
 
 
 def poll(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition"

@@ -37,13 +37,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from callcenter.crm_client.app.times import event_time, parse_time
 from callcenter.crm_client.settings import write_private
-
-if TYPE_CHECKING:
-    from callcenter.crm_client.store import CallEntry, CrmStore
+from callcenter.crm_client.store import CallEntry, CrmStore
 
 log = logging.getLogger(__name__)
 
@@ -230,21 +228,21 @@ class CallRecorder:
 
     def _ended(self, call_id: int, when: datetime | None,
                answered: bool | None) -> list[CallEntry]:
-        call = self.open.pop(call_id, None)
+        call = self.open.get(call_id)
         if call is None:
             return []
-        self._save_journal()
         end = when or call.last_seen or call.start
         was_answered = call.answered_at is not None if answered is None else (
             answered or call.answered_at is not None)
         duration = 0
         if call.answered_at is not None:
             duration = max(0, round((end - call.answered_at).total_seconds()))
-        return self._write(call, answered=was_answered, duration=duration)
+        written = self._write(call, answered=was_answered, duration=duration)
+        del self.open[call_id]  # after the write: an open call is one not yet complete
+        self._save_journal()
+        return written
 
     def _write(self, call: OpenCall, *, answered: bool, duration: int) -> list[CallEntry]:
-        from callcenter.crm_client.store import CallEntry  # noqa: PLC0415 (at first use)
-
         entry = CallEntry(key=call.key, time=call.start, number=call.number, name=call.name,
                           direction=call.direction, answered=answered, duration=duration,
                           extension=self.port, user=self.user)

@@ -4,7 +4,8 @@ Every message seen — a ``message`` event (including the ones kept by the hub w
 agent was offline, which arrive right after the snapshot with ``offline: true``), a message
 this PC sent, or the hub's ``message_history`` — is logged in the local store
 (``store.log_message``), idempotent on the key: ``hub:{id}`` with the hub's message id
-(protocol 1.2), else (a 1.1 hub) ``{sent time}/{from}/{to}/{digest of the text}``.  So the
+(protocol 1.2; a message this PC sent is read back from the history to learn its id), else
+(a 1.1 hub) ``{sent time}/{from}/{to}/{digest of the text}``.  So the
 history is whole after a reconnect and shows old messages offline.
 """
 
@@ -14,13 +15,11 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from callcenter.crm_client.app.times import parse_time
 from callcenter.crm_client.link import HubUnavailable, RequestFailed
-
-if TYPE_CHECKING:
-    from callcenter.crm_client.store import CrmStore, MessageEntry
+from callcenter.crm_client.store import CrmStore, MessageEntry
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +85,18 @@ class Messenger:
         if not text.strip() or len(text) > MAX_TEXT:
             raise ValueError(f"text: 1-{MAX_TEXT} characters")
         result: dict[str, Any] = self.request("send_message", to=to, text=text)
-        message = from_hub({"id": result.get("id", 0), "from": self.user, "to": to,
-                            "text": text, "sent": result.get("time") or result.get("sent")})
-        self._log(message)
+        # the sender's own session gets no event: take the message (with its id) from the
+        # history; a 1.1 hub has none, then it is kept under a key of its own
+        try:
+            answer = self.request("message_history", limit=20)
+            sent = [from_hub(m) for m in answer.get("messages", []) if isinstance(m, dict)]
+        except (HubUnavailable, RequestFailed):
+            sent = []
+        mine = [m for m in sent if (m.sender, m.recipient, m.text) == (self.user, to, text)]
+        for message in sent:
+            self._log(message)
+        if not mine:
+            self._log(from_hub({"from": self.user, "to": to, "text": text}))
         return result
 
     def history(self, limit: int = 200) -> list[Message]:
@@ -109,8 +117,6 @@ class Messenger:
         return sorted(seen.values(), key=lambda m: (m.time, m.id))[-limit:]
 
     def _log(self, message: Message) -> None:
-        from callcenter.crm_client.store import MessageEntry  # noqa: PLC0415 (at first use)
-
         entry: MessageEntry = MessageEntry(message.key, message.time, message.sender,
                                            message.recipient, message.text)
         try:

@@ -14,14 +14,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from callcenter.crm_client.app.calls import call_key
 from callcenter.crm_client.app.times import parse_time
 from callcenter.crm_client.link import HubUnavailable, RequestFailed
-
-if TYPE_CHECKING:
-    from callcenter.crm_client.store import CrmStore
+from callcenter.crm_client.store import CallEntry, CrmStore
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +94,6 @@ def missed_calls(store: CrmStore, request: Callable[..., dict[str, Any]], port: 
 
 
 def _log_missed(store: CrmStore, port: str, user: str, missed: MissedCall) -> None:
-    from callcenter.crm_client.store import CallEntry  # noqa: PLC0415 (at first use)
-
     try:
         store.log_call(CallEntry(key=call_key(port, missed.call_id, missed.time),
                                  time=missed.time, number=missed.number, name=missed.name,

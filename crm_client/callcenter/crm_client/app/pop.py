@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from callcenter.crm_client.app.times import event_time
 from callcenter.crm_client.phone import normalise_number
-
-if TYPE_CHECKING:
-    from callcenter.crm_client.store import CrmStore, Customer
+from callcenter.crm_client.store import CrmStore, Customer
 
 
 @dataclass(frozen=True)
@@ -77,8 +75,6 @@ def unknown_pop(ring: dict[str, Any]) -> Pop:
 
 
 def _pop(ring: dict[str, Any], caller: str, digits: str, customer: Customer | None) -> Pop:
-    from callcenter.crm_client.store import Customer  # noqa: PLC0415 (a class, at first use)
-
     record = customer if customer is not None else Customer(phones=(caller,) if caller else ())
     call_id = ring.get("call_id", 0)
     return Pop(

@@ -1,0 +1,120 @@
+"""The call log recorder against the real hub and simulator: a call answered or missed ends
+up in the store's call log exactly once (written at the ring, completed at the end, one key);
+a call dialled on the phone itself is logged as outgoing; events missed while disconnected
+leave the log consistent (the next snapshot closes what was open); a restart of the program
+mid-call keeps the call's key (the open-call journal)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from callcenter.crm_client.app import CrmApp
+from callcenter.crm_client.store import CallEntry, CrmStore, Customer
+from tests.crm.conftest import Pbx, Updates, wait_until
+
+AppFactory = Callable[..., tuple[CrmApp, Updates]]
+
+
+def entries_of(store: CrmStore, port: str, call_id: int) -> list[CallEntry]:
+    return [e for e in store.calls(limit=500) if e.key.startswith(f"{port}/{call_id}/")]
+
+
+def test_an_answered_call_is_logged_once_with_its_talk_time(
+        crm_app: AppFactory, crm_store: CrmStore, pbx: Pbx) -> None:
+    crm_store.save_customer(Customer(name="李四", mobile="13700001234"))
+    app, updates = crm_app("log-ann", "010")
+    call_id = pbx.ring("010", "013700001234")
+    updates.wait_for("pop", lambda u: u.pop is not None and u.pop.call_id == call_id)
+    # the ring is in the log at once (a crash now keeps it)
+    wait_until(lambda: entries_of(crm_store, "010", call_id), 10, "the ring logged")
+    ringing = entries_of(crm_store, "010", call_id)[0]
+    assert not ringing.answered and ringing.number == "013700001234"
+    assert ringing.name == "李四" and ringing.direction == "in"
+    assert ringing.extension == "010" and ringing.user == "log-ann"
+    assert app.answer() == call_id
+    updates.wait_for("desk", lambda u: app.desk.my_call is not None
+                     and app.desk.my_call.state == "talking")
+    wait_until(lambda: app.recorder.open[call_id].answered_at is not None, 10, "answered")
+    # talk a little: the simulator's clock runs in real time
+    wait_until(lambda: (app.desk.my_call is not None), 1, "still talking")
+    assert app.hangup() == call_id
+    wait_until(lambda: call_id not in app.recorder.open, 10, "the call closed")
+    logged = entries_of(crm_store, "010", call_id)
+    assert len(logged) == 1
+    entry = logged[0]
+    assert entry.answered and entry.key == ringing.key and entry.time == ringing.time
+    assert entry.duration >= 0
+    assert crm_store.count_calls("13700001234") >= 1
+
+
+def test_a_missed_call_is_logged_once_as_not_answered(
+        crm_app: AppFactory, crm_store: CrmStore, pbx: Pbx) -> None:
+    app, updates = crm_app("log-bob", "011")
+    call_id = pbx.ring("011", "02087654321")
+    updates.wait_for("pop", lambda u: u.pop is not None and u.pop.call_id == call_id)
+    pbx.hangup("011")  # it stops ringing: nobody answered
+    wait_until(lambda: call_id not in app.recorder.open, 10, "the call closed")
+    logged = entries_of(crm_store, "011", call_id)
+    assert len(logged) == 1
+    assert not logged[0].answered and logged[0].duration == 0
+    assert logged[0].number == "02087654321" and logged[0].direction == "in"
+    # the missed-calls list has it (hub and local merged into one item)
+    missed = [m for m in app.missed_calls() if m.call_id == call_id]
+    assert len(missed) == 1 and missed[0].number == "02087654321"
+    assert missed[0].source == "both"
+    assert len(entries_of(crm_store, "011", call_id)) == 1  # the merge wrote nothing more
+
+
+def test_a_call_dialled_on_the_phone_is_logged_as_outgoing(
+        crm_app: AppFactory, crm_store: CrmStore, pbx: Pbx) -> None:
+    app, _updates = crm_app("log-cy", "012")
+    pbx.offhook("012")
+    pbx.dial("012", "8013")  # an internal call, dialled on the phone's keypad
+    wait_until(lambda: app.recorder.open, 10, "the call opened")
+    call_id = next(iter(app.recorder.open))
+    pbx.answer("013")
+    wait_until(lambda: app.recorder.open.get(call_id) is not None
+               and app.recorder.open[call_id].answered_at is not None, 10, "answered")
+    pbx.hangup("012")
+    wait_until(lambda: call_id not in app.recorder.open, 10, "the call closed")
+    logged = entries_of(crm_store, "012", call_id)
+    assert len(logged) == 1
+    assert logged[0].direction == "internal" and logged[0].number == "8013"
+    assert logged[0].answered
+
+
+def test_events_missed_while_disconnected_leave_the_log_consistent(
+        crm_app: AppFactory, crm_store: CrmStore, pbx: Pbx) -> None:
+    app, updates = crm_app("log-dee", "014")
+    call_id = pbx.ring("014", "13800001414")
+    updates.wait_for("pop", lambda u: u.pop is not None and u.pop.call_id == call_id)
+    app.disconnect()  # the link is down while the call ends and another one rings
+    pbx.hangup("014")
+    second = pbx.ring("014", "13800002828")
+    app.connect("crm-s3cret-pw")
+    wait_until(lambda: app.online and app.desk.synced, 10, "online again")
+    wait_until(lambda: call_id not in app.recorder.open, 10, "the first call closed")
+    first = entries_of(crm_store, "014", call_id)
+    assert len(first) == 1 and not first[0].answered
+    # the call that rang while away is adopted from the snapshot and logged
+    assert second in app.recorder.open
+    pbx.hangup("014")
+    wait_until(lambda: second not in app.recorder.open, 10, "the second call closed")
+    assert len(entries_of(crm_store, "014", second)) == 1
+
+
+def test_a_restart_of_the_program_mid_call_keeps_the_key(
+        crm_app: AppFactory, crm_store: CrmStore, pbx: Pbx) -> None:
+    app, updates = crm_app("log-eve", "015")
+    call_id = pbx.ring("015", "13800001515")
+    updates.wait_for("pop", lambda u: u.pop is not None and u.pop.call_id == call_id)
+    pbx.answer("015")
+    wait_until(lambda: app.recorder.open.get(call_id) is not None
+               and app.recorder.open[call_id].answered_at is not None, 10, "answered")
+    app.close()  # the program stops (or crashed) mid-call; the call goes on
+    again, _updates = crm_app("log-eve", "015")  # same data folder, same journal
+    assert call_id in again.recorder.open
+    pbx.hangup("015")
+    wait_until(lambda: call_id not in again.recorder.open, 10, "the call closed")
+    logged = entries_of(crm_store, "015", call_id)
+    assert len(logged) == 1 and logged[0].answered
