@@ -2,9 +2,10 @@
 
 The recipients are every agent account the hub's ``directory`` names (so a message can be
 left for someone who is off: the hub keeps it until that agent logs in), with ``ALL`` first
-and an online mark.  The history is the hub's ``message_history`` merged with the messages
-kept in the local store (``MessageEntry``): one line per message, oldest first, a message
-known to both counted once (same hub id, or same sender, receiver, text and second).
+and an online mark.  The history is what ``CrmApp.messages`` gives (the hub's
+``message_history`` merged with the local log) plus the messages that arrive or are sent
+while the window is open: one line per message, oldest first, a message seen twice counted
+once (same key, or same sender, receiver, text and second).
 """
 
 from __future__ import annotations
@@ -95,32 +96,16 @@ class HistoryLine:
                               sender=self.sender, recipient=self.recipient)
 
 
-def parse_time(value: object) -> datetime:
-    """An aware time from the hub's ISO text (or a datetime); naive times are UTC."""
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            moment = datetime.now(UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def from_hub(message: Mapping[str, Any]) -> HistoryLine:
-    """A line from a ``message_history`` item or a ``message`` event."""
-    ident = message.get("id")
-    time = parse_time(message.get("sent") or message.get("time"))
-    sender, recipient, text = (str(message.get("from", "")), str(message.get("to", "")),
-                               str(message.get("text", "")))
-    key = str(ident) if ident is not None else f"{sender}|{recipient}|{time.isoformat()}|{text}"
-    return HistoryLine(key, time, sender, recipient, text, bool(message.get("offline")))
-
-
-def from_local(entry: Any) -> HistoryLine:
-    """A line from the store's ``MessageEntry`` (key, time, sender, recipient, text)."""
-    return HistoryLine(str(entry.key), parse_time(entry.time), str(entry.sender),
-                       str(entry.recipient), str(entry.text))
+def line(message: Any) -> HistoryLine:
+    """A history line from the app's ``Message`` (or the store's ``MessageEntry``): key,
+    time, sender, recipient, text and, when known, ``offline``."""
+    moment = message.time
+    if not isinstance(moment, datetime):
+        moment = datetime.now(UTC)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return HistoryLine(str(message.key), moment, str(message.sender), str(message.recipient),
+                       str(message.text), bool(getattr(message, "offline", False)))
 
 
 def merge(*sources: Iterable[HistoryLine]) -> list[HistoryLine]:
