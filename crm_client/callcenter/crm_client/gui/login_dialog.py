@@ -1,0 +1,147 @@
+"""登录 → 连接服务器, and the client's own password protection at start: two small dialogs.
+
+``HubLoginDialog`` asks the agent's user name and hub password (the server and extension
+shown, from the settings) and hands them to ``on_login``; the app connects and tells the
+dialog the outcome (``show_error``, or it closes).  ``LocalLoginDialog`` asks a local user
+of the client's own protection (C-2 使用密码保护) before the window may be used; the check
+itself (scrypt) is the app's, in a worker.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from callcenter.crm_client.gui.strings import Catalogue, add_texts
+
+add_texts({
+    "local.title": ("CRM 登录", "CRM log in"),
+    "local.intro": ("本机已启用密码保护，请输入本机用户名和密码。",
+                    "Password protection is on for this PC: enter a local user and password."),
+    "local.wrong": ("用户名或密码错误", "Wrong user name or password"),
+    "local.quit": ("退出", "Quit"),
+    "local.ok": ("登录", "Log in"),
+    "login.working": ("正在连接…", "Connecting…"),
+})
+
+
+class _LoginBase(tk.Toplevel):
+    def __init__(self, parent: tk.Misc, catalogue: Catalogue, title_key: str) -> None:
+        super().__init__(parent)
+        self.withdraw()
+        self.catalogue = catalogue
+        self.title(catalogue.text(title_key))
+        self.resizable(False, False)
+        self.body = ttk.Frame(self, padding=14)
+        self.body.grid(sticky="nsew")
+        self.error = ttk.Label(self.body, foreground="#c62828", wraplength=320)
+
+    def _place(self, parent: tk.Misc) -> None:
+        self.update_idletasks()
+        top = parent.winfo_toplevel()
+        x = top.winfo_rootx() + max(0, (top.winfo_width() - self.winfo_reqwidth()) // 2)
+        y = top.winfo_rooty() + max(0, (top.winfo_height() - self.winfo_reqheight()) // 3)
+        self.geometry(f"+{x}+{y}")
+        self.deiconify()
+        self.transient(top)
+
+    def show_error(self, text: str) -> None:
+        self.error.configure(text=text)
+
+    def alive(self) -> bool:
+        try:
+            return bool(self.winfo_exists())
+        except tk.TclError:
+            return False
+
+
+class HubLoginDialog(_LoginBase):
+    """登录 → 连接服务器: user name and password for the hub."""
+
+    def __init__(self, parent: tk.Misc, catalogue: Catalogue, *, server: str, extension: str,
+                 user: str, on_login: Callable[[str, str], None],
+                 on_cancel: Callable[[], None] | None = None) -> None:
+        super().__init__(parent, catalogue, "login.title")
+        text = catalogue.text
+        self.on_login = on_login
+        self.on_cancel = on_cancel
+        ttk.Label(self.body, text=text("login.server", server=server)).grid(
+            row=0, column=0, columnspan=2, sticky="w")
+        ttk.Label(self.body, text=text("login.extension", extension=extension)).grid(
+            row=1, column=0, columnspan=2, sticky="w", pady=(0, 8))
+        ttk.Label(self.body, text=text("login.user")).grid(row=2, column=0, sticky="w")
+        self.user = ttk.Entry(self.body, width=24)
+        self.user.insert(0, user)
+        self.user.grid(row=2, column=1, sticky="ew", padx=(8, 0), pady=2)
+        ttk.Label(self.body, text=text("login.password")).grid(row=3, column=0, sticky="w")
+        self.password = ttk.Entry(self.body, width=24, show="•")
+        self.password.grid(row=3, column=1, sticky="ew", padx=(8, 0), pady=2)
+        self.error.grid(row=4, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        buttons = ttk.Frame(self.body)
+        buttons.grid(row=5, column=0, columnspan=2, sticky="e", pady=(8, 0))
+        self.ok = ttk.Button(buttons, text=text("login.ok"), command=self.submit)
+        self.ok.grid(row=0, column=0, padx=(0, 6))
+        self.cancel = ttk.Button(buttons, text=text("login.cancel"), command=self.dismiss)
+        self.cancel.grid(row=0, column=1)
+        self.bind("<Return>", lambda _e: self.submit())
+        self.bind("<Escape>", lambda _e: self.dismiss())
+        self.protocol("WM_DELETE_WINDOW", self.dismiss)
+        self._place(parent)
+        (self.password if user else self.user).focus_set()
+
+    def submit(self) -> None:
+        user = self.user.get().strip()
+        if not user:
+            self.show_error(self.catalogue.text("login.need_user"))
+            return
+        self.show_error(self.catalogue.text("login.working"))
+        self.on_login(user, self.password.get())
+
+    def dismiss(self) -> None:
+        self.destroy()
+        if self.on_cancel is not None:
+            self.on_cancel()
+
+
+class LocalLoginDialog(_LoginBase):
+    """The client's own password protection: a local user before the window is used."""
+
+    def __init__(self, parent: tk.Misc, catalogue: Catalogue, *,
+                 on_login: Callable[[str, str], None], on_quit: Callable[[], None]) -> None:
+        super().__init__(parent, catalogue, "local.title")
+        text = catalogue.text
+        self.on_login = on_login
+        self.on_quit = on_quit
+        ttk.Label(self.body, text=text("local.intro"), wraplength=320).grid(
+            row=0, column=0, columnspan=2, sticky="w", pady=(0, 8))
+        ttk.Label(self.body, text=text("login.user")).grid(row=1, column=0, sticky="w")
+        self.user = ttk.Entry(self.body, width=24)
+        self.user.grid(row=1, column=1, sticky="ew", padx=(8, 0), pady=2)
+        ttk.Label(self.body, text=text("login.password")).grid(row=2, column=0, sticky="w")
+        self.password = ttk.Entry(self.body, width=24, show="•")
+        self.password.grid(row=2, column=1, sticky="ew", padx=(8, 0), pady=2)
+        self.error.grid(row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        buttons = ttk.Frame(self.body)
+        buttons.grid(row=4, column=0, columnspan=2, sticky="e", pady=(8, 0))
+        self.ok = ttk.Button(buttons, text=text("local.ok"), command=self.submit)
+        self.ok.grid(row=0, column=0, padx=(0, 6))
+        self.quit_button = ttk.Button(buttons, text=text("local.quit"), command=self.on_quit)
+        self.quit_button.grid(row=0, column=1)
+        self.bind("<Return>", lambda _e: self.submit())
+        self.protocol("WM_DELETE_WINDOW", self.on_quit)
+        self._place(parent)
+        self.user.focus_set()
+
+    def submit(self) -> None:
+        user = self.user.get().strip()
+        if not user:
+            self.show_error(self.catalogue.text("login.need_user"))
+            return
+        self.ok.state(["disabled"])
+        self.on_login(user, self.password.get())
+
+    def refused(self) -> None:
+        self.ok.state(["!disabled"])
+        self.password.delete(0, "end")
+        self.show_error(self.catalogue.text("local.wrong"))

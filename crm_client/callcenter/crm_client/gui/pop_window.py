@@ -1,0 +1,199 @@
+"""弹屏 (C-6), the views: the pop window that appears on a ring at this PC's extension, and the
+main window's 弹屏区 that keeps the last caller in sight.
+
+The pop window's title is the caller-ID digits exactly as received and, when known, the
+customer's name (``presenters.pop_title``).  It holds the dialogs' ``CustomerForm``
+(基本信息 / 详细信息, with 呼叫 and 保存), the VIP and blacklist marks with the reason, and
+接听 / 关闭.  An unknown number opens a new record with the number filled in.
+
+One window is made once and reused (withdrawn between calls), so a ring costs a title, a
+form load and a ``deiconify``.  It does not take the keyboard: the focus is never moved to
+it, and if a window manager gives it the focus while the agent was typing in the main window,
+the focus goes back to the widget that had it.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+from typing import Any
+
+from callcenter.crm_client.gui.context import DialogContext
+from callcenter.crm_client.gui.customer_form import CustomerForm
+from callcenter.crm_client.gui.presenters import pop_title
+
+VIP_COLOUR = "#b71c1c"
+BLACKLIST_COLOUR = "#212121"
+
+
+class PopWindow(tk.Toplevel):
+    """The pop window (see the module docstring); ``show(pop)`` for each ring."""
+
+    def __init__(self, parent: tk.Misc, ctx: DialogContext, *,
+                 on_answer: Callable[[], None],
+                 on_saved: Callable[[Any], None] | None = None,
+                 on_top: bool = True) -> None:
+        super().__init__(parent)
+        self.withdraw()
+        self.ctx = ctx
+        self.catalogue = ctx.catalogue
+        self.on_answer = on_answer
+        self.on_saved_customer = on_saved
+        self.pop: Any = None
+        self.on_top = on_top
+        self.marks = ttk.Frame(self, padding=(8, 6, 8, 0))
+        self.marks.grid(row=0, column=0, sticky="ew")
+        self.caller_label = ttk.Label(self.marks, font="TkHeadingFont")
+        self.caller_label.grid(row=0, column=0, sticky="w")
+        self.vip_label = tk.Label(self.marks, foreground="#ffffff", background=VIP_COLOUR,
+                                  padx=6)
+        self.blacklist_label = tk.Label(self.marks, foreground="#ffffff",
+                                        background=BLACKLIST_COLOUR, padx=6)
+        self.marks.columnconfigure(3, weight=1)
+        self.form = CustomerForm(self, ctx, on_saved=self._saved)
+        self.form.grid(row=1, column=0, sticky="nsew")
+        bar = ttk.Frame(self, padding=(8, 0, 8, 8))
+        bar.grid(row=2, column=0, sticky="ew")
+        bar.columnconfigure(0, weight=1)
+        self.answer_button = ttk.Button(bar, command=self.on_answer)
+        self.answer_button.grid(row=0, column=1, padx=(0, 6))
+        self.close_button = ttk.Button(bar, command=self.hide)
+        self.close_button.grid(row=0, column=2)
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(1, weight=1)
+        self.protocol("WM_DELETE_WINDOW", self.hide)
+        self.bind("<Escape>", lambda _e: self.hide())
+        self._listener = self.relabel
+        self.catalogue.add_listener(self._listener)
+        self.relabel()
+
+    # ------------------------------------------------------------------ showing
+    def show(self, pop: Any) -> None:
+        """Show the pop of a ring (``app.pop.Pop``) without taking the keyboard."""
+        self.pop = pop
+        self.form.load(pop.record)
+        self._draw_marks(pop.name, pop.vip, pop.blacklist, pop.reason)
+        self.title(pop_title(pop.caller, pop.name))
+        had_focus = self.focus_get()
+        if self.on_top:
+            self.attributes("-topmost", True)
+        self.deiconify()
+        if had_focus is not None and str(had_focus).startswith(str(self)) is False:
+            self.after_idle(self._keep_focus, had_focus)
+
+    def hide(self) -> None:
+        self.withdraw()
+
+    @property
+    def showing(self) -> bool:
+        return bool(self.winfo_ismapped())
+
+    def _keep_focus(self, widget: tk.Misc) -> None:
+        """Give the keyboard back to ``widget`` if the pop took it (a window manager may)."""
+        try:
+            now = self.focus_get()
+        except (KeyError, tk.TclError):  # a focus in a widget Tk no longer knows
+            now = None
+        if now is not None and str(now).startswith(str(self)) and widget.winfo_exists():
+            widget.focus_set()
+
+    def _draw_marks(self, name: str, vip: bool, blacklist: bool, reason: str) -> None:
+        text = self.catalogue.text
+        caller = self.pop.caller if self.pop is not None else ""
+        label = text("pop.ringing", number=caller or "—",
+                     name=name or text("pop.unknown"))
+        self.caller_label.configure(text=label)
+        if vip:
+            self.vip_label.configure(text=text("pop.vip"))
+            self.vip_label.grid(row=0, column=1, padx=(8, 0))
+        else:
+            self.vip_label.grid_remove()
+        if blacklist:
+            self.blacklist_label.configure(text=text("pop.blacklist", reason=reason or "—"))
+            self.blacklist_label.grid(row=0, column=2, padx=(8, 0))
+        else:
+            self.blacklist_label.grid_remove()
+
+    def _saved(self, customer: Any) -> None:
+        """The form saved the record: the title and marks follow it."""
+        if self.pop is not None:
+            self.title(pop_title(self.pop.caller, customer.name))
+            self._draw_marks(customer.name, customer.vip, customer.blacklist,
+                             customer.blacklist_reason)
+        if self.on_saved_customer is not None:
+            self.on_saved_customer(customer)
+
+    def relabel(self) -> None:
+        if not self.winfo_exists():
+            return
+        text = self.catalogue.text
+        self.answer_button.configure(text=text("pop.answer"))
+        self.close_button.configure(text=text("pop.close"))
+        if self.pop is not None:
+            record = self.form.loaded
+            self._draw_marks(record.name, record.vip, record.blacklist,
+                             record.blacklist_reason)
+
+
+class PopArea(ttk.LabelFrame):
+    """弹屏区 of the main window: the last caller, the marks, 显示弹屏 and 接听."""
+
+    def __init__(self, parent: tk.Misc, ctx: DialogContext, *,
+                 on_show: Callable[[], None], on_answer: Callable[[], None]) -> None:
+        super().__init__(parent, padding=(8, 4))
+        self.catalogue = ctx.catalogue
+        self.pop: Any = None
+        self.caller = ttk.Label(self, font="TkHeadingFont", anchor="w")
+        self.caller.grid(row=0, column=0, columnspan=3, sticky="ew")
+        self.marks = ttk.Label(self, anchor="w", foreground=VIP_COLOUR)
+        self.marks.grid(row=1, column=0, columnspan=3, sticky="ew")
+        self.details = ttk.Label(self, anchor="nw", justify="left", wraplength=330)
+        self.details.grid(row=2, column=0, columnspan=3, sticky="new", pady=(4, 4))
+        self.show_button = ttk.Button(self, command=on_show)
+        self.show_button.grid(row=3, column=0, sticky="w")
+        self.answer_button = ttk.Button(self, command=on_answer)
+        self.answer_button.grid(row=3, column=1, sticky="w", padx=(6, 0))
+        self.columnconfigure(2, weight=1)
+        self.rowconfigure(2, weight=1)
+        self.relabel()
+
+    def show(self, pop: Any, record: Any = None) -> None:
+        """The last pop (``record``: the customer as saved since, if it was)."""
+        self.pop = pop
+        self._draw(record)
+
+    def relabel(self) -> None:
+        text = self.catalogue.text
+        self.configure(text=text("pop.area"))
+        self.show_button.configure(text=text("pop.show"))
+        self.answer_button.configure(text=text("pop.answer"))
+        self._draw()
+
+    def _draw(self, record: Any = None) -> None:
+        text = self.catalogue.text
+        pop = self.pop
+        if pop is None:
+            self.caller.configure(text=text("pop.none"))
+            self.marks.configure(text="")
+            self.details.configure(text="")
+            self.show_button.state(["disabled"])
+            return
+        customer = record or pop.customer
+        name = customer.name if customer is not None else ""
+        self.caller.configure(text=text("pop.ringing", number=pop.caller or "—",
+                                        name=name or text("pop.unknown")))
+        marks = []
+        if customer is not None and customer.vip:
+            marks.append(text("pop.vip"))
+        if customer is not None and customer.blacklist:
+            marks.append(text("pop.blacklist", reason=customer.blacklist_reason or "—"))
+        self.marks.configure(text="  ".join(marks))
+        lines = []
+        if customer is not None:
+            for key, value in (("pop.detail_company", customer.company),
+                               ("pop.detail_notes", customer.notes)):
+                if value:
+                    lines.append(f"{text(key)}: {value}")
+        self.details.configure(text="\n".join(lines))
+        self.show_button.state(["!disabled"])
