@@ -188,7 +188,8 @@ def crm_app(hub_address: tuple[str, int], crm_store: CrmStore, crm_data: Path,
                      journal=crm_data / f"open-calls-{port}.json" if journal else None)
         apps.append(app)
         app.connect(PASSWORD)
-        wait_until(lambda: app.online and app.desk.synced, 10, f"{user} online")
+        wait_until(lambda: app.online and app.desk.synced, 10,
+                   f"{user} online (now {app.status.state}: {app.status.message})")
         return app, updates
 
     yield make
