@@ -1,0 +1,214 @@
+"""Customer import and export (store.importer, store.exporter) on real CSV/XLSX files and a real
+SQLite store: header recognition, encodings, --map, refused rows, all or nothing, round trips."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from callcenter.crm_client.store import CallEntry, CrmStore, Customer, StoreError
+from callcenter.crm_client.store.exporter import export_calls, export_customers
+from callcenter.crm_client.store.importer import (
+    ImportError_,
+    import_customers,
+    parse_mapping,
+    read_rows,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[CrmStore]:
+    s = CrmStore.open(tmp_path / "data")
+    yield s
+    s.close()
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8-sig",
+              sep: str = ",") -> Path:
+    text = io.StringIO()
+    csv.writer(text, delimiter=sep).writerows(rows)
+    path.write_bytes(text.getvalue().encode(encoding))
+    return path
+
+
+CHINESE = [["姓名", "电话", "手机", "公司", "部门", "邮箱", "VIP", "黑名单", "原因", "备注"],
+           ["杨庆丰", "13509636630,83988807", "13509636630", "赛格科技", "技术服务部",
+            "yangqf@cesllr.com", "是", "否", "", "软件确认内容"],
+           ["张三", "010-82895782", "", "唐信", "", "", "", "是", "欠费", ""]]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gbk"])
+def test_chinese_headers_in_every_encoding_excel_writes(store: CrmStore, tmp_path: Path,
+                                                        encoding: str) -> None:
+    report = import_customers(store, write_csv(tmp_path / "c.csv", CHINESE, encoding))
+    assert (report.taken, report.refused, report.ignored) == (2, [], [])
+    yang = store.find_by_number("83988807")
+    assert yang is not None
+    assert (yang.name, yang.phones, yang.mobile, yang.company, yang.department, yang.email,
+            yang.vip, yang.blacklist, yang.notes) == (
+        "杨庆丰", ("13509636630", "83988807"), "13509636630", "赛格科技", "技术服务部",
+        "yangqf@cesllr.com", True, False, "软件确认内容")
+    zhang = store.find_by_number("+86 10 8289 5782")
+    assert zhang is not None and zhang.blacklist and zhang.blacklist_reason == "欠费"
+
+
+def test_english_headers_any_case_semicolons_and_the_manuals_labels(store: CrmStore,
+                                                                     tmp_path: Path) -> None:
+    rows = [["NAME", "Phone", "MOBILE", "company", "Department", "E-Mail", "vip", "BlackList",
+             "Notes", "客户编号", "客户职位", "传真", "Customer_No2"],
+            ["Alice", "+86 755 2651 5007", "13800138000", "ACME", "Sales", "a@acme.cn", "yes",
+             "no", "hello", "007", "经理", "83568607", "x"]]
+    report = import_customers(store, write_csv(tmp_path / "c.csv", rows, sep=";"))
+    assert report.taken == 1 and report.ignored == ["Customer_No2"]
+    [alice] = store.search_customers("alice")
+    assert (alice.phones, alice.vip, alice.customer_no, alice.position, alice.fax) == (
+        ("+86 755 2651 5007",), True, "007", "经理", "83568607")
+
+
+def test_map_names_the_field_of_other_headers(store: CrmStore, tmp_path: Path) -> None:
+    rows = [["Kunde", "座机", "座机2", "Firma"], ["Müller", "83988807", "83988808", "GmbH"]]
+    mapping = parse_mapping("Kunde=name, 座机2=phones,Firma=公司名称")
+    report = import_customers(store, write_csv(tmp_path / "c.csv", rows), mapping)
+    assert report.taken == 1
+    assert report.columns == {"Kunde": "name", "座机": "phones", "座机2": "phones",
+                              "Firma": "company"}
+    [c] = store.search_customers("")
+    assert (c.name, c.phones, c.company) == ("Müller", ("83988807", "83988808"), "GmbH")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("Kunde=nom", "'nom' (for 'Kunde') is not a customer field"),
+    ("Kunde", "is not HEADER=field"),
+])
+def test_a_bad_mapping_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ImportError_, match=re.escape(message)):
+        parse_mapping(text)
+
+
+def test_a_mapped_header_missing_from_the_file_is_an_error(store: CrmStore,
+                                                           tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "c.csv", CHINESE)
+    with pytest.raises(ImportError_, match=r"'Kunde' is not a header of c\.csv"):
+        import_customers(store, path, {"Kunde": "name"})
+    assert store.count_customers() == 0
+
+
+def test_refused_rows_are_reported_with_their_row_and_reason(store: CrmStore,
+                                                             tmp_path: Path) -> None:
+    rows = [["姓名", "电话", "邮箱", "VIP"],
+            ["好", "13800138000", "", ""],
+            ["坏邮箱", "", "no-at-sign", ""],
+            ["", "", "", ""],
+            ["坏VIP", "", "", "maybe"],
+            ["", "", "", "是"],
+            ["坏电话", "n/a", "", ""],
+            ["也好", "", "", "1"]]
+    report = import_customers(store, write_csv(tmp_path / "c.csv", rows))
+    assert report.taken == 2
+    assert [(n, reason.split(":")[0]) for n, reason in report.refused] == [
+        (3, "邮箱 (email)"), (5, "重要客户 (vip)"), (6, "客户名称 (name)"),
+        (7, "电话号码 (phones)")]
+    assert sorted(c.name for c in store.search_customers("")) == ["也好", "好"]
+
+
+def test_an_import_is_all_or_nothing(store: CrmStore, tmp_path: Path) -> None:
+    rows = [["姓名", "手机"], *[[f"客户{i}", f"139{i:08d}"] for i in range(5000)]]
+    path = write_csv(tmp_path / "c.csv", rows)
+    seen: list[int] = []
+
+    def cancel_half_way() -> bool:
+        return len(seen) > 0
+
+    with pytest.raises(StoreError, match="cancelled: nothing was imported"):
+        import_customers(store, path, progress=seen.append, cancelled=cancel_half_way)
+    assert seen and store.count_customers() == 0
+    assert import_customers(store, path).taken == 5000
+    assert store.count_customers() == 5000
+    assert store.find_by_number("013900004999") is not None
+
+
+def test_xlsx_with_numeric_cells(store: CrmStore, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["客户名称", "手机", "电话号码", "重要客户", "分机号码"])
+    sheet.append(["杨庆丰", 13509636630, 83988807.0, True, 128])
+    sheet.append([None, None, None, None, None])
+    sheet.append(["李四", "13800138000", None, None, None])
+    book.save(tmp_path / "c.xlsx")
+    report = import_customers(store, tmp_path / "c.xlsx")
+    assert report.taken == 2 and report.refused == []
+    c = store.find_by_number("83988807")
+    assert c is not None and (c.mobile, c.vip, c.extension) == ("13509636630", True, "128")
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("c.doc", b"x", "allowed: .csv, .txt, .xlsx"),
+    ("missing.csv", None, "no such file"),
+    ("bad.xlsx", b"not a zip", "not a valid XLSX"),
+    ("empty.csv", b"", "empty"),
+    ("nothing.csv", b"Foo,Bar\n1,2\n", "no column for the name or a phone number"),
+    ("binary.csv", bytes(range(128, 256)) * 3, "not UTF-8 nor GBK"),
+])
+def test_a_file_that_cannot_be_imported_is_a_clear_error(store: CrmStore, tmp_path: Path,
+                                                         name: str, content: bytes | None,
+                                                         message: str) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ImportError_, match=message):
+        import_customers(store, path)
+    assert store.count_customers() == 0
+
+
+def test_two_columns_for_one_field_need_a_map(store: CrmStore, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "c.csv", [["姓名", "Name"], ["a", "b"]])
+    with pytest.raises(ImportError_, match="are both 客户名称"):
+        import_customers(store, path)
+
+
+def test_exported_customers_import_again_unchanged(store: CrmStore, tmp_path: Path) -> None:
+    import_customers(store, write_csv(tmp_path / "c.csv", CHINESE))
+    store.save_customer(Customer(name="全字段", extension="128", email="a@b.cn",
+                                 phones=("83988807", "010-82895782"), mobile="13509636630",
+                                 fax="83568607", position="总经理", kind="合群商",
+                                 customer_no="002", company="赛格科技", address="深圳",
+                                 handler="001", department="技术服务部", notes="多行\n备注",
+                                 vip=True, blacklist=True, blacklist_reason="原因,带逗号"))
+    before = [(c.name, c) for c in store.search_customers("")]
+    for fmt in ("csv", "xlsx"):
+        out = tmp_path / f"out.{fmt}"
+        assert export_customers(store, out, fmt) == 3
+        other = CrmStore.open(tmp_path / f"other-{fmt}")
+        report = import_customers(other, out)
+        assert report.taken == 3 and report.refused == [] and report.ignored == []
+        after = [(c.name, c) for c in other.search_customers("")]
+        assert [(n, c.__class__(**{**c.__dict__, "id": 0, "version": 0})) for n, c in after] == [
+            (n, c.__class__(**{**c.__dict__, "id": 0, "version": 0})) for n, c in before]
+        other.close()
+    assert (tmp_path / "out.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_calls_export_newest_first_with_local_times(store: CrmStore, tmp_path: Path) -> None:
+    beijing = timezone(timedelta(hours=8))
+    store.log_call(CallEntry(key="a", time=datetime(2008, 5, 4, 16, 20, 0, tzinfo=beijing),
+                             number="08515829398", description="回叫01082895782",
+                             extension="003"))
+    store.log_call(CallEntry(key="b", time=datetime(2008, 5, 4, 16, 54, 30, tzinfo=beijing),
+                             number="01082895782", name="杨庆丰", answered=True, duration=61,
+                             extension="003", user="agent1"))
+    text = io.StringIO()
+    assert export_calls(store, text, "csv") == 2
+    lines = text.getvalue().splitlines()
+    assert lines[0].startswith("序号,来电号码,客户名称,描述,座席,来电时间")
+    assert lines[1] == "2,01082895782,杨庆丰,,003,2008-05-04 16:54:30+08:00,呼入,是,61,agent1,b"
+    assert lines[2].startswith("1,08515829398,,回叫01082895782,003,2008-05-04 16:20:00+08:00")
+    export_calls(store, tmp_path / "calls.xlsx", "xlsx")
+    rows = list(read_rows(tmp_path / "calls.xlsx"))
+    assert rows[1][:3] == ["2", "01082895782", "杨庆丰"]
