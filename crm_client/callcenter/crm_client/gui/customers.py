@@ -43,6 +43,7 @@ class CustomersWindow(DialogWindow):
     def __init__(self, parent: tk.Misc, ctx: DialogContext) -> None:
         super().__init__(parent, ctx, "customers.title", modal=False)
         self.page = model.CustomerPage("", 0, 0, ())
+        self.requested = 0  # the page last asked for (two clicks on 下一页 move two pages)
         self._generation = 0
         self._search_job = ""
         self._rows: dict[str, Customer] = {}
@@ -101,11 +102,12 @@ class CustomersWindow(DialogWindow):
         self.tree.bind("<Delete>", lambda _e: self.delete())
         pages = ttk.Frame(body)
         pages.grid(row=3, column=0, sticky="ew", pady=(6, 0))
-        self.button_previous = ttk.Button(pages, command=lambda: self.refresh(self.page.page - 1))
+        self.button_previous = ttk.Button(
+            pages, command=lambda: self.refresh(max(0, self.requested - 1)))
         self.button_previous.grid(row=0, column=0)
         self.page_label = ttk.Label(pages)
         self.page_label.grid(row=0, column=1, padx=10)
-        self.button_next = ttk.Button(pages, command=lambda: self.refresh(self.page.page + 1))
+        self.button_next = ttk.Button(pages, command=lambda: self.refresh(self.requested + 1))
         self.button_next.grid(row=0, column=2)
 
     def relabel(self) -> None:
@@ -134,7 +136,8 @@ class CustomersWindow(DialogWindow):
         self._generation += 1
         generation = self._generation
         text = self.search.get()
-        wanted = self.page.page if page is None else page
+        wanted = self.requested if page is None else page
+        self.requested = wanted
         store = self.ctx.store
         self.loading = True
         self.ctx.run_in_worker(lambda: model.load_page(store, text, wanted),
@@ -145,6 +148,7 @@ class CustomersWindow(DialogWindow):
             return  # an older search's answer
         self.loading = False
         self.page = page
+        self.requested = page.page
         self._show_page(page)
 
     def _failed(self, exc: BaseException) -> None:
