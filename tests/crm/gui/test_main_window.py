@@ -4,9 +4,15 @@ park buttons and the language switch."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tkinter as tk
+from pathlib import Path
 
 from callcenter.crm_client.gui.app import CrmWindowApp
+from callcenter.crm_client.gui.presenters import PARK_FLASH
+from callcenter.crm_client.settings import load_settings
+from tests.crm.conftest import Pbx
 from tests.crm.gui.window_support import (
     MakeWindow,
     display,
@@ -32,3 +38,141 @@ def test_unattended_start_connects_without_any_dialog(tk_root: tk.Tk,
     assert app.status_bar.text("extension") == "分机：011"
     assert app.status_bar.text("user") == "座席：win-alice"
     assert online(app)
+
+
+def crm_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``callcenter-crm ARGS`` as an agent's PC runs it (a process of its own)."""
+    return subprocess.run([sys.executable, "-c",
+                           "import sys; from callcenter.crm_client.cli import main; "
+                           "sys.exit(main())", *args],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_a_ring_opens_the_pop_window_titled_with_the_number_and_the_imported_name(
+        tk_root: tk.Tk, make_window: MakeWindow, pbx: Pbx, tmp_path: Path) -> None:
+    # the issue's "Done when": customers imported with the CLI, the window unattended ...
+    data = tmp_path / "crm-data"
+    customers = tmp_path / "customers.csv"
+    customers.write_text("姓名,电话,公司,VIP\n王建国,+86 138-0013-8000,赛格科技,是\n"
+                         "李小红,010-82895782,唐信科技,否\n", encoding="utf-8")
+    imported = crm_cli("customers", "import", str(customers), "--data", str(data))
+    assert imported.returncode == 0, imported.stderr
+    app = make_window("win-bob", "012", data_dir=data)
+    wait_online(tk_root, app)
+    app.dial_pad.entry.focus_force()  # the agent is typing a number
+    pump_until(tk_root, lambda: tk_root.focus_get() is app.dial_pad.entry,
+               what="the dial entry focused")
+    # ... a ring from the simulator at its extension: the pop window, titled number + name
+    pbx.ring("012", "013800138000")
+    pop = app.pop_window
+    pump_until(tk_root, lambda: pop.showing, timeout=5, what="the pop window mapped")
+    assert pop.title() == "013800138000 王建国"
+    assert pop.form.values()["name"] == "王建国"
+    assert pop.vip_label.winfo_ismapped() and pop.vip_label.cget("text") == "重要客户"
+    # the keyboard stays with the agent: what it types goes on into the number
+    pump_until(tk_root, lambda: tk_root.focus_get() is app.dial_pad.entry,
+               what="the focus with the dial entry")
+    tk_root.focus_get().event_generate("<KeyPress>", keysym="5")  # type: ignore[union-attr]
+    pump_until(tk_root, lambda: app.dial_pad.number() == "5", what="typed on")
+    assert "王建国" in app.pop_area.caller.cget("text")
+    # answered and hung up: the call is in the record area and in `calls export`
+    pbx.answer("012")
+    pump_until(tk_root, lambda: app.status_bar.text("phone") == "话机：通话", what="talking")
+    pbx.hangup("012")
+    pump_until(tk_root, lambda: any(row[1] == "013800138000" and row[2] == "王建国"
+                                    for row in app.call_log.row_values()),
+               what="the call in the record area")
+    row = app.call_log.row_values()[0]
+    assert (row[0], row[4]) == ("001", "012")  # 序号 001, 座席 012
+    assert app.call_log.today.cget("text") == "今日来电：01"
+    exported = crm_cli("calls", "export", "--data", str(data))
+    assert exported.returncode == 0, exported.stderr
+    assert "013800138000" in exported.stdout and "王建国" in exported.stdout
+
+
+def test_an_unknown_caller_opens_a_new_record_with_the_number(
+        tk_root: tk.Tk, make_window: MakeWindow, pbx: Pbx) -> None:
+    app = make_window("win-carol", "013")
+    wait_online(tk_root, app)
+    pbx.ring("013", "02087654321")
+    pump_until(tk_root, lambda: app.pop_window.showing, timeout=5, what="the pop")
+    assert app.pop_window.title() == "02087654321"
+    values = app.pop_window.form.values()
+    assert values["name"] == "" and "02087654321" in str(values["phones"])
+    assert not app.pop_window.vip_label.winfo_ismapped()
+
+
+def test_dialling_from_the_pad_reaches_the_simulator(tk_root: tk.Tk, make_window: MakeWindow,
+                                                     pbx: Pbx) -> None:
+    app = make_window("win-dave", "014")
+    wait_online(tk_root, app)
+    assert app.crm is not None
+    called = app.crm.desk.extensions["015"].number  # the hub's snapshot: "8015"
+    for key in called:
+        app.dial_pad.pad[key].invoke()
+    assert app.dial_pad.number() == called
+    app.dial_pad.call_button.invoke()
+    pump_until(tk_root, lambda: pbx.extension("015")["state"] == "ringing",
+               what=f"{called} ringing at the simulator")
+    app.dial_pad.hangup_button.invoke()
+    pump_until(tk_root, lambda: pbx.extension("015")["state"] == "idle", what="015 idle")
+    assert app.dial_pad.number() == ""
+
+
+def test_the_keyboard_dials_and_a_normal_phone_is_told_to_lift_the_handset(
+        tk_root: tk.Tk, make_window: MakeWindow) -> None:
+    app = make_window("win-erin", "016", device="normal")
+    wait_online(tk_root, app)
+    entry = app.dial_pad.entry
+    entry.focus_force()
+    pump_until(tk_root, lambda: tk_root.focus_get() is entry, what="the entry focused")
+    for key in ("8", "0", "1", "7", "x"):
+        entry.event_generate("<KeyPress>", keysym=key)
+    entry.event_generate("<KeyPress>", keysym="BackSpace")
+    pump_until(tk_root, lambda: entry.get() == "801", what="typed 801")
+    entry.event_generate("<KeyPress>", keysym="7")
+    entry.event_generate("<Return>")
+    pump_until(tk_root, lambda: app.dial_pad.message.cget("text") == "请先摘机",
+               what="the hub's needs_offhook in words")
+    assert "请先摘机" in app.status_bar.notice.cget("text")
+
+
+def test_a_park_button_flashes_while_its_slot_is_taken(
+        tk_root: tk.Tk, make_window: MakeWindow, pbx: Pbx) -> None:
+    app = make_window("win-fay", "017")
+    wait_online(tk_root, app)
+    area = app.function_area
+    normal = area.park_background(2)
+    pbx.ring("017", "13900001111")
+    pump_until(tk_root, lambda: app.pop_window.showing, what="the pop")
+    app.pop_window.answer_button.invoke()  # a headset: the hub answers for the agent
+    pump_until(tk_root, lambda: app.status_bar.text("phone") == "话机：通话", what="talking")
+    area.park[2].invoke()
+    pump_until(tk_root, lambda: area.park_background(2) == PARK_FLASH[0],
+               what="slot 2 lit")
+    pump_until(tk_root, lambda: area.park_background(2) == PARK_FLASH[1],
+               what="slot 2 flashing")
+    assert area.park_background(1) == normal  # only the taken slot
+    area.park[2].invoke()  # taken: the button takes the call back (unpark)
+    pump_until(tk_root, lambda: area.park_background(2) == normal, what="slot 2 free")
+    pump_until(tk_root, lambda: app.status_bar.text("phone") == "话机：通话",
+               what="talking again")
+
+
+def test_switching_to_english_relabels_the_window(tk_root: tk.Tk,
+                                                  make_window: MakeWindow) -> None:
+    app = make_window("win-gus", "018")
+    wait_online(tk_root, app)
+    assert app.dial_pad.call_button.cget("text") == "通话"
+    app.window.invoke_menu("语言", "English (英文)")
+    assert app.window.menu_labels() == ["Settings", "Log in", "Messages", "Customers",
+                                        "Language", "Help"]
+    assert tk_root.title() == "CRM customer desk - extension 018 - win-gus"
+    assert app.dial_pad.call_button.cget("text") == "Call"
+    assert app.function_area.buttons["transfer"].cget("text") == "Transfer"
+    assert app.info.tab_texts() == ["Extensions", "Phone book", "Missed calls"]
+    assert app.call_log.table.heading("number", "text") == "Number"
+    assert app.status_bar.text("extension") == "Extension: 018"
+    assert app.status_bar.text("link").startswith("Connected")
+    pump_until(tk_root, lambda: load_settings(app.options.data_dir).language == "en",
+               what="the language remembered on this PC")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from tkinter import ttk
 
-from callcenter.crm_client.gui.presenters import DialPad
+from callcenter.crm_client.gui.presenters import DIAL_KEYS, DialPad
 from callcenter.crm_client.gui.strings import Catalogue
 
 PAD = ("123", "456", "789", "*0#")
@@ -37,6 +37,7 @@ class DialPadView(ttk.LabelFrame):
         self.entry.bind("<Return>", lambda _e: self.dial())
         self.entry.bind("<KP_Enter>", lambda _e: self.dial())
         self.entry.bind("<Escape>", lambda _e: self.clear())
+        self.entry.bind("<KeyPress>", self._key)
         self.pad: dict[str, ttk.Button] = {}
         for row, keys in enumerate(PAD, start=1):
             for column, key in enumerate(keys):
@@ -104,6 +105,14 @@ class DialPadView(ttk.LabelFrame):
         self._show(self.model.clear())
         self.say("")
         self.on_hangup()
+
+    def _key(self, event: tk.Event[ttk.Entry]) -> str | None:
+        """Typed keys: digits, * and # go in; other characters are kept out (editing and
+        control keys work as usual; a pasted number is cleaned when dialled)."""
+        char = event.char
+        if len(char) == 1 and char.isprintable() and char not in DIAL_KEYS:
+            return "break"
+        return None
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.message.configure(text=text, foreground="#c62828" if error else "#555555")

@@ -14,6 +14,7 @@ the focus goes back to the widget that had it.
 
 from __future__ import annotations
 
+import contextlib
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
@@ -25,6 +26,8 @@ from callcenter.crm_client.gui.presenters import pop_title
 
 VIP_COLOUR = "#b71c1c"
 BLACKLIST_COLOUR = "#212121"
+#: How long after a pop appears a focus it gets unasked goes back to the agent's widget.
+RETURN_FOCUS_MS = 1500
 
 
 class PopWindow(tk.Toplevel):
@@ -62,6 +65,10 @@ class PopWindow(tk.Toplevel):
         self.close_button.grid(row=0, column=2)
         self.columnconfigure(0, weight=1)
         self.rowconfigure(1, weight=1)
+        self._return_focus: tk.Misc | None = None
+        self._return_job = ""
+        self.bind("<FocusIn>", self._focus_in, add="+")
+        self.bind("<ButtonPress>", self._stop_returning, add="+")
         self.protocol("WM_DELETE_WINDOW", self.hide)
         self.bind("<Escape>", lambda _e: self.hide())
         self._listener = self.relabel
@@ -75,12 +82,18 @@ class PopWindow(tk.Toplevel):
         self.form.load(pop.record)
         self._draw_marks(pop.name, pop.vip, pop.blacklist, pop.reason)
         self.title(pop_title(pop.caller, pop.name))
-        had_focus = self.focus_get()
+        try:
+            had_focus = self.focus_get()
+        except (KeyError, tk.TclError):  # a focus in a widget Tk no longer knows
+            had_focus = None
+        if had_focus is not None and not str(had_focus).startswith(str(self)):
+            self._return_focus = had_focus
+            if self._return_job:
+                self.after_cancel(self._return_job)
+            self._return_job = self.after(RETURN_FOCUS_MS, self._stop_returning)
         if self.on_top:
             self.attributes("-topmost", True)
         self.deiconify()
-        if had_focus is not None and str(had_focus).startswith(str(self)) is False:
-            self.after_idle(self._keep_focus, had_focus)
 
     def hide(self) -> None:
         self.withdraw()
@@ -89,14 +102,24 @@ class PopWindow(tk.Toplevel):
     def showing(self) -> bool:
         return bool(self.winfo_ismapped())
 
-    def _keep_focus(self, widget: tk.Misc) -> None:
-        """Give the keyboard back to ``widget`` if the pop took it (a window manager may)."""
-        try:
-            now = self.focus_get()
-        except (KeyError, tk.TclError):  # a focus in a widget Tk no longer knows
-            now = None
-        if now is not None and str(now).startswith(str(self)) and widget.winfo_exists():
-            widget.focus_set()
+    def _focus_in(self, _event: tk.Event[tk.Misc]) -> None:
+        """The pop got the keyboard without the agent asking (mapped, a window manager):
+        back to the widget the agent was typing in."""
+        widget = self._return_focus
+        if widget is None:
+            return
+        self._stop_returning()
+        with contextlib.suppress(tk.TclError):
+            if widget.winfo_exists():
+                widget.focus_set()
+
+    def _stop_returning(self, _event: object = None) -> None:
+        """The agent used the pop (a click or a key) or a moment passed: it keeps the focus
+        it gets from now on."""
+        self._return_focus = None
+        if self._return_job:
+            self.after_cancel(self._return_job)
+            self._return_job = ""
 
     def _draw_marks(self, name: str, vip: bool, blacklist: bool, reason: str) -> None:
         text = self.catalogue.text
