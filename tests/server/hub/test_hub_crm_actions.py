@@ -9,8 +9,9 @@ from typing import Any
 
 from callcenter.common.agent.catalog import PROTOCOL_VERSION
 from callcenter.pbxsim.app import Simulator
+from callcenter.server.accounts import add_account
 from callcenter.server.hub import AgentHub
-from tests.server.hub.agent_client import AgentClient
+from tests.server.hub.agent_client import PASSWORD, AgentClient
 from tests.server.hub.test_hub_actions import checked, ext, hang_up_everything, ok
 from tests.server.pbxlink_support import ask, wait_until
 
@@ -212,3 +213,18 @@ def test_a_call_transferred_back_and_answered_is_not_missed(sim: Simulator,
     ok(quin.request("answer"), "answer")
     quin.wait_event("answer", extension="020", call_id=call_id)
     assert _missed(quin, call_id) == []
+
+
+def test_kept_messages_wait_for_a_password_change_then_follow_the_snapshot(
+        agent: Agent, connect: Callable[..., AgentClient]) -> None:
+    add_account("keep-gil", "agent", PASSWORD, must_change_password=True)
+    hal = agent("keep-hal", "022")
+    assert ok(hal.request("send_message", to="keep-gil", text="新密码记得改"),
+              "send_message")["kept"] is True
+    gil = connect()
+    assert gil.login("keep-gil", extension="023")["ok"]
+    assert gil.drain_events() == []  # nothing before the password is changed
+    assert gil.request("change_password", old=PASSWORD, new="another-pw-1")["ok"]
+    assert gil.read()["event"] == "snapshot"
+    kept = checked(gil.read())
+    assert (kept["event"], kept["text"], kept["offline"]) == ("message", "新密码记得改", True)
