@@ -10,8 +10,9 @@ false) missed the call, unless it had answered that call before (a call transfer
 to it); a port that answers a call it was counted to have missed (the call came back)
 takes the missed call back.  So a group ring answered at one port is missed at the others
 only.  The decisions are taken on the loop, in event order; the store writes they mean go
-through one queue (``DeskStore``) that one task empties in order, so an insert and the
-delete that takes it back cannot pass each other in the store pool.  ``missed_calls``
+through one queue (``DeskStore``) that one task empties in order (what is waiting in one
+transaction), so an insert and the delete that takes it back cannot pass each other in the
+store pool.  ``missed_calls``
 waits for that queue first, so it lists every decision taken before it was asked.
 
 Messages kept for an offline receiver are in the store (``pending_message``): the hub
@@ -26,6 +27,7 @@ does, ``HubHandler.schedule_snapshot``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ from callcenter.server.accounts.missed_calls import Missed
 from callcenter.server.hub.admin import AdminCall, AdminError, AdminHandler
 from callcenter.server.hub.state import HubEvent
 from callcenter.server.store.account_models import AgentMessage
+from callcenter.server.store.db import database, write_transaction
 from callcenter.server.store.models import utc_now
 
 if TYPE_CHECKING:
@@ -55,6 +58,8 @@ log = logging.getLogger(__name__)
 #: Calls the tracker remembers before forgetting those that ended long ago.
 _KEEP_CALLS: Final = 5000
 _FORGET_AFTER: Final = timedelta(hours=2)
+#: Missed-call changes written in one transaction, at most.
+_BATCH: Final = 500
 StoreWork = Callable[[], object]
 
 
@@ -118,6 +123,17 @@ class MissedCallTracker:
         self._missed = {k: v for k, v in self._missed.items() if v >= cutoff}
 
 
+def _write_batch(batch: list[StoreWork]) -> None:
+    """Run the works in one transaction, each in a savepoint of its own: one that fails is
+    logged and undone, the others are kept."""
+    with write_transaction(database):
+        for work in batch:
+            try:
+                work()
+            except Exception:
+                log.exception("agent hub: cannot keep a missed-call change")
+
+
 def message_fields(message: AgentMessage, *, offline: bool) -> dict[str, Any]:
     """A stored message as the data of a ``message`` event."""
     return {"from": str(message.sender), "to": str(message.recipient),
@@ -160,14 +176,19 @@ class DeskStore:
                 self._writes.put_nowait(work)
 
     async def _write_in_order(self) -> None:
+        """Empty the queue in order, what is waiting in one transaction (a call that rang
+        every port of a busy PBX is one commit, not one per port)."""
         while True:
-            work = await self._writes.get()
+            batch = [await self._writes.get()]
+            while len(batch) < _BATCH and not self._writes.empty():
+                batch.append(self._writes.get_nowait())
             try:
-                await self.hub.in_store(work)
-            except Exception:  # a missed call lost is logged; the desk goes on
-                log.exception("agent hub: cannot keep a missed call")
+                await self.hub.in_store(functools.partial(_write_batch, batch))
+            except Exception:  # missed calls lost are logged; the desk goes on
+                log.exception("agent hub: cannot keep %d missed-call change(s)", len(batch))
             finally:
-                self._writes.task_done()
+                for _ in batch:
+                    self._writes.task_done()
 
     async def purge(self) -> int:
         """Delete the missed calls older than a day (the hub's purge round)."""
