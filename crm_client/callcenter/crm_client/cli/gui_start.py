@@ -19,6 +19,7 @@ from pathlib import Path
 
 from callcenter.common.agent.client import parse_address
 from callcenter.crm_client.gui.options import DEVICES, PASSWORD_VARIABLE, GuiOptions
+from callcenter.crm_client.store import default_data_dir
 
 EXTENSION_PATTERN = re.compile(r"(?!000)[0-9]{3}")
 HUB_PORT = 7600
@@ -75,15 +76,6 @@ def options_from(args: argparse.Namespace,
         tls=bool(getattr(args, "tls", False) or trust), trust=trust,
         language=getattr(args, "lang", None) or "",
         password=environ.get(PASSWORD_VARIABLE))
-
-
-def default_data_dir() -> Path:
-    """%APPDATA%\\callcenter-crm on Windows, else $XDG_DATA_HOME/callcenter-crm (as the
-    server picks its own folder)."""
-    if sys.platform == "win32" and os.environ.get("APPDATA"):
-        return Path(os.environ["APPDATA"]) / "callcenter-crm"
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "callcenter-crm"
 
 
 def start(args: argparse.Namespace) -> int:

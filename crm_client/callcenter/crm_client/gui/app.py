@@ -41,8 +41,6 @@ from callcenter.crm_client.desk import DeskChange
 from callcenter.crm_client.gui import (
     customers,
     messages,
-    monitor_icon_dialog,
-    phonebook,
     settings_dialog,
 )
 from callcenter.crm_client.gui.call_log_view import CallLogView
@@ -50,10 +48,12 @@ from callcenter.crm_client.gui.context import DialogContext
 from callcenter.crm_client.gui.dial_pad import DialPadView
 from callcenter.crm_client.gui.fonts import apply_cjk_font
 from callcenter.crm_client.gui.function_area import FunctionArea
+from callcenter.crm_client.gui.info_actions import InfoActions
 from callcenter.crm_client.gui.info_area import InfoArea, InfoCallbacks
+from callcenter.crm_client.gui.log_actions import CallLogActions
 from callcenter.crm_client.gui.login_dialog import HubLoginDialog, LocalLoginDialog
 from callcenter.crm_client.gui.main_window import MainWindow, MenuActions
-from callcenter.crm_client.gui.options import GuiOptions
+from callcenter.crm_client.gui.options import GuiOptions, merged_settings
 from callcenter.crm_client.gui.pop_window import PopArea, PopWindow
 from callcenter.crm_client.gui.presenters import (
     FunctionState,
@@ -63,10 +63,7 @@ from callcenter.crm_client.gui.presenters import (
 )
 from callcenter.crm_client.gui.presenters_log import (
     CallLogPresenter,
-    LogPage,
-    LogQuery,
     call_back_number,
-    fetch,
 )
 from callcenter.crm_client.gui.presenters_monitor import Icon, LineState, MonitorPresenter
 from callcenter.crm_client.gui.status_bar import StatusBar
@@ -74,7 +71,7 @@ from callcenter.crm_client.gui.strings import Catalogue
 from callcenter.crm_client.gui.worker import TaskRunner
 from callcenter.crm_client.link import LinkStatus
 from callcenter.crm_client.settings import CrmSettings, load_settings, save_settings
-from callcenter.crm_client.store import CrmStore, MonitorIcon, PhonebookEntry
+from callcenter.crm_client.store import CrmStore, PhonebookEntry
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +81,7 @@ DEFAULT_ICONS = 15
 JOURNAL_FILE = "open-calls.json"
 
 
-class CrmWindowApp:
+class CrmWindowApp(CallLogActions, InfoActions):
     """The CRM window on one data folder (see the module docstring)."""
 
     def __init__(self, root: tk.Tk, options: GuiOptions, *,
@@ -487,207 +484,6 @@ class CrmWindowApp:
             self.dial_pad.set_number(number)
             self.dial_pad.dial()
 
-    # ------------------------------------------------------------------ the call log
-    def refresh_log(self) -> None:
-        self._load_log(self.log_presenter.query())
-
-    def _load_log(self, query: LogQuery) -> None:
-        store = self.store
-        if store is None:
-            return
-        self._log_dirty = False
-        self._log_loading = True
-        tz = self.tz
-        self.runner.submit(lambda: fetch(store, query, tz), self._log_loaded,
-                           self._log_failed)
-
-    def _log_loaded(self, page: LogPage) -> None:
-        self._log_loading = False
-        if self.log_presenter.apply(page):
-            self.call_log.show()
-
-    def _log_failed(self, exc: BaseException) -> None:
-        self._log_loading = False
-        self.status_bar.show_notice(self.ctx.error_text(exc))
-
-    def search_log(self, text: str) -> None:
-        self._load_log(self.log_presenter.set_search(text))
-
-    def log_page(self, step: int) -> None:
-        query = self.log_presenter.go(self.log_presenter.page + step)
-        if query is not None:
-            self._load_log(query)
-
-    def call_back_entry(self, index: int) -> None:
-        entries = self.log_presenter.entries
-        if 0 <= index < len(entries):
-            self.dial_number(entries[index].number)
-
-    def save_entry_to_book(self, index: int, book: str) -> None:
-        entries = self.log_presenter.entries
-        if not 0 <= index < len(entries) or self.store is None:
-            return
-        entry = entries[index]
-        store = self.store
-        book_name = self.catalogue.text(f"book.{book}")
-        note = self.catalogue.text(f"log.save_{book}")
-
-        def save() -> None:
-            store.save_phonebook_entry(PhonebookEntry(book=book, name=entry.name,
-                                                      number=entry.number))
-            if not entry.description:  # the manual's 描述: what was done with the call
-                store.log_call(dataclasses.replace(entry, description=note))
-
-        def saved(_result: object) -> None:
-            self.status_bar.show_notice(self.catalogue.text("log.saved", book=book_name))
-            self._log_dirty = True
-            if self.info.phonebook.book == book:
-                self.info.phonebook.reload()
-
-        self.runner.submit(save, saved)
-
-    def clear_log(self) -> None:
-        store = self.store
-        if store is None or not self.confirm(self.catalogue.text("log.clear"),
-                                             self.catalogue.text("log.clear_question")):
-            return
-
-        def cleared(count: int) -> None:
-            self.status_bar.show_notice(self.catalogue.text("log.cleared", count=count))
-            self.refresh_log()
-
-        self.runner.submit(store.clear_calls, cleared)
-
-    # ------------------------------------------------------------------ monitor icons
-    def load_icons(self) -> None:
-        store = self.store
-        if store is None:
-            return
-
-        def loaded(icons: list[MonitorIcon]) -> None:
-            if icons:
-                self._default_icons = False
-                self.monitor.set_icons([Icon(i.port, i.label, i.x, i.y) for i in icons])
-                self.info.monitor.redraw()
-        self.runner.submit(store.monitor_icons, loaded)
-
-    def _save_icons(self) -> None:
-        store = self.store
-        self._default_icons = False
-        self.info.monitor.redraw(self.monitor.take_changed())
-        if store is None:
-            return
-        icons = [MonitorIcon(i.port, i.label, i.x, i.y) for i in self.monitor.saved()]
-        self.runner.submit(lambda: store.save_monitor_icons(icons))
-
-    def new_icon(self) -> None:
-        def saved(icon: MonitorIcon) -> None:
-            try:
-                self.monitor.add(icon.port, icon.label)
-            except ValueError as exc:
-                self.ctx.show_error(str(exc))
-                return
-            self._save_icons()
-        monitor_icon_dialog.open_icon_properties(self.root, self.ctx, None, saved,
-                                                 taken=tuple(self.monitor.icons))
-
-    def icon_properties(self, port: str) -> None:
-        icon = self.monitor.icons.get(port)
-        if icon is None:
-            return
-
-        def saved(new: MonitorIcon) -> None:
-            try:
-                self.monitor.update(port, new.port, new.label)
-            except ValueError as exc:
-                self.ctx.show_error(str(exc))
-                return
-            self._save_icons()
-        taken = tuple(p for p in self.monitor.icons if p != port)
-        monitor_icon_dialog.open_icon_properties(
-            self.root, self.ctx, MonitorIcon(icon.port, icon.label, icon.x, icon.y), saved,
-            taken=taken)
-
-    def delete_icon(self, port: str) -> None:
-        if self.confirm(self.catalogue.text("info.delete_icon"),
-                        self.catalogue.text("info.delete_icon_question", port=port)):
-            self.monitor.remove(port)
-            self._save_icons()
-
-    def icon_moved(self, port: str, x: int, y: int) -> None:
-        self._save_icons()
-
-    # ------------------------------------------------------------------ phonebooks
-    def show_book(self, book: str, search: str) -> None:
-        store = self.store
-        if store is None:
-            return
-
-        def shown(rows: list[PhonebookEntry]) -> None:
-            if self.info.phonebook.book != book:
-                return  # another book was chosen meanwhile
-            self._phone_rows = rows
-            self.info.phonebook.show([(e.name, e.number, e.company, e.notes) for e in rows])
-        self.runner.submit(lambda: store.phonebook(book, search), shown)
-
-    def call_book_entry(self, index: int) -> None:
-        if 0 <= index < len(self._phone_rows):
-            self.dial_number(self._phone_rows[index].number)
-
-    def new_book_entry(self, book: str) -> None:
-        phonebook.open_phonebook_entry(self.root, self.ctx, PhonebookEntry(book=book),
-                                       lambda _e: self.info.phonebook.reload())
-
-    def edit_book_entry(self, index: int) -> None:
-        if 0 <= index < len(self._phone_rows):
-            phonebook.open_phonebook_entry(self.root, self.ctx, self._phone_rows[index],
-                                           lambda _e: self.info.phonebook.reload())
-
-    def delete_book_entry(self, index: int) -> None:
-        store = self.store
-        if store is None or not 0 <= index < len(self._phone_rows):
-            return
-        entry = self._phone_rows[index]
-        if self.confirm(self.catalogue.text("book.delete"), self.catalogue.text(
-                "book.delete_question", name=entry.name, number=entry.number)):
-            self.runner.submit(lambda: store.delete_phonebook_entry(entry.id),
-                               lambda _r: self.info.phonebook.reload())
-
-    # ------------------------------------------------------------------ missed calls
-    def refresh_missed(self) -> None:
-        crm, store = self.crm, self.store
-        if crm is None or store is None:
-            return
-
-        def shown(rows: list[Any]) -> None:
-            self._missed_rows = rows
-            self.info.missed.show([(m.number, m.name, m.time.astimezone(self.tz).strftime(
-                "%Y-%m-%d %H:%M:%S")) for m in rows])
-
-        def failed(exc: BaseException) -> None:
-            self.status_bar.show_notice(self.ctx.error_text(exc))
-        self.runner.submit(crm.missed_calls, shown, failed)
-
-    def call_back_missed(self, index: int) -> None:
-        if 0 <= index < len(self._missed_rows):
-            self.dial_number(self._missed_rows[index].number)
-
-    def find_missed(self, index: int) -> None:
-        """查找: the call log searched for that number."""
-        if 0 <= index < len(self._missed_rows):
-            number = self._missed_rows[index].number
-            self.call_log.search.delete(0, "end")
-            self.call_log.search.insert(0, number)
-            self.search_log(number)
-
-    def save_missed(self, index: int) -> None:
-        if 0 <= index < len(self._missed_rows):
-            missed = self._missed_rows[index]
-            phonebook.open_phonebook_entry(
-                self.root, self.ctx, PhonebookEntry(book="common", name=missed.name,
-                                                    number=missed.number),
-                lambda _e: self.info.phonebook.reload())
-
     # ------------------------------------------------------------------ menus and dialogs
     def open_settings(self, first_run: bool = False) -> None:
         settings_dialog.open_settings(self.root, self.ctx, first_run)
@@ -786,26 +582,6 @@ class CrmWindowApp:
 
     def _ask_yes_no(self, title: str, text: str) -> bool:
         return bool(messagebox.askyesno(title, text, parent=self.root))
-
-
-def merged_settings(settings: CrmSettings, options: GuiOptions) -> CrmSettings:
-    """The saved settings with this start's flags over them (not saved, except
-    ``--shared``, which ``start`` remembers)."""
-    changes: dict[str, Any] = {}
-    if options.server_host:
-        changes["server_host"] = options.server_host
-        changes["server_port"] = options.server_port
-    for name in ("extension", "user", "device", "trust", "language"):
-        value = getattr(options, name)
-        if value:
-            changes[name] = value
-    if options.tls or options.trust:
-        changes["tls"] = True
-    if options.shared is not None:
-        changes["shared_folder"] = str(options.shared)
-    if options.unattended:  # a kiosk start: the client's own protection is off for this run
-        changes["password_protection"] = False
-    return dataclasses.replace(settings, **changes) if changes else settings
 
 
 def run(options: GuiOptions) -> int:
