@@ -13,6 +13,7 @@ from callcenter.server.accounts import missed_calls as missed
 from callcenter.server.accounts import service as accounts
 from callcenter.server.accounts.extension_names import ExtensionNameError
 from callcenter.server.accounts.missed_calls import Missed
+from callcenter.server.hub.desk import _write_batch
 from callcenter.server.store.desk_models import PendingMessage
 from callcenter.server.store.models import AuditEntry
 from tests.server.store_fixtures import StoreTarget
@@ -82,3 +83,14 @@ def test_extension_names_all_or_nothing_and_audited(store_db: StoreTarget) -> No
              .where(AuditEntry.what == "extension name").order_by(AuditEntry.id)]
     assert audit == [("extension.001.name", None, "前台"), ("extension.002.name", None, "Sales"),
                      ("extension.002.name", "Sales", None)]
+
+
+def test_a_batch_of_missed_call_changes_keeps_all_but_the_one_that_failed(
+        store_db: StoreTarget) -> None:
+    def broken() -> None:
+        missed.record_missed(_missed("004", 1, T0))
+        raise RuntimeError("this change fails after its insert")
+
+    _write_batch([lambda: missed.record_missed(_missed("004", 2, T0)), broken,
+                  lambda: missed.record_missed(_missed("004", 3, T0))])
+    assert sorted(m.call_id for m in missed.missed_calls("004", T0)) == [2, 3]

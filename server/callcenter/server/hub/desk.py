@@ -129,7 +129,8 @@ def _write_batch(batch: list[StoreWork]) -> None:
     with write_transaction(database):
         for work in batch:
             try:
-                work()
+                with database.atomic():  # the savepoint: a failure undoes this work only
+                    work()
             except Exception:
                 log.exception("agent hub: cannot keep a missed-call change")
 
