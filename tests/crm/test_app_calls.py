@@ -7,8 +7,10 @@ mid-call keeps the call's key (the open-call journal)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from callcenter.crm_client.app import CrmApp
+from callcenter.crm_client.app.calls import CallRecorder
 from callcenter.crm_client.store import CallEntry, CrmStore, Customer
 from tests.crm.conftest import Pbx, Updates, wait_until
 
@@ -119,3 +121,39 @@ def test_a_restart_of_the_program_mid_call_keeps_the_key(
     wait_until(lambda: call_id not in again.recorder.open, 10, "the call closed")
     logged = entries_of(crm_store, "015", call_id)
     assert len(logged) == 1 and logged[0].answered
+
+
+def test_a_call_missed_while_the_program_was_off_comes_from_the_hub(
+        crm_app: AppFactory, crm_store: CrmStore, pbx: Pbx) -> None:
+    call_id = pbx.ring("016", "13600001616")
+    wait_until(lambda: pbx.extension("016")["state"] == "ringing", 10, "016 rings")
+    pbx.hangup("016")  # nobody was there
+    app, _updates = crm_app("log-fay", "016")
+    for _round in range(2):  # asking again logs nothing twice
+        missed = [m for m in app.missed_calls() if m.call_id == call_id]
+        assert len(missed) == 1 and missed[0].source in ("hub", "both")
+        assert missed[0].number == "13600001616"
+        logged = entries_of(crm_store, "016", call_id)
+        assert len(logged) == 1 and not logged[0].answered and logged[0].direction == "in"
+
+
+def test_the_same_call_id_with_another_caller_is_another_call(crm_store: CrmStore) -> None:
+    """A restarted hub (or PBX) numbers its calls from 1 again: the snapshot's call 5 with
+    another caller closes the old call 5 and opens a new entry (pure: event dicts, real
+    store)."""
+    recorder = CallRecorder(crm_store, "002", "u")
+    ring = {"event": "ring", "call_id": 5, "caller": "13800000001", "trunk": "01",
+            "extension": "002", "number": "8002", "time": "2026-12-03T09:00:00.000+08:00"}
+    first = recorder.on_event(ring)
+    assert [e.answered for e in first] == [False]
+    written = recorder.reconcile(
+        {"002": {"port": "002", "state": "ringing", "peer": "13900000002", "trunk": "01",
+                 "call_id": 5}},
+        datetime(2026, 12, 3, 1, 5, tzinfo=UTC), {5: "in"})
+    assert [e.number for e in written] == ["13800000001", "13900000002"]
+    assert written[0].key == first[0].key and written[1].key != first[0].key
+    assert recorder.open[5].number == "13900000002"
+    # the same caller again (written otherwise) is the same call: nothing written
+    assert recorder.reconcile(
+        {"002": {"port": "002", "state": "ringing", "peer": "013900000002", "trunk": "01",
+                 "call_id": 5}}, datetime(2026, 12, 3, 1, 6, tzinfo=UTC)) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from callcenter.crm_client.app import CrmApp, Pop
+from callcenter.crm_client.app.pop import compute_pop
 from callcenter.crm_client.store import CrmStore, Customer
 from tests.crm.conftest import Pbx, Updates
 
@@ -57,3 +58,11 @@ def test_a_ring_at_another_port_pops_nothing(crm_app: AppFactory, pbx: Pbx) -> N
     other = pbx.ring("005", "13800000005")
     updates.wait_for("desk", lambda u: any(c.key == "005" for c in u.changes))
     assert not [u for u in updates.of("pop") if u.pop is not None and u.pop.call_id == other]
+
+
+def test_a_withheld_caller_pops_an_empty_new_record(crm_store: CrmStore) -> None:
+    pop = compute_pop(crm_store, {"event": "ring", "call_id": 8, "caller": "", "trunk": "01",
+                                  "extension": "002", "number": "8002",
+                                  "time": "2026-12-03T09:00:00Z"})
+    assert pop.customer is None and pop.record == Customer() and pop.title == "-"
+    assert pop.time.utcoffset() is not None and pop.time.hour == 9

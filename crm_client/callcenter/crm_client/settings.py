@@ -227,11 +227,14 @@ class CrmSettings:
         old = self.local_user(name)
         if password is not None and not 1 <= len(password) <= 128:
             raise SettingsError("field 'password': 1-128 characters")
-        if old is None and password is None:
+        if password is not None:
+            hashed = hash_password(password)
+        elif old is not None:
+            hashed = old.password_hash
+        else:
             raise SettingsError(f"field 'password': a new local user {name!r} needs one")
         user = LocalUser(
-            name,
-            hash_password(password) if password is not None else old.password_hash,  # type: ignore[union-attr]
+            name, hashed,
             frozenset(areas) if areas is not None else (old.areas if old else frozenset(AREAS)),
             must_change)
         users = [u for u in self.local_users if u.name != name]

@@ -19,8 +19,9 @@ again (a retry, an outbox replay) changes nothing.
 
 Events missed while disconnected: each new snapshot closes what was open and is no longer
 there (a ringing entry whose call is gone becomes a missed call, a talking one ends with the
-talk time known until the link dropped), and adopts a call of this port that the recorder
-did not know (it started while the link was down), keyed by the snapshot's time.
+talk time known until the link dropped; a call of the same id with another party is another
+call, as after a restart of the hub), and adopts a call of this port that the recorder did
+not know (it started while the link was down), keyed by the snapshot's time.
 
 The open calls are also kept in a small journal file (optional, ``journal``: the data
 folder's ``open-calls.json``), so that after a crash or restart of this program a call
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from callcenter.crm_client.app.times import event_time, parse_time
+from callcenter.crm_client.phone import normalise_number
 from callcenter.crm_client.settings import write_private
 from callcenter.crm_client.store import CallEntry, CrmStore
 
@@ -122,11 +124,12 @@ class CallRecorder:
         state = _get(mine, "state", "idle")
         call_id = int(_get(mine, "call_id", 0) or 0)
         written: list[CallEntry] = []
-        for open_id in list(self.open):
-            if open_id != call_id or state not in IN_CALL:
+        peer, trunk = str(_get(mine, "peer", "")), str(_get(mine, "trunk", ""))
+        for open_id, call in list(self.open.items()):
+            if (open_id != call_id or state not in IN_CALL
+                    or _other_party(call, peer, state)):
                 written += self._ended(open_id, None, None)
         if call_id and state in IN_CALL:
-            peer, trunk = str(_get(mine, "peer", "")), str(_get(mine, "trunk", ""))
             if call_id in self.open:
                 call = self.open[call_id]
                 if state in TALKING and call.answered_at is None:
@@ -300,6 +303,15 @@ class CallRecorder:
         with contextlib.suppress(OSError):
             self.journal.parent.mkdir(parents=True, exist_ok=True)
             write_private(self.journal, json.dumps({"calls": items}).encode("utf-8"))
+
+
+def _other_party(call: OpenCall, peer: str, state: str) -> bool:
+    """Whether a snapshot's call of the same id is another call (a restarted hub or PBX
+    numbers its calls from 1 again): a different caller ringing, or a different number
+    reached.  A call still being dialled is the same (its number grows)."""
+    if not peer or not call.number or state == "dialing":
+        return False
+    return normalise_number(peer) != normalise_number(call.number)
 
 
 def _call_id(event: dict[str, Any]) -> int:

@@ -227,7 +227,8 @@ class CrmApp:
     def missed_calls(self) -> list[MissedCall]:
         """The hub's missed calls merged with the local log, newest first."""
         return missed_calls(self.store, self.request, self.settings.extension,
-                            self.settings.user, name_of=self.customer_name)
+                            self.settings.user, name_of=self.customer_name,
+                            open_keys={c.key for c in list(self.recorder.open.values())})
 
     # ------------------------------------------------------------------ messages
     def messages(self, limit: int = 200) -> list[Message]:

@@ -11,7 +11,7 @@ alone answers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -48,8 +48,10 @@ def _call_id_of_key(key: str) -> int:
 
 def missed_calls(store: CrmStore, request: Callable[..., dict[str, Any]], port: str,
                  user: str = "", *, now: datetime | None = None,
-                 name_of: Callable[[str], str] | None = None) -> list[MissedCall]:
-    """The merged list (module docstring), newest first."""
+                 name_of: Callable[[str], str] | None = None,
+                 open_keys: Collection[str] = ()) -> list[MissedCall]:
+    """The merged list (module docstring), newest first; ``open_keys``: the log keys of calls
+    still in progress (not missed yet)."""
     now = now or datetime.now(UTC)
     since = now - WINDOW
     local: list[MissedCall] = []
@@ -58,6 +60,7 @@ def missed_calls(store: CrmStore, request: Callable[..., dict[str, Any]], port: 
         if entry.time < since:
             break  # newest first
         if (entry.direction in {"in", "internal"} and not entry.answered
+                and entry.key not in open_keys
                 and (not port or entry.extension in ("", port))):
             found = MissedCall(entry.time, entry.number, entry.name, _call_id_of_key(entry.key))
             local.append(found)
