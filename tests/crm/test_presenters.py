@@ -123,9 +123,9 @@ def test_state_colours_and_ink() -> None:
 def test_monitor_icons_are_placed_in_free_cells_and_checked() -> None:
     monitor = MonitorPresenter(Catalogue(), columns=2)
     monitor.set_icons([Icon("001", x=8, y=8), Icon("002")])
-    assert (monitor.icons["002"].x, monitor.icons["002"].y) == (112, 8)
+    assert (monitor.icons["002"].x, monitor.icons["002"].y) == (116, 8)
     third = monitor.add("003", " 前台 ")
-    assert (third.x, third.y, third.label) == (8, 68, "前台")
+    assert (third.x, third.y, third.label) == (8, 78, "前台")
     with pytest.raises(ValueError, match="port '000'"):
         monitor.add("000")
     with pytest.raises(ValueError, match="has an icon already"):
@@ -133,7 +133,7 @@ def test_monitor_icons_are_placed_in_free_cells_and_checked() -> None:
     with pytest.raises(ValueError, match="three digits"):
         check_port("12")
     moved = monitor.update("003", "004", "总机")
-    assert (moved.port, moved.x, moved.y) == ("004", 8, 68) and "003" not in monitor.icons
+    assert (moved.port, moved.x, moved.y) == ("004", 8, 78) and "003" not in monitor.icons
     assert monitor.take_changed() >= {"001", "002", "003", "004"}
     assert [icon.port for icon in monitor.saved()] == ["001", "002", "004"]
 
@@ -145,8 +145,8 @@ def test_monitor_icons_show_the_label_name_and_state_of_their_port() -> None:
     monitor.set_line("005", LineState("8005", "王工", "talking", "13800138000"))
     monitor.set_line("009", LineState("8009", "", "ringing"))  # no icon: nothing to redraw
     assert monitor.take_changed() == {"005"}
-    assert monitor.texts("005") == ("005 王工", "通话 13800138000")
-    assert monitor.texts("006") == ("006 前台", "—")
+    assert monitor.texts("005") == ("005 王工", "通话", "13800138000")
+    assert monitor.texts("006") == ("006 前台", "—", "")
     assert monitor.fill("005") == state_colour("talking")
     assert monitor.number_of("005") == "8005"
 

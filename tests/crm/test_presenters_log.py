@@ -88,3 +88,11 @@ def test_a_call_back_dials_outside_numbers_behind_the_access_code() -> None:
     assert call_back_number("8002", ["8001", "8002"]) == "8002"
     with pytest.raises(ValueError, match=r"dial\.need_number"):
         call_back_number("", [])
+
+
+def test_the_call_still_ringing_is_not_called_missed() -> None:
+    presenter = CallLogPresenter(Catalogue(), UTC)
+    ringing = CallEntry(key="011/7/20261203T091502", time=datetime.now(UTC), number="1")
+    assert presenter.description(ringing) == "未接"
+    presenter.live_prefix = "011/7/"
+    assert presenter.description(ringing) == "振铃中"

@@ -401,6 +401,10 @@ class CrmWindowApp(CallLogActions, InfoActions):
             return
         mine = crm.desk.my_extension
         call = crm.desk.my_call
+        live = f"{crm.desk.my_port}/{call.call_id}/" if call is not None else ""
+        if live != self.log_presenter.live_prefix:
+            self.log_presenter.live_prefix = live
+            self.call_log.show()
         self.functions.holding = bool(mine is not None and mine.state == "held") or bool(
             call is not None and call.state == "held")
         if mine is not None:

@@ -15,8 +15,8 @@ from tkinter import ttk
 
 from callcenter.crm_client.gui.presenters_log import BOOKS, COLUMNS, CallLogPresenter
 
-COLUMN_WIDTHS = {"seq": 44, "number": 118, "name": 100, "description": 120, "seat": 44,
-                 "time": 136}
+COLUMN_WIDTHS = {"seq": 40, "number": 112, "name": 90, "description": 96, "seat": 40,
+                 "time": 140}
 
 
 class CallLogView(ttk.Frame):
@@ -104,7 +104,7 @@ class CallLogView(ttk.Frame):
         self.table.delete(*self.table.get_children())
         for index, (values, entry) in enumerate(zip(presenter.rows(), presenter.entries,
                                                     strict=True)):
-            missed = entry.direction == "in" and not entry.answered
+            missed = presenter.description(entry) == presenter.catalogue.text("log.missed")
             self.table.insert("", "end", iid=str(index), values=values,
                               tags=("missed",) if missed else ())
         if selected is not None and selected < len(presenter.entries):

@@ -63,7 +63,7 @@ class MonitorPanel(ttk.Frame):
         self.rowconfigure(0, weight=1)
         self.columnconfigure(0, weight=1)
         self.menu = tk.Menu(self, tearoff=False)
-        self._drawn: dict[str, tuple[int, int, int]] = {}
+        self._drawn: dict[str, tuple[int, int, int, int]] = {}
         self._menu_port = ""
         self._drag: tuple[str, int, int] | None = None
         self._dragged = False
@@ -86,15 +86,14 @@ class MonitorPanel(ttk.Frame):
                 continue
             if port not in self._drawn:
                 self._create(port)
-            box, first, second = self._drawn[port]
+            box, *lines = self._drawn[port]
             self.canvas.coords(box, icon.x, icon.y, icon.x + CELL_WIDTH, icon.y + CELL_HEIGHT)
-            self.canvas.coords(first, icon.x + CELL_WIDTH / 2, icon.y + 14)
-            self.canvas.coords(second, icon.x + CELL_WIDTH / 2, icon.y + CELL_HEIGHT - 14)
-            line1, line2 = self.presenter.texts(port)
             ink = self.presenter.ink(port)
             self.canvas.itemconfigure(box, fill=self.presenter.fill(port))
-            self.canvas.itemconfigure(first, text=line1, fill=ink)
-            self.canvas.itemconfigure(second, text=line2, fill=ink)
+            for row, (item, text) in enumerate(zip(lines, self.presenter.texts(port),
+                                                   strict=True)):
+                self.canvas.coords(item, icon.x + CELL_WIDTH / 2, icon.y + 12 + 19 * row)
+                self.canvas.itemconfigure(item, text=text, fill=ink)
         bottom = max((i.y + CELL_HEIGHT for i in self.presenter.icons.values()), default=0)
         right = max((i.x + CELL_WIDTH for i in self.presenter.icons.values()), default=0)
         self.canvas.configure(scrollregion=(0, 0, right + 8, bottom + 8))
@@ -102,11 +101,10 @@ class MonitorPanel(ttk.Frame):
     def _create(self, port: str) -> None:
         tag = f"icon:{port}"
         box = self.canvas.create_rectangle(0, 0, 1, 1, outline="#666666", tags=("icon", tag))
-        first = self.canvas.create_text(0, 0, text="", font="TkDefaultFont",
-                                        width=CELL_WIDTH - 6, tags=("icon", tag))
-        second = self.canvas.create_text(0, 0, text="", font="TkSmallCaptionFont",
-                                         width=CELL_WIDTH - 6, tags=("icon", tag))
-        self._drawn[port] = (box, first, second)
+        first, second, third = (
+            self.canvas.create_text(0, 0, text="", font=font, tags=("icon", tag))
+            for font in ("TkDefaultFont", "TkDefaultFont", "TkSmallCaptionFont"))
+        self._drawn[port] = (box, first, second, third)
 
     # ------------------------------------------------------------------ for tests
     def icon_fill(self, port: str) -> str | None:
@@ -115,11 +113,11 @@ class MonitorPanel(ttk.Frame):
             return None
         return self._option(items[0], "fill")
 
-    def icon_texts(self, port: str) -> tuple[str, str] | None:
+    def icon_texts(self, port: str) -> tuple[str, ...] | None:
         items = self._drawn.get(port)
         if items is None:
             return None
-        return self._option(items[1], "text"), self._option(items[2], "text")
+        return tuple(self._option(item, "text") for item in items[1:])
 
     def _option(self, item: int, option: str) -> str:
         options = self.canvas.itemconfigure(item)

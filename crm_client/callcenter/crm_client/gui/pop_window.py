@@ -54,15 +54,19 @@ class PopWindow(tk.Toplevel):
         self.blacklist_label = tk.Label(self.marks, foreground="#ffffff",
                                         background=BLACKLIST_COLOUR, padx=6)
         self.marks.columnconfigure(3, weight=1)
-        self.form = CustomerForm(self, ctx, on_saved=self._saved)
+        self.form = CustomerForm(self, ctx, on_saved=self._saved, buttons=False)
         self.form.grid(row=1, column=0, sticky="nsew")
         bar = ttk.Frame(self, padding=(8, 0, 8, 8))
         bar.grid(row=2, column=0, sticky="ew")
         bar.columnconfigure(0, weight=1)
         self.answer_button = ttk.Button(bar, command=self.on_answer)
-        self.answer_button.grid(row=0, column=1, padx=(0, 6))
+        self.call_button = ttk.Button(bar, command=self.form.call)
+        self.save_button = ttk.Button(bar, command=self.form.save)
         self.close_button = ttk.Button(bar, command=self.hide)
-        self.close_button.grid(row=0, column=2)
+        for column, button in enumerate((self.answer_button, self.call_button,
+                                         self.save_button, self.close_button), start=1):
+            button.grid(row=0, column=column, padx=(6, 0))
+        self._placed = False
         self.columnconfigure(0, weight=1)
         self.rowconfigure(1, weight=1)
         self._return_focus: tk.Misc | None = None
@@ -93,7 +97,18 @@ class PopWindow(tk.Toplevel):
             self._return_job = self.after(RETURN_FOCUS_MS, self._stop_returning)
         if self.on_top:
             self.attributes("-topmost", True)
+        if not self._placed:
+            self._place()
         self.deiconify()
+
+    def _place(self) -> None:
+        """The first time: at the main window's top right, over its 弹屏区."""
+        self._placed = True
+        self.update_idletasks()
+        top = self.master.winfo_toplevel()
+        x = top.winfo_rootx() + max(0, top.winfo_width() - self.winfo_reqwidth() - 12)
+        y = top.winfo_rooty() + 24
+        self.geometry(f"+{x}+{y}")
 
     def hide(self) -> None:
         self.withdraw()
@@ -152,6 +167,8 @@ class PopWindow(tk.Toplevel):
             return
         text = self.catalogue.text
         self.answer_button.configure(text=text("pop.answer"))
+        self.call_button.configure(text=text("pop.call"))
+        self.save_button.configure(text=text("pop.save"))
         self.close_button.configure(text=text("pop.close"))
         if self.pop is not None:
             record = self.form.loaded
@@ -212,7 +229,8 @@ class PopArea(ttk.LabelFrame):
         if customer is not None and customer.blacklist:
             marks.append(text("pop.blacklist", reason=customer.blacklist_reason or "—"))
         self.marks.configure(text="  ".join(marks))
-        lines = []
+        lines = [f"{text('pop.time')}: "
+                 f"{pop.time.astimezone().strftime('%H:%M:%S')}"] if pop.time else []
         if customer is not None:
             for key, value in (("pop.detail_company", customer.company),
                                ("pop.detail_notes", customer.notes)):

@@ -76,6 +76,9 @@ class CallLogPresenter:
         self.total = 0
         self.today = 0
         self.entries: list[Any] = []
+        #: The key prefix of this port's call in progress (``"{port}/{call_id}/"``, the call
+        #: recorder's keys): its entry is not "missed" while it still rings.
+        self.live_prefix = ""
         self._generation = 0
 
     # ------------------------------------------------------------------ queries
@@ -143,6 +146,8 @@ class CallLogPresenter:
         if entry.description:
             return str(entry.description)
         if entry.direction == "in" and not entry.answered:
+            if self.live_prefix and str(entry.key).startswith(self.live_prefix):
+                return self.catalogue.text("log.ringing")
             return self.catalogue.text("log.missed")
         if entry.direction in ("out", "internal"):
             return self.catalogue.text(f"log.direction.{entry.direction}")

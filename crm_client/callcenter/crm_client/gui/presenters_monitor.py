@@ -16,8 +16,8 @@ from typing import Final
 from callcenter.crm_client.gui.presenters import ink_on, state_colour, state_text
 from callcenter.crm_client.gui.strings import Catalogue
 
-CELL_WIDTH: Final = 96
-CELL_HEIGHT: Final = 52
+CELL_WIDTH: Final = 100
+CELL_HEIGHT: Final = 62
 GAP: Final = 8
 MARGIN: Final = 8
 PORT_PATTERN: Final = re.compile(r"(?!000)[0-9]{3}")
@@ -46,7 +46,7 @@ class LineState:
 class MonitorPresenter:
     """The icons and their live states (see the module docstring)."""
 
-    def __init__(self, catalogue: Catalogue, columns: int = 5) -> None:
+    def __init__(self, catalogue: Catalogue, columns: int = 4) -> None:
         self.catalogue = catalogue
         self.columns = columns
         self.icons: dict[str, Icon] = {}
@@ -127,17 +127,16 @@ class MonitorPresenter:
     def ink(self, port: str) -> str:
         return ink_on(self.fill(port))
 
-    def texts(self, port: str) -> tuple[str, str]:
-        """An icon's two lines: who (label, else the extension's name, else its number) and
-        the state (with the other party while in a call)."""
+    def texts(self, port: str) -> tuple[str, str, str]:
+        """An icon's three lines: who (the port and its label, else the extension's name,
+        else its number), the state in words, and the other party while in a call."""
         icon = self.icons.get(port, Icon(port))
         line = self.lines.get(port, LineState())
         who = icon.label or line.name or line.number
         first = f"{port} {who}".strip()
         second = state_text(self.catalogue, line.state) if line.state else "—"
-        if line.peer and line.state in ("ringing", "talking", "held", "dialing"):
-            second = f"{second} {line.peer}"
-        return first, second
+        third = line.peer if line.state in ("ringing", "talking", "held", "dialing") else ""
+        return first, second, third
 
     def number_of(self, port: str) -> str:
         return self.lines.get(port, LineState()).number

@@ -76,6 +76,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "log.direction.out": ("去电", "outgoing"),
     "log.direction.internal": ("内部", "internal"),
     "log.missed": ("未接", "missed"),
+    "log.ringing": ("振铃中", "ringing"),
     # 弹屏区 / pop window (C-6)
     "pop.area": ("弹屏区", "Screen pop"),
     "pop.none": ("无来电", "No call"),
@@ -92,6 +93,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "pop.saved": ("客户资料已保存", "Customer saved"),
     "pop.form_missing": ("客户资料表单尚未完成", "The customer form is not built yet"),
     "pop.detail_name": ("客户名称", "Name"),
+    "pop.time": ("来电时间", "Rang at"),
     "pop.detail_company": ("公司名称", "Company"),
     "pop.detail_notes": ("描述或备注", "Notes"),
     # 通话区 (C-7)
