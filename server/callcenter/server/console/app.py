@@ -8,7 +8,11 @@ the environment, then nothing is asked), the change of an initial or reset passw
 connection's queue every ``POLL_MS``; the models take the events of a batch and the views are
 refreshed once per batch, so a burst of state events costs one redraw.
 
-``run_console`` runs it to the end (the window closed, or ``should_quit`` true).
+``run_console`` runs it to the end (the window closed, or ``should_quit`` true).  A stop
+(``should_quit``: SIGINT or SIGTERM to ``callcenter-server``) is seen by the ``after()`` loop
+at any moment -- the login dialog open, a first-start dialog or a message box waiting, the
+main window -- because no console window runs a loop of its own except Tk's message and file
+boxes, which ``close()`` destroys (that ends their wait).
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ class ConsoleApp:
         self.status.connection = "connecting"
         self._refresh_status()
         self._poll()
+        if self.closed:  # asked to stop before the window was ready
+            return
         if self.user and self.password is not None:
             self._login(self.user, self.password)
         else:
@@ -112,12 +118,33 @@ class ConsoleApp:
         if self._poll_job:
             self.root.after_cancel(self._poll_job)
             self._poll_job = ""
-        for dialog in (self.login_dialog, self.password_dialog):
-            if dialog is not None and dialog.winfo_exists():
-                dialog.destroy()
+        self.login_dialog = self.password_dialog = None
+        self._close_other_windows()
         self.window.close()
         self.connection.close()
         self.root.quit()
+
+    def _close_other_windows(self) -> None:
+        """Destroy every window but the main one: the console's dialogs, and Tk's message
+        and file boxes (Tcl windows Python does not know), whose own wait then ends."""
+        tk_ = self.root.tk
+        pending = list(tk_.splitlist(tk_.call("winfo", "children", ".")))
+        windows = []
+        for _ in range(100_000):  # bounded: a walk over the widget tree
+            if not pending:
+                break
+            path = str(pending.pop())
+            if str(tk_.call("winfo", "toplevel", path)) == path:
+                windows.append(path)
+            else:
+                pending.extend(tk_.splitlist(tk_.call("winfo", "children", path)))
+        for path in windows:
+            try:
+                self.root.nametowidget(path).destroy()
+            except KeyError:  # a Tcl-only window (tk_messageBox, tk_getOpenFile)
+                tk_.call("destroy", path)
+            except tk.TclError:  # destroyed with an earlier one
+                pass
 
     def _poll(self) -> None:
         self._poll_job = ""
@@ -328,7 +355,8 @@ def run_console(root: tk.Tk, address: ServiceAddress, *, embedded: bool, user: s
                      should_quit=should_quit)
     app.start()
     try:
-        root.mainloop()
+        if not app.closed:  # closed already (a stop asked while starting): quit() was
+            root.mainloop()  # called before the loop, which would not see it
     finally:
         app.close()
         root.destroy()

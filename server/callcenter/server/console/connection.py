@@ -87,6 +87,11 @@ class ServiceConnection:
     def logged_in(self) -> bool:
         return self._client is not None and not self._lost
 
+    @property
+    def closed(self) -> bool:
+        """``close()`` was called: nothing more is sent or called back."""
+        return self._closed.is_set()
+
     def login(self, user: str, password: str, on_done: OnDone, on_error: OnError) -> None:
         """Connect (a new session) and log in as a console (no extension); ``on_done`` gets
         the login response (``role``, ``must_change_password`` ...)."""

@@ -5,16 +5,37 @@ Built like IDLE's ``query.Query``: the entry checks are pure functions
 ``on_submit`` (which sends them off the Tk thread) and the answer comes back as
 ``show_error`` or ``destroy``.  With ``_utest=True`` it is not made modal, so tests fill the
 entries and ``invoke()`` the buttons.
+
+``grab_when_shown`` makes a window modal without waiting for it to appear: the console's
+windows never run a loop of their own (``wait_visibility``, ``wait_window``), so a stop asked
+by a signal is seen by the main loop at any moment (``ConsoleApp.close``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
 from callcenter.server.console.credentials import login_problem, new_password_problem
 from callcenter.server.console.strings import Catalogue
+
+
+def grab_when_shown(window: tk.Toplevel) -> None:
+    """Grab the pointer and keyboard for ``window`` as soon as it is mapped (modal), without
+    a nested wait for it; a window closed before it was shown is simply not grabbed."""
+    grabbed = False
+
+    def grab(_event: object = None) -> None:
+        nonlocal grabbed
+        if grabbed or not window.winfo_exists() or not window.winfo_viewable():
+            return
+        grabbed = True
+        with contextlib.suppress(tk.TclError):  # another window holds a global grab:
+            window.grab_set()  # stay non-modal
+    window.bind("<Map>", grab, add="+")
+    window.after_idle(grab)
 
 
 class _Dialog(tk.Toplevel):
@@ -64,8 +85,7 @@ class _Dialog(tk.Toplevel):
         self._place(parent)
         self.deiconify()
         if not _utest:
-            self.wait_visibility()
-            self.grab_set()
+            grab_when_shown(self)
         first = next(iter(self.entries.values()))
         first.focus_set()
 

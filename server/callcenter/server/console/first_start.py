@@ -24,6 +24,7 @@ from tkinter import ttk
 from typing import TYPE_CHECKING, Any, Final
 
 from callcenter.server.console import strings
+from callcenter.server.console.dialogs import grab_when_shown
 from callcenter.server.console.system_model import (
     BAUDS,
     BYTESIZES,
@@ -248,8 +249,7 @@ class SerialPortDialog(tk.Toplevel):
         self.button_close.grid(row=1, column=0, sticky="e", padx=12, pady=(0, 12))
         self.bind("<Escape>", lambda _e: self.destroy())
         if not _utest:
-            self.wait_visibility()
-            self.grab_set()
+            grab_when_shown(self)
 
 
 class VerifyDialog(tk.Toplevel):
@@ -290,8 +290,7 @@ class VerifyDialog(tk.Toplevel):
         connection.request("verify", self._done, self._failed, timeout=600.0,
                            force=force)
         if not _utest:
-            self.wait_visibility()
-            self.grab_set()
+            grab_when_shown(self)
 
     def _event(self, event: dict[str, Any]) -> None:
         self._chained(event)
@@ -397,14 +396,16 @@ class FirstStart:
             question = text("first.link_failed",
                             reason=answer.get("last_error") or answer.get("url") or "—")
             self.asked.append("link")
-            if not self.context.confirm(text("first.link_failed_title"), question):
+            if not self.context.confirm(text("first.link_failed_title"), question) \
+                    and not self.context.connection.closed:  # (not a box closed by a stop)
                 self.open_port_dialog()
             self.finished = True
             return
         state = (answer.get("verification") or {}).get("state", "")
         if state in ("never", "failed") and self.role == "admin":
             self.asked.append("verify")
-            if self.context.confirm(text("first.verify_title"), text("first.verify_question")):
+            if self.context.confirm(text("first.verify_title"), text("first.verify_question")) \
+                    and not self.context.connection.closed:
                 self.verify_dialog = VerifyDialog(self.context.root, self.context.connection,
                                                   self.context.catalogue, _utest=self._utest)
         self.finished = True

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from tkcalendar import DateEntry
 
+from callcenter.server.console.dialogs import grab_when_shown
 from callcenter.server.console.records_model import (
     COLUMNS,
     LIVE_COLUMNS,
@@ -186,8 +187,7 @@ class QueryDialog(tk.Toplevel):
         self.deiconify()
         if not _utest:
             self.transient(parent.winfo_toplevel())
-            self.wait_visibility()
-            self.grab_set()
+            grab_when_shown(self)
 
     def _build_dates(self, body: ttk.Frame, form: QueryForm, months: list[str]) -> int:
         text = self.catalogue.text
