@@ -7,10 +7,12 @@ mid-call keeps the call's key (the open-call journal)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from callcenter.crm_client.app import CrmApp
 from callcenter.crm_client.app.calls import CallRecorder
+from callcenter.crm_client.app.log_writer import CallLogWriter
 from callcenter.crm_client.store import CallEntry, CrmStore, Customer
 from tests.crm.conftest import Pbx, Updates, wait_until
 
@@ -41,6 +43,7 @@ def test_an_answered_call_is_logged_once_with_its_talk_time(
     wait_until(lambda: (app.desk.my_call is not None), 1, "still talking")
     assert app.hangup() == call_id
     wait_until(lambda: call_id not in app.recorder.open, 10, "the call closed")
+    assert app.flush()
     logged = entries_of(crm_store, "010", call_id)
     assert len(logged) == 1
     entry = logged[0]
@@ -56,6 +59,7 @@ def test_a_missed_call_is_logged_once_as_not_answered(
     updates.wait_for("pop", lambda u: u.pop is not None and u.pop.call_id == call_id)
     pbx.hangup("011")  # it stops ringing: nobody answered
     wait_until(lambda: call_id not in app.recorder.open, 10, "the call closed")
+    assert app.flush()
     logged = entries_of(crm_store, "011", call_id)
     assert len(logged) == 1
     assert not logged[0].answered and logged[0].duration == 0
@@ -80,6 +84,7 @@ def test_a_call_dialled_on_the_phone_is_logged_as_outgoing(
                and app.recorder.open[call_id].answered_at is not None, 10, "answered")
     pbx.hangup("012")
     wait_until(lambda: call_id not in app.recorder.open, 10, "the call closed")
+    assert app.flush()
     logged = entries_of(crm_store, "012", call_id)
     assert len(logged) == 1
     assert logged[0].direction == "internal" and logged[0].number == "8013"
@@ -97,12 +102,14 @@ def test_events_missed_while_disconnected_leave_the_log_consistent(
     app.connect("crm-s3cret-pw")
     wait_until(lambda: app.online and app.desk.synced, 10, "online again")
     wait_until(lambda: call_id not in app.recorder.open, 10, "the first call closed")
+    assert app.flush()
     first = entries_of(crm_store, "014", call_id)
     assert len(first) == 1 and not first[0].answered
     # the call that rang while away is adopted from the snapshot and logged
     wait_until(lambda: second in app.recorder.open, 10, "the second call adopted")
     pbx.hangup("014")
     wait_until(lambda: second not in app.recorder.open, 10, "the second call closed")
+    assert app.flush()
     assert len(entries_of(crm_store, "014", second)) == 1
 
 
@@ -119,6 +126,7 @@ def test_a_restart_of_the_program_mid_call_keeps_the_key(
     assert call_id in again.recorder.open
     pbx.hangup("015")
     wait_until(lambda: call_id not in again.recorder.open, 10, "the call closed")
+    assert again.flush()
     logged = entries_of(crm_store, "015", call_id)
     assert len(logged) == 1 and logged[0].answered
 
@@ -133,6 +141,7 @@ def test_a_call_missed_while_the_program_was_off_comes_from_the_hub(
         missed = [m for m in app.missed_calls() if m.call_id == call_id]
         assert len(missed) == 1 and missed[0].source in ("hub", "both")
         assert missed[0].number == "13600001616"
+        assert app.flush()
         logged = entries_of(crm_store, "016", call_id)
         assert len(logged) == 1 and not logged[0].answered and logged[0].direction == "in"
 
@@ -157,3 +166,21 @@ def test_the_same_call_id_with_another_caller_is_another_call(crm_store: CrmStor
     assert recorder.reconcile(
         {"002": {"port": "002", "state": "ringing", "peer": "013900000002", "trunk": "01",
                  "call_id": 5}}, datetime(2026, 12, 3, 1, 6, tzinfo=UTC)) == []
+
+
+def test_the_writer_thread_keeps_order_and_writes_what_is_queued_at_close(
+        crm_store: CrmStore) -> None:
+    written: list[str] = []
+    writer = CallLogWriter(crm_store, lambda e: written.append(f"{e.key}:{e.answered}"))
+    start = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+    ring = CallEntry(key="002/77/20261203T010000", time=start, number="13800000077",
+                     direction="in", extension="002")
+    for n in range(50):
+        writer.submit(ring if n % 2 == 0 else replace(ring, answered=True, duration=n))
+    writer.close()
+    assert len(written) == 50 and written[-1].endswith(":True")
+    logged = [e for e in crm_store.calls(limit=500) if e.key == ring.key]
+    assert len(logged) == 1 and logged[0].answered and logged[0].duration == 49
+    writer.submit(replace(ring, key="002/78/20261203T010000"))  # closed: written at once
+    assert writer.flush(5)
+    assert crm_store.count_calls("13800000077") == 2

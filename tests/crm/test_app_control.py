@@ -52,10 +52,15 @@ def test_refusals_and_bad_input(crm_app: AppFactory) -> None:
 
 def test_not_connected_is_hub_unavailable(crm_store: CrmStore) -> None:
     app = CrmApp(crm_store, CrmSettings(server_host="127.0.0.1", extension="005", user="x"))
-    with pytest.raises(HubUnavailable):
-        app.dial("8001")
-    with pytest.raises(ValueError, match="server_host"):
-        CrmApp(crm_store, CrmSettings()).connect("pw")
+    unset = CrmApp(crm_store, CrmSettings())
+    try:
+        with pytest.raises(HubUnavailable):
+            app.dial("8001")
+        with pytest.raises(ValueError, match="server_host"):
+            unset.connect("pw")
+    finally:
+        app.close()
+        unset.close()
 
 
 def test_hold_park_dnd_forward_follow_on_the_desk(crm_app: AppFactory, pbx: Pbx,

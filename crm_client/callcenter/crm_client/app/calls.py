@@ -79,14 +79,18 @@ class CallRecorder:
 
     ``name_of(number)`` gives the customer name to log with a number ("" unknown);
     ``is_extension(number)`` whether a number is an extension's (an internal call);
-    ``journal`` the file keeping the open calls across restarts (None: not kept).
+    ``journal`` the file keeping the open calls across restarts (None: not kept);
+    ``sink(entry)`` writes an entry (default: ``store.log_call`` at once; the app passes its
+    ``CallLogWriter.submit``, which writes on a thread of its own).
     """
 
     def __init__(self, store: CrmStore, port: str, user: str = "", *,
                  name_of: Callable[[str], str] | None = None,
                  is_extension: Callable[[str], bool] | None = None,
-                 journal: Path | None = None) -> None:
+                 journal: Path | None = None,
+                 sink: Callable[[CallEntry], object] | None = None) -> None:
         self.store = store
+        self.sink = sink or store.log_call
         self.port = port
         self.user = user
         self.name_of = name_of or (lambda number: "")
@@ -96,8 +100,8 @@ class CallRecorder:
 
     # ------------------------------------------------------------------ events
     def on_event(self, event: dict[str, Any], *, name: str | None = None) -> list[CallEntry]:
-        """Follow one hub event; the entries written (``name``: the caller's customer name
-        when the pop already looked it up)."""
+        """Follow one hub event; the entries written or handed to the sink (``name``: the
+        caller's customer name when the pop already looked it up)."""
         kind = event.get("event")
         if kind == "snapshot":
             return []  # whole snapshots come through reconcile()
@@ -250,7 +254,7 @@ class CallRecorder:
                           direction=call.direction, answered=answered, duration=duration,
                           extension=self.port, user=self.user)
         try:
-            self.store.log_call(entry)
+            self.sink(entry)
         except Exception:  # the store refused or is unreachable: the log is best effort here
             log.exception("call log: %s could not be written", entry.key)
             return []

@@ -9,7 +9,8 @@ reported to the listeners as ``AppUpdate`` items (the window queues them for its
 - ``pop``: a ring at this PC's port, with the caller looked up (sent first, before anything
   else is done with the ring, so the pop is on screen as soon as possible);
 - ``desk``: what changed in the phone state (``changes``: redraw those);
-- ``calls``: call log entries written (``entries``);
+- ``calls``: a call log entry written (``entries``; written on the call log's own thread,
+  ``CallLogWriter``, so a slow shared folder never delays the next pop);
 - ``message``: an internal message arrived (``message``);
 - ``status``: the link's state (``status``);
 - ``event``: every hub event as received (``event``), for anything else.
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from callcenter.crm_client.app.calls import CallRecorder
 from callcenter.crm_client.app.control import CallControl
+from callcenter.crm_client.app.log_writer import CallLogWriter
 from callcenter.crm_client.app.messages import Message, Messenger
 from callcenter.crm_client.app.missed import MissedCall, missed_calls
 from callcenter.crm_client.app.pop import Pop, compute_pop, unknown_pop
@@ -102,10 +104,11 @@ class CrmApp:
         self._listeners: list[Listener] = [listener] if listener else []
         self._lock = threading.Lock()
         self._link: LinkLike | None = None
+        self.log_writer = CallLogWriter(store, self._logged)
         self.recorder = CallRecorder(store, settings.extension, settings.user,
                                      name_of=self.customer_name,
                                      is_extension=lambda n: bool(self.desk.port_of_number(n)),
-                                     journal=journal)
+                                     journal=journal, sink=self.log_writer.submit)
         self.messenger = Messenger(store, self.request, settings.user)
         self.control = CallControl(self.request)
 
@@ -149,7 +152,16 @@ class CrmApp:
             link.close()
 
     def close(self) -> None:
+        """Disconnect, then write what the call log still has queued (bounded)."""
         self.disconnect()
+        self.log_writer.close()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until the call log's queued writes are in the store (tests, shutdown)."""
+        return self.log_writer.flush(timeout)
+
+    def _logged(self, entry: CallEntry) -> None:
+        self._notify(AppUpdate("calls", entries=(entry,)))
 
     def request(self, action: str, **params: Any) -> dict[str, Any]:
         """A hub request on the link: RequestFailed / HubUnavailable (not connected)."""
@@ -183,14 +195,12 @@ class CrmApp:
         changes = self.desk.apply(event)
         if changes:
             self._notify(AppUpdate("desk", changes=tuple(changes)))
-        if kind == "snapshot":
-            entries = (self.recorder.reconcile(self.desk.extensions, event_time(event),
-                                               self.desk.call_directions())
-                       if ALL in changes else [])
+        if kind == "snapshot":  # the entries are reported as the writer writes them
+            if ALL in changes:
+                self.recorder.reconcile(self.desk.extensions, event_time(event),
+                                        self.desk.call_directions())
         else:
-            entries = self.recorder.on_event(event, name=name)
-        if entries:
-            self._notify(AppUpdate("calls", entries=tuple(entries)))
+            self.recorder.on_event(event, name=name)
         if kind == "message":
             self._notify(AppUpdate("message", message=self.messenger.received(event)))
         self._notify(AppUpdate("event", event=event))
