@@ -38,11 +38,6 @@ from typing import Any
 
 from callcenter.crm_client.app.crm_app import AppUpdate, CrmApp, LinkFactory
 from callcenter.crm_client.desk import DeskChange
-from callcenter.crm_client.gui import (
-    customers,
-    messages,
-    settings_dialog,
-)
 from callcenter.crm_client.gui.call_log_view import CallLogView
 from callcenter.crm_client.gui.context import DialogContext
 from callcenter.crm_client.gui.dial_pad import DialPadView
@@ -156,9 +151,7 @@ class CrmWindowApp(CallLogActions, InfoActions):
         self.function_area.grid(row=0, column=0, sticky="nsew")
         self.status_bar = StatusBar(self.window.status_frame)
         self.status_bar.grid(row=0, column=0, sticky="ew")
-        self.pop_window = PopWindow(root, self.ctx, on_answer=partial(
-            self.call_action, "answer", {}), on_saved=self._customer_saved,
-            on_top=self.settings.pop_on_top)
+        self._pop_window: PopWindow | None = None  # made once the window is drawn
         self.catalogue.add_listener(self._relabel)
         root.protocol("WM_DELETE_WINDOW", self.close)
         self._show_status()
@@ -191,6 +184,7 @@ class CrmWindowApp(CallLogActions, InfoActions):
         self.ctx.store = store
         self._make_app()
         self.refresh_log()
+        self.root.after_idle(lambda: self.pop_window)  # ready before the first ring
         self.load_icons()
         self.info.phonebook.reload()
         self.refresh_missed()
@@ -339,6 +333,8 @@ class CrmWindowApp(CallLogActions, InfoActions):
         elif update.kind == "status" and update.status is not None:
             self._link_status(update.status)
         elif update.kind == "message" and update.message is not None:
+            from callcenter.crm_client.gui import messages  # noqa: PLC0415 - when first used
+
             messages.notify_message(self.root, self.ctx, update.message)
 
     def _link_status(self, status: LinkStatus) -> None:
@@ -422,6 +418,15 @@ class CrmWindowApp(CallLogActions, InfoActions):
         if self.settings.pop_on_ring:
             self.pop_window.show(pop)
 
+    @property
+    def pop_window(self) -> PopWindow:
+        """The pop window, made at its first use or just after the start."""
+        if self._pop_window is None:
+            self._pop_window = PopWindow(self.root, self.ctx, on_answer=partial(
+                self.call_action, "answer", {}), on_saved=self._customer_saved,
+                on_top=self.settings.pop_on_top)
+        return self._pop_window
+
     def show_pop(self) -> None:
         """显示弹屏: the last pop again."""
         if self.last_pop is not None:
@@ -490,6 +495,8 @@ class CrmWindowApp(CallLogActions, InfoActions):
 
     # ------------------------------------------------------------------ menus and dialogs
     def open_settings(self, first_run: bool = False) -> None:
+        from callcenter.crm_client.gui import settings_dialog  # noqa: PLC0415 - when first used
+
         settings_dialog.open_settings(self.root, self.ctx, first_run)
 
     def _settings_saved(self, settings: Any) -> None:
@@ -509,10 +516,16 @@ class CrmWindowApp(CallLogActions, InfoActions):
             self.ask_login()
 
     def open_messages(self) -> None:
+        from callcenter.crm_client.gui import messages  # noqa: PLC0415 - when first used
+
         messages.open_messages(self.root, self.ctx)
 
     def open_customers(self) -> None:
         if self.store is not None:
+            # the dialogs (and openpyxl behind 客户资料's import/export) are imported when
+            # first opened: the window is usable sooner (issue 9: start ≤ 1 s)
+            from callcenter.crm_client.gui import customers  # noqa: PLC0415
+
             customers.open_customers(self.root, self.ctx)
 
     def set_language(self, language: str) -> None:

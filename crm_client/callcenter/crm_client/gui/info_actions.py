@@ -14,7 +14,6 @@ from datetime import tzinfo
 from typing import Any
 
 from callcenter.crm_client.app.crm_app import CrmApp
-from callcenter.crm_client.gui import monitor_icon_dialog, phonebook
 from callcenter.crm_client.gui.call_log_view import CallLogView
 from callcenter.crm_client.gui.context import DialogContext
 from callcenter.crm_client.gui.info_area import InfoArea
@@ -79,6 +78,8 @@ class InfoActions:
                 self.ctx.show_error(str(exc))
                 return
             self._save_icons()
+        from callcenter.crm_client.gui import monitor_icon_dialog  # noqa: PLC0415 - lazy
+
         monitor_icon_dialog.open_icon_properties(self.root, self.ctx, None, saved,
                                                  taken=tuple(self.monitor.icons))
 
@@ -95,6 +96,8 @@ class InfoActions:
                 return
             self._save_icons()
         taken = tuple(p for p in self.monitor.icons if p != port)
+        from callcenter.crm_client.gui import monitor_icon_dialog  # noqa: PLC0415 - lazy
+
         monitor_icon_dialog.open_icon_properties(
             self.root, self.ctx, MonitorIcon(icon.port, icon.label, icon.x, icon.y), saved,
             taken=taken)
@@ -125,13 +128,19 @@ class InfoActions:
         if 0 <= index < len(self._phone_rows):
             self.dial_number(self._phone_rows[index].number)
 
+    def _open_entry(self, parent: tk.Misc, ctx: DialogContext, entry: PhonebookEntry,
+                    on_saved: Callable[[PhonebookEntry], None]) -> None:
+        from callcenter.crm_client.gui import phonebook  # noqa: PLC0415 - opened when used
+
+        phonebook.open_phonebook_entry(parent, ctx, entry, on_saved)
+
     def new_book_entry(self, book: str) -> None:
-        phonebook.open_phonebook_entry(self.root, self.ctx, PhonebookEntry(book=book),
+        self._open_entry(self.root, self.ctx, PhonebookEntry(book=book),
                                        lambda _e: self.info.phonebook.reload())
 
     def edit_book_entry(self, index: int) -> None:
         if 0 <= index < len(self._phone_rows):
-            phonebook.open_phonebook_entry(self.root, self.ctx, self._phone_rows[index],
+            self._open_entry(self.root, self.ctx, self._phone_rows[index],
                                            lambda _e: self.info.phonebook.reload())
 
     def delete_book_entry(self, index: int) -> None:
@@ -174,7 +183,7 @@ class InfoActions:
     def save_missed(self, index: int) -> None:
         if 0 <= index < len(self._missed_rows):
             missed = self._missed_rows[index]
-            phonebook.open_phonebook_entry(
+            self._open_entry(
                 self.root, self.ctx, PhonebookEntry(book="common", name=missed.name,
                                                     number=missed.number),
                 lambda _e: self.info.phonebook.reload())
