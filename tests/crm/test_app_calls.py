@@ -15,6 +15,9 @@ from callcenter.crm_client.app.calls import CallRecorder
 from callcenter.crm_client.app.log_writer import CallLogWriter
 from callcenter.crm_client.store import CallEntry, CrmStore, Customer
 from tests.crm.conftest import Pbx, Updates, wait_until
+from tests.server.pbxlink_support import no_leaked_threads
+
+__all__ = ["no_leaked_threads"]
 
 AppFactory = Callable[..., tuple[CrmApp, Updates]]
 

@@ -15,6 +15,9 @@ from callcenter.crm_client.settings import CrmSettings
 from callcenter.crm_client.store import CrmStore
 from callcenter.server.runtime import ServerRuntime
 from tests.crm.conftest import Pbx, Updates, wait_until
+from tests.server.pbxlink_support import no_leaked_threads
+
+__all__ = ["no_leaked_threads"]
 
 AppFactory = Callable[..., tuple[CrmApp, Updates]]
 

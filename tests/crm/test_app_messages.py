@@ -13,6 +13,9 @@ import pytest
 from callcenter.crm_client.app import CrmApp
 from callcenter.crm_client.store import CrmStore
 from tests.crm.conftest import Updates
+from tests.server.pbxlink_support import no_leaked_threads
+
+__all__ = ["no_leaked_threads"]
 
 AppFactory = Callable[..., tuple[CrmApp, Updates]]
 

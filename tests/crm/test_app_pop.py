@@ -11,6 +11,9 @@ from callcenter.crm_client.app import CrmApp, Pop
 from callcenter.crm_client.app.pop import compute_pop
 from callcenter.crm_client.store import CrmStore, Customer
 from tests.crm.conftest import Pbx, Updates
+from tests.server.pbxlink_support import no_leaked_threads
+
+__all__ = ["no_leaked_threads"]
 
 AppFactory = Callable[..., tuple[CrmApp, Updates]]
 
