@@ -151,3 +151,14 @@ def test_unknown_events_fields_and_states_are_tolerated() -> None:
     assert desk.extensions["002"].state == "levitating" and mine(desk) is None
     desk.apply(ev("extension_state", port="", state="idle"))
     assert "" not in desk.extensions
+
+
+def test_a_long_day_without_a_snapshot_keeps_the_desk_bounded() -> None:
+    desk = Desk("002")
+    desk.apply(snapshot(extensions=[ext("002")]))
+    for call_id in range(1, 2001):
+        desk.apply(ev("ring", call_id=call_id, caller="13800138000", trunk="01",
+                      extension="002", number="8002"))
+        desk.apply(ev("extension_state", **ext("002")))
+    assert len(desk.call_directions()) <= 256 and mine(desk) is None
+    assert desk.call_directions()[2000] == "in"

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 PARK_SLOTS: Final = 6
+#: Calls whose direction the desk remembers, at most.
+MAX_KINDS: Final = 256
 #: Extension states in which the port has a call of its own.
 CALL_STATES: Final = ("ringing", "talking", "held", "dialing", "busy")
 
@@ -141,7 +143,7 @@ class Desk:
         self.synced = False         # a whole snapshot has been applied
         self.my_call: MyCall | None = None
         self._parts: dict[str, list[dict[str, Any]]] | None = None
-        self._kinds: dict[int, str] = {}    # call_id -> direction, as first seen
+        self._kinds: dict[int, str] = {}    # call_id -> direction, as first seen (bounded)
 
     # ------------------------------------------------------------------ queries
     @property
@@ -258,11 +260,18 @@ class Desk:
             new = MyCall(view.call_id, view.state, view.peer, view.trunk, direction,
                          view.peer if view.state == "ringing" else "",
                          view.state in ("talking", "held"))
-            self._kinds[view.call_id] = direction
+            self._remember(view.call_id, direction)
         if new == old:
             return []
         self.my_call = new
         return [DeskChange("my_call")]
+
+    def _remember(self, call_id: int, direction: str) -> None:
+        """Note a call's direction; the oldest notes go beyond MAX_KINDS (a day without a
+        snapshot must not grow the desk without end)."""
+        self._kinds[call_id] = direction
+        while len(self._kinds) > MAX_KINDS:
+            del self._kinds[next(iter(self._kinds))]
 
     def _on_ring(self, event: dict[str, Any]) -> list[DeskChange]:
         if _text(event, "extension") != self.my_port:
@@ -270,7 +279,7 @@ class Desk:
         call_id = _int(event, "call_id")
         caller, trunk = _text(event, "caller"), _text(event, "trunk")
         direction = "in" if trunk else "internal"
-        self._kinds[call_id] = direction
+        self._remember(call_id, direction)
         old = self.my_call
         if old is not None and old.call_id == call_id:
             new = replace(old, caller=caller, direction=direction, peer=old.peer or caller)
