@@ -114,35 +114,48 @@ class CustomerForm(ttk.Frame):
 
     # ------------------------------------------------------------------ layout
     def _row(self, frame: ttk.Frame, row: int, names: tuple[str, ...]) -> None:
+        if any(model.FIELD_BY_NAME[n].kind == "flag" for n in names):
+            self._flag_row(frame, row, names)
+            return
         column = 0
+        wide = len(names) == 1
         for name in names:
-            field = model.FIELD_BY_NAME[name]
-            if field.kind == "flag":
-                var = tk.BooleanVar(self)
-                check = ttk.Checkbutton(frame, variable=var)
-                if name == "blacklist":
-                    check.configure(command=self._blacklist_changed)
-                check.grid(row=row, column=column, sticky="w", pady=3, padx=(0, 8))
-                self.flags[name] = var
-                self.checks[name] = check
-                column += 1
-                continue
             label = ttk.Label(frame)
             label.grid(row=row, column=column, sticky="nw", pady=3)
             self.labels[name] = label
-            wide = len(names) == 1
-            if field.kind == "long":
-                self.notes = tk.Text(frame, height=4, width=48, wrap="word", undo=True)
+            if model.FIELD_BY_NAME[name].kind == "long":
+                self.notes = tk.Text(frame, height=4, width=40, wrap="word", undo=True)
                 self.notes.grid(row=row, column=column + 1, columnspan=3, sticky="ew",
-                                padx=(6, 0), pady=3)
+                                padx=(6, 4), pady=3)
             else:
-                entry = ttk.Entry(frame, width=44 if wide else 18)
+                entry = ttk.Entry(frame, width=40 if wide else 16)
                 entry.grid(row=row, column=column + 1, columnspan=3 if wide else 1,
-                           sticky="ew", padx=(6, 12), pady=3)
+                           sticky="ew", padx=(6, 4 if wide or column else 12), pady=3)
                 self.entries[name] = entry
             column += 2
-        frame.columnconfigure(1, weight=1)
-        frame.columnconfigure(3, weight=1)
+        frame.columnconfigure(1, weight=1, uniform="entries")
+        frame.columnconfigure(3, weight=1, uniform="entries")
+
+    def _flag_row(self, frame: ttk.Frame, row: int, names: tuple[str, ...]) -> None:
+        """重要客户, 列入黑名单 and its 原因 on one line."""
+        line = ttk.Frame(frame)
+        line.grid(row=row, column=0, columnspan=4, sticky="ew", pady=(6, 3))
+        for name in names:
+            if model.FIELD_BY_NAME[name].kind == "flag":
+                var = tk.BooleanVar(self)
+                check = ttk.Checkbutton(line, variable=var)
+                if name == "blacklist":
+                    check.configure(command=self._blacklist_changed)
+                check.pack(side="left", padx=(0, 16))
+                self.flags[name] = var
+                self.checks[name] = check
+            else:
+                label = ttk.Label(line)
+                label.pack(side="left")
+                entry = ttk.Entry(line, width=30)
+                entry.pack(side="left", fill="x", expand=True, padx=(6, 4))
+                self.labels[name] = label
+                self.entries[name] = entry
 
     def relabel(self) -> None:
         if not self.winfo_exists():

@@ -290,6 +290,7 @@ class ImportWindow(DialogWindow):
         self.finished = False
         body = ttk.Frame(self, padding=12)
         body.grid(sticky="nsew")
+        self.path = path
         self.label = ttk.Label(body, text=self.catalogue.text("import.running", name=path.name))
         self.label.grid(row=0, column=0, sticky="w")
         self.bar = ttk.Progressbar(body, length=380, mode="indeterminate")
@@ -329,6 +330,7 @@ class ImportWindow(DialogWindow):
     def _end(self) -> None:
         self.finished = True
         self.after_cancel(self._poll_job)
+        self.label.configure(text=self.catalogue.text("import.ended", name=self.path.name))
         self.bar.stop()
         self.bar.configure(mode="determinate", maximum=1, value=1)
         self.button.configure(text=self.catalogue.text("import.close"))
@@ -344,10 +346,10 @@ class ImportWindow(DialogWindow):
             self.message.show_error(self.catalogue.text("import.cancelled"))
             return
         lines = model.report_lines(report, self.catalogue)
-        if report.refused:
-            self.message.show_error(lines[0])
-        else:
+        if report.taken:
             self.message.show_done(lines[0])
+        else:
+            self.message.show_error(lines[0])
         if len(lines) > 1:
             self.report.grid(row=3, column=0, sticky="nsew", pady=(6, 0))
             self.report_scroll.grid(row=3, column=1, sticky="ns", pady=(6, 0))

@@ -55,6 +55,7 @@ strings.add_texts({
                              "File: only .csv or .xlsx files (“{name}”)"),
     "import.title": ("导入客户资料", "Import customers"),
     "import.running": ("正在导入 {name}…", "Importing {name}…"),
+    "import.ended": ("导入结束：{name}", "Import ended: {name}"),
     "import.progress": ("已导入 {done} 行", "{done} rows in"),
     "import.cancel": ("取消", "Cancel"),
     "import.close": ("关闭", "Close"),

@@ -230,7 +230,8 @@ class MessageNotice(tk.Toplevel):
 
     def __init__(self, parent: tk.Misc, ctx: DialogContext, message: Any,
                  on_open: Callable[[], object] | None = None) -> None:
-        super().__init__(parent, takefocus=0, background="#0d47a1")
+        super().__init__(parent, takefocus=0, highlightthickness=2,
+                         highlightbackground="#0d47a1", highlightcolor="#0d47a1")
         self.withdraw()
         self.ctx = ctx
         self.overrideredirect(True)  # no window-manager frame: nothing to focus
@@ -240,7 +241,7 @@ class MessageNotice(tk.Toplevel):
         if len(text) > NOTICE_TEXT_LIMIT:
             text = text[:NOTICE_TEXT_LIMIT] + "…"
         frame = ttk.Frame(self, padding=10)
-        frame.grid(padx=2, pady=2, sticky="nsew")
+        frame.grid(sticky="nsew")
         catalogue = ctx.catalogue
         self.title_label = ttk.Label(frame, text=catalogue.text("msg.notice_title"),
                                      foreground="#0d47a1")

@@ -302,7 +302,9 @@ class PermissionsDialog(DialogWindow):
                                          self.button_delete, self.button_close)):
             action.grid(row=0, column=column, padx=(0, 6))
         self.relabel()
-        self.refresh()
+        self.refresh(select=owner.settings.local_users[0].name
+                     if owner.settings.local_users else "")
+        self._selected()
         self.show()
 
     def relabel(self) -> None:
