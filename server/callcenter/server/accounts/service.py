@@ -383,7 +383,9 @@ def record_message(sender: str, recipient: str, text: str, delivered: int,
 def take_pending(user: str) -> list[AgentMessage]:
     """The messages kept for ``user`` while it was offline, oldest first, and no longer
     kept: one transaction reads and removes them, so each is delivered once, to the one
-    login that took it."""
+    login that took it. A login with nothing kept (the usual case) only reads."""
+    if not PendingMessage.select().where(PendingMessage.recipient == user).exists():
+        return []
     with write_transaction(database):
         ids = [int(r.message_id) for r in PendingMessage.select(PendingMessage.message_id)
                .where(PendingMessage.recipient == user)]

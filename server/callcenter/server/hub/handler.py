@@ -27,6 +27,10 @@ session's account was read at, the session is checked against its account again 
 (``AgentSession.end``) when the account was removed or its role, bound port or must-change
 flag changed.  Messages: a token bucket per account, and a retention
 (``agent.message_retention_days``) applied every ``message_purge_interval``.
+
+What the hub keeps for the agents' desks (protocol 1.2: messages kept for an offline
+receiver, missed calls per port, extension names) is ``hub.desk``; this handler feeds it
+every PBX change's events and hands it the kept messages' delivery at login.
 """
 
 from __future__ import annotations
