@@ -187,3 +187,20 @@ def test_the_writer_thread_keeps_order_and_writes_what_is_queued_at_close(
     writer.submit(replace(ring, key="002/78/20261203T010000"))  # closed: written at once
     assert writer.flush(5)
     assert crm_store.count_calls("13800000077") == 2
+
+
+def test_a_call_dialled_from_this_pc_is_logged_once_as_outgoing(
+        crm_app: AppFactory, crm_store: CrmStore, pbx: Pbx) -> None:
+    crm_store.save_customer(Customer(name="王五", phones=("138 0013 8000",)))
+    app, _updates = crm_app("log-gus", "017")
+    call_id = app.dial("9 138 0013 8000")  # 9: a trunk; the rest the outside number
+    wait_until(lambda: call_id in app.recorder.open, 10, "the call opened")
+    wait_until(lambda: app.recorder.open[call_id].trunk != "", 10, "on a trunk")
+    app.hangup()  # the far end never answered
+    wait_until(lambda: call_id not in app.recorder.open, 10, "the call closed")
+    assert app.flush()
+    logged = entries_of(crm_store, "017", call_id)
+    assert len(logged) == 1
+    entry = logged[0]
+    assert (entry.direction, entry.number, entry.name) == ("out", "13800138000", "王五")
+    assert not entry.answered and entry.duration == 0

@@ -67,6 +67,7 @@ class OpenCall:
     name: str = ""
     answered_at: datetime | None = None
     last_seen: datetime | None = None   # the latest event of the call (talk time up to it)
+    rang_here: bool = False    # it rang this port (the hangup's "answered" then tells)
 
 
 def call_key(port: str, call_id: int, start: datetime) -> str:
@@ -114,8 +115,11 @@ class CallRecorder:
             return self._answered(event)
         if kind == "hangup" and event.get("extension") == self.port:
             call_id = _call_id(event)
-            if call_id in self.open:
-                answered = bool(event.get("answered", True))
+            call = self.open.get(call_id)
+            if call is not None:
+                # "answered" false: it rang here and nobody answered; for a call made from
+                # here it says nothing about the far end (the talking state does)
+                answered = bool(event.get("answered", True)) if call.rang_here else None
                 return self._ended(call_id, event_time(event), answered)
         return []
 
@@ -143,7 +147,8 @@ class CallRecorder:
                 direction = (calls or {}).get(call_id) or (
                     "in" if state == "ringing" else "out")
                 written += self._open(call_id, snapshot_time, peer, direction, trunk,
-                                      answered_at=snapshot_time if state in TALKING else None)
+                                      answered_at=snapshot_time if state in TALKING else None,
+                                      rang_here=state == "ringing")
         return written
 
     def close_all(self, when: datetime | None = None) -> list[CallEntry]:
@@ -167,18 +172,19 @@ class CallRecorder:
                 return self._write(self.open[call_id], answered=False, duration=0)
             return []
         direction = "in" if trunk else "internal"  # it rang here: from outside or inside
-        return self._open(call_id, event_time(event), number, direction, trunk, name=name)
+        return self._open(call_id, event_time(event), number, direction, trunk, name=name,
+                          rang_here=True)
 
     def _open(self, call_id: int, start: datetime, number: str, direction: str, trunk: str,
-              *, name: str | None = None,
-              answered_at: datetime | None = None) -> list[CallEntry]:
+              *, name: str | None = None, answered_at: datetime | None = None,
+              rang_here: bool = False) -> list[CallEntry]:
         if len(self.open) >= MAX_OPEN:  # leftovers of a bug: end the oldest
             oldest = min(self.open.values(), key=lambda c: c.start)
             self._ended(oldest.call_id, None, None)
         if name is None:
             name = self._lookup(number)
         call = OpenCall(call_id, call_key(self.port, call_id, start), start, number, direction,
-                        trunk, name, answered_at, start)
+                        trunk, name, answered_at, start, rang_here)
         self.open[call_id] = call
         self._save_journal()
         return self._write(call, answered=False, duration=0)
@@ -284,7 +290,8 @@ class CallRecorder:
                     str(item["number"]), str(item["direction"]), str(item.get("trunk", "")),
                     str(item.get("name", "")),
                     parse_time(item["answered_at"]) if item.get("answered_at") else None,
-                    parse_time(item["last_seen"]) if item.get("last_seen") else None)
+                    parse_time(item["last_seen"]) if item.get("last_seen") else None,
+                    bool(item.get("rang_here", False)))
                 calls[call.call_id] = call
             return calls
         except FileNotFoundError:
