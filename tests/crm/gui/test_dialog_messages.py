@@ -119,6 +119,20 @@ def test_offline_the_window_shows_the_local_log_and_refuses_to_send(
     assert window.title() == "Messages" and window.button_send.cget("text") == "Send"
 
 
+def test_a_login_after_the_window_opened_is_picked_up_by_refresh(
+        tk_root: tk.Tk, crm_app: AppFactory, contexts: Callable[..., DialogContext]) -> None:
+    cy, _ = crm_app("gui-msg-cy", "018")
+    ctx = contexts(None, cy.store)
+    window = open_loaded(tk_root, ctx)
+    assert len(window.recipients) == 1 and window.message.text.startswith("未连接服务器")
+    ctx.app = cy  # the main window logged in meanwhile
+    window.button_refresh.invoke()
+    pump(tk_root, ctx, lambda: window.loaded and len(window.recipients) > 1,
+         what="the accounts after 刷新")
+    assert window.online and window.message.text == ""
+    window.close()
+
+
 def test_the_notice_does_not_take_the_keyboard(tk_root: tk.Tk, crm_store: CrmStore,
                                                contexts: Callable[..., DialogContext]) -> None:
     ctx = contexts(None, crm_store)

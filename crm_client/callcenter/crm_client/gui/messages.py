@@ -105,8 +105,10 @@ class MessagesWindow(DialogWindow):
         return self._app is not None and bool(self._app.online)
 
     def load(self) -> None:
-        """Ask for the accounts and the history (the local history when offline)."""
+        """Ask for the accounts and the history (the local history when offline); 刷新 also
+        picks up a login made since the window opened."""
         self.loaded = False
+        self._follow_app()
         self.message.show_info(self.catalogue.text("msg.loading"))
         app, store = self._app, self.ctx.store
         if not self.online:
@@ -115,6 +117,16 @@ class MessagesWindow(DialogWindow):
             return
         self.ctx.run_in_worker(app.directory, self._directory, self._failed)
         self.ctx.run_in_worker(lambda: app.messages(200), self._history, self._failed)
+
+    def _follow_app(self) -> None:
+        """Listen to ``ctx.app`` when it changed since the window opened (a login)."""
+        if self.ctx.app is self._app:
+            return
+        if self._app is not None:
+            self._app.remove_listener(self._app_listener)
+        self._app = self.ctx.app
+        if self._app is not None:
+            self._app.add_listener(self._app_listener)
 
     def _directory(self, accounts: list[dict[str, Any]]) -> None:
         if not self.alive():
@@ -198,6 +210,7 @@ class MessagesWindow(DialogWindow):
             key, fields = problem
             self.message.show_error(self.catalogue.text(key, **fields))
             return
+        self._follow_app()
         if not self.online:
             self.message.show_error(self.catalogue.error("not_connected", ""))
             return
