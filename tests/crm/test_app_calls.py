@@ -6,6 +6,7 @@ mid-call keeps the call's key (the open-call journal)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -204,3 +205,24 @@ def test_a_call_dialled_from_this_pc_is_logged_once_as_outgoing(
     entry = logged[0]
     assert (entry.direction, entry.number, entry.name) == ("out", "13800138000", "王五")
     assert not entry.answered and entry.duration == 0
+
+
+def test_a_call_parked_and_taken_back_here_is_one_entry(
+        crm_app: AppFactory, crm_store: CrmStore, pbx: Pbx) -> None:
+    app, updates = crm_app("log-hal", "018")
+    call_id = pbx.ring("018", "13800001818")
+    updates.wait_for("pop", lambda u: u.pop is not None and u.pop.call_id == call_id)
+    app.answer()
+    wait_until(lambda: call_id in app.recorder.open
+               and app.recorder.open[call_id].answered_at is not None, 10, "answered")
+    slot = app.park()
+    wait_until(lambda: app.desk.park_slots[slot].occupied, 10, "parked")
+    wait_until(lambda: call_id not in app.recorder.open, 10, "left the port")
+    time.sleep(1.1)  # taken back in a later second: a new key if it were a new entry
+    app.unpark(slot)
+    wait_until(lambda: app.desk.my_call is not None, 10, "taken back")
+    app.hangup()
+    wait_until(lambda: app.desk.my_call is None and not app.recorder.open, 10, "ended")
+    assert app.flush()
+    logged = [e for e in crm_store.calls(limit=500) if e.key.startswith("018/")]
+    assert len(logged) == 1 and logged[0].answered and logged[0].number == "13800001818"

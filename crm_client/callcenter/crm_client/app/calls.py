@@ -23,6 +23,10 @@ talk time known until the link dropped; a call of the same id with another party
 call, as after a restart of the hub), and adopts a call of this port that the recorder did
 not know (it started while the link was down), keyed by the snapshot's time.
 
+A call answered here that leaves the port and comes back (parked, then taken back with a
+泊位 button here; transferred away and back) within an hour is the same entry: its talk time
+is the sum of its stays.
+
 The open calls are also kept in a small journal file (optional, ``journal``: the data
 folder's ``open-calls.json``), so that after a crash or restart of this program a call
 still in progress keeps its key (no second entry), and one that ended meanwhile is closed at
@@ -36,7 +40,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -51,6 +55,8 @@ JOURNAL_FILE: Final = "open-calls.json"
 #: Open calls kept at most (a port has one or two calls at once; more is a bug's leftovers).
 MAX_OPEN: Final = 16
 TALKING: Final = ("talking", "held")
+#: A call that left this port answered and comes back within this time is the same entry.
+COME_BACK: Final = timedelta(hours=1)
 IN_CALL: Final = ("ringing", "talking", "held", "dialing", "busy")
 
 
@@ -68,6 +74,7 @@ class OpenCall:
     answered_at: datetime | None = None
     last_seen: datetime | None = None   # the latest event of the call (talk time up to it)
     rang_here: bool = False    # it rang this port (the hangup's "answered" then tells)
+    prior: int = 0             # seconds talked before it left this port and came back
 
 
 def call_key(port: str, call_id: int, start: datetime) -> str:
@@ -98,6 +105,9 @@ class CallRecorder:
         self.is_extension = is_extension or (lambda number: False)
         self.journal = journal
         self.open: dict[int, OpenCall] = self._load_journal()
+        #: answered calls that left this port lately (parked, transferred): one coming back
+        #: (unparked here) is the same entry
+        self._recent: dict[int, OpenCall] = {}
 
     # ------------------------------------------------------------------ events
     def on_event(self, event: dict[str, Any], *, name: str | None = None) -> list[CallEntry]:
@@ -181,6 +191,12 @@ class CallRecorder:
         if len(self.open) >= MAX_OPEN:  # leftovers of a bug: end the oldest
             oldest = min(self.open.values(), key=lambda c: c.start)
             self._ended(oldest.call_id, None, None)
+        back = self._came_back(call_id, number, start)
+        if back is not None:  # parked (or transferred) away and back: the same entry
+            call = replace(back, answered_at=answered_at, last_seen=start)
+            self.open[call_id] = call
+            self._save_journal()
+            return []
         if name is None:
             name = self._lookup(number)
         call = OpenCall(call_id, call_key(self.port, call_id, start), start, number, direction,
@@ -245,15 +261,28 @@ class CallRecorder:
         if call is None:
             return []
         end = when or call.last_seen or call.start
-        was_answered = call.answered_at is not None if answered is None else (
-            answered or call.answered_at is not None)
-        duration = 0
-        if call.answered_at is not None:
-            duration = max(0, round((end - call.answered_at).total_seconds()))
+        was_answered = call.answered_at is not None or call.prior > 0
+        if answered is not None:
+            was_answered = was_answered or answered
+        duration = call.prior + _talked(call, end)
         written = self._write(call, answered=was_answered, duration=duration)
         del self.open[call_id]  # after the write: an open call is one not yet complete
+        if was_answered:
+            self._recent[call_id] = replace(call, last_seen=end, answered_at=None,
+                                            prior=duration)
+            while len(self._recent) > MAX_OPEN:
+                del self._recent[next(iter(self._recent))]
         self._save_journal()
         return written
+
+    def _came_back(self, call_id: int, number: str, start: datetime) -> OpenCall | None:
+        call = self._recent.pop(call_id, None)
+        if call is None or start - (call.last_seen or call.start) > COME_BACK:
+            return None
+        if number and call.number and normalise_number(number) != normalise_number(
+                call.number):
+            return None
+        return call
 
     def _write(self, call: OpenCall, *, answered: bool, duration: int) -> list[CallEntry]:
         entry = CallEntry(key=call.key, time=call.start, number=call.number, name=call.name,
@@ -291,7 +320,7 @@ class CallRecorder:
                     str(item.get("name", "")),
                     parse_time(item["answered_at"]) if item.get("answered_at") else None,
                     parse_time(item["last_seen"]) if item.get("last_seen") else None,
-                    bool(item.get("rang_here", False)))
+                    bool(item.get("rang_here", False)), int(item.get("prior", 0)))
                 calls[call.call_id] = call
             return calls
         except FileNotFoundError:
@@ -314,6 +343,13 @@ class CallRecorder:
         with contextlib.suppress(OSError):
             self.journal.parent.mkdir(parents=True, exist_ok=True)
             write_private(self.journal, json.dumps({"calls": items}).encode("utf-8"))
+
+
+def _talked(call: OpenCall, end: datetime) -> int:
+    """Seconds talked since the call was (last) answered at this port, up to ``end``."""
+    if call.answered_at is None:
+        return 0
+    return max(0, round((end - call.answered_at).total_seconds()))
 
 
 def _other_party(call: OpenCall, peer: str, state: str) -> bool:
