@@ -62,7 +62,7 @@ def two_pcs(tmp_path: Path) -> Iterator[tuple[CrmStore, CrmStore]]:
 
 # ---------------------------------------------------------------------- the form
 def test_the_form_has_both_tabs_and_saves_a_new_customer(
-        tk_root: tk.Tk, ctx: DialogContext, crm_store: CrmStore) -> None:
+        tk_root: tk.Tk, ctx: DialogContext, crm_store: CrmStore, dialed: list[str]) -> None:
     saved: list[Customer] = []
     form = CustomerForm(tk_root, ctx, Customer(phones=("01082895782",)), on_saved=saved.append)
     form.pack()
@@ -92,8 +92,8 @@ def test_the_form_has_both_tabs_and_saves_a_new_customer(
         "杨庆丰", "yangqf@cesllr.com", True, "恶意骚扰")
     assert customer.notes == "软件确认内容\n第二行"
     assert form.message.text == "客户“杨庆丰”已保存"
-    form.button_call.invoke()
-    assert ctx.dial is not None
+    form.button_call.invoke()  # 呼叫: the first number, through the main window's dial area
+    assert dialed == ["01082895782"]
 
 
 def test_another_pcs_save_meanwhile_offers_reload_or_overwrite(
