@@ -27,7 +27,7 @@ class RequestConnection(Protocol):
     def request(self, action: str, on_done: Callable[[dict[str, Any]], None],
                 on_error: Callable[[str, str], None], *,
                 on_progress: Callable[[int, int, str], None] | None = None,
-                timeout: float | None = None, **params: Any) -> None: ...
+                timeout: float | None = None, **params: Any) -> object: ...
 
 
 def upload_name(path: Path) -> str:

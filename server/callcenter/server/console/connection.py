@@ -15,6 +15,12 @@ generation; a gap (events lost), an ``overflow`` or a dropped connection make th
 connection *lost*: ``on_lost`` is told, and a worker reconnects with the saved credentials,
 backing off 1, 2, 4 ... 30 s, until it succeeds or ``close()`` is called.  The new
 session's ``snapshot`` replaces whatever the models knew.
+
+``request()`` returns a ``Job``, the request's handle: its id (the ``job`` of its ``progress``
+events and of ``cancel``), known as soon as it is sent, and ``cancel()``, which works at any
+moment -- before the request is sent (it is then not sent), before its first progress event,
+or while it runs.  Progress goes to the request's own ``on_progress``; nothing needs to match
+events by job id.
 """
 
 from __future__ import annotations
@@ -41,6 +47,90 @@ OnProgress = Callable[[int, int, str], None]
 #: Callbacks run per ``drain()`` call at most: the Tk loop stays responsive under a burst.
 DRAIN_BATCH = 500
 RECONNECT_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+#: A ``cancel`` that found no such job while the request had not been answered (the cancel
+#: overtook the request on its way out) is asked again, this many times, this far apart.
+CANCEL_TRIES = 20
+CANCEL_RETRY_SECONDS = 0.05
+
+#: The ``Job`` whose request the current worker thread is sending (see ``_NamingClient``).
+_sending = threading.local()
+
+
+class _NotSent(Exception):
+    """A request cancelled before it was sent: it is not sent."""
+
+
+class _NamingClient(HubClient):
+    """A ``HubClient`` that tells the ``Job`` being sent its request id: ``HubClient``
+    numbers each request with ``next_id()`` in the thread that sends it, before sending."""
+
+    def next_id(self) -> str:
+        request_id = super().next_id()
+        job: Job | None = getattr(_sending, "job", None)
+        if job is not None:
+            _sending.job = None
+            job._named(request_id)  # _NotSent when it was cancelled already
+        return request_id
+
+
+class Job:
+    """One request of ``ServiceConnection.request``: the job handle (module docstring).
+
+    ``id`` is "" until the request is sent; ``finished`` once its answer came back (before
+    its ``on_done``/``on_error`` runs in the Tk thread); ``cancel_acknowledged`` once the
+    service said it stops it.  Thread-safe: ``cancel()`` is called in the Tk thread, the rest
+    is filled in by workers.
+    """
+
+    def __init__(self, connection: ServiceConnection, action: str) -> None:
+        self.action = action
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._id = ""
+        self._cancel_asked = False
+        self._acknowledged = False
+        self._finished = threading.Event()
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    @property
+    def cancel_asked(self) -> bool:
+        return self._cancel_asked
+
+    @property
+    def cancel_acknowledged(self) -> bool:
+        return self._acknowledged
+
+    def cancel(self) -> None:
+        """Ask the service to stop this request between two of its steps (what the steps
+        did is kept or rolled back as the action documents); a request not sent yet is not
+        sent.  Its ``on_error`` then gets ``cancelled``.  Idempotent; nothing once answered."""
+        with self._lock:
+            if self._cancel_asked or self._finished.is_set():
+                return
+            self._cancel_asked = True
+            sent = bool(self._id)
+        if sent:
+            self._connection._send_cancel(self)
+
+    def _named(self, request_id: str) -> None:
+        with self._lock:
+            if self._cancel_asked:
+                raise _NotSent
+            self._id = request_id
+
+    def _cancel_answered(self, answer: Result) -> bool:
+        """Whether asking again is useless (stopped, or answered meanwhile)."""
+        if answer.get("cancelled"):
+            self._acknowledged = True
+            return True
+        return self._finished.wait(CANCEL_RETRY_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -119,18 +209,42 @@ class ServiceConnection:
 
     def request(self, action: str, on_done: OnDone, on_error: OnError, *,
                 on_progress: OnProgress | None = None, timeout: float | None = None,
-                **params: Any) -> None:
+                **params: Any) -> Job:
         """Run ``action`` off the Tk thread; its result or error comes back through
-        ``drain()``, and so does its progress."""
+        ``drain()``, and so does its progress (``on_progress(done, total, text)``).  The
+        request's ``Job`` (its id once sent, ``cancel()``)."""
+        job = Job(self, action)
+
         def progress(done: int, total: int, text: str) -> None:
             if on_progress is not None:
                 self._put(lambda: on_progress(done, total, text))
 
         def work() -> Result:
-            return self._current().request(action, timeout=timeout,
-                                           on_progress=progress if on_progress else None,
-                                           **params)
+            _sending.job = job
+            try:
+                return self._current().request(action, timeout=timeout,
+                                               on_progress=progress if on_progress else None,
+                                               **params)
+            except _NotSent:
+                raise RequestFailed("cancelled", f"{action}: cancelled before it was "
+                                    "sent") from None
+            finally:
+                _sending.job = None
+                job._finished.set()
         self._submit(work, on_done, on_error)
+        return job
+
+    def _send_cancel(self, job: Job) -> None:
+        """``cancel`` of ``job`` (sent already), asked again while it finds no such job and
+        the request was not answered (bounded)."""
+        def work() -> Result:
+            answer: Result = {}
+            for _ in range(CANCEL_TRIES):
+                answer = self._current().request("cancel", job=job.id)
+                if job._cancel_answered(answer):
+                    break
+            return answer
+        self._submit(work, lambda _answer: None, lambda _code, _message: None)
 
     @property
     def hello(self) -> Result:
@@ -175,7 +289,7 @@ class ServiceConnection:
     def _connect(self) -> HubClient:
         with self._lock:
             generation = self._generation + 1
-        client = HubClient(self.address.host, self.address.port, tls=self.address.tls,
+        client = _NamingClient(self.address.host, self.address.port, tls=self.address.tls,
                            timeout=self.timeout,
                            on_event=lambda event: self._event_arrived(generation, event))
         with self._lock:

@@ -166,6 +166,10 @@ class Catalogue:
     def add_listener(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 
+    def has(self, key: str) -> bool:
+        """Whether the catalogue has a text for ``key``."""
+        return key in TEXTS
+
     def text(self, key: str, **fields: object) -> str:
         """The text of ``key`` in the current language, with ``fields`` filled in."""
         zh, en = TEXTS[key]

@@ -247,10 +247,55 @@ def rerate_params(first: str, last: str) -> dict[str, Any] | str:
     return {"from": day_from, "to": day_to}
 
 
-def version_row(entry: dict[str, Any]) -> tuple[str, ...]:
-    """One line of the versions list: when, version, how, who."""
-    return (str(entry.get("saved_at", "")).replace("T", " ")[:19], str(entry.get("version", "")),
+def site_zone(timezone: str) -> ZoneInfo:
+    """The site's time zone (the ``timezone`` setting); UTC when it names none known."""
+    try:
+        return ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(stamp: str, timezone: str) -> str:
+    """An ISO 8601 time from the service (UTC when it names no zone) as ``yyyy-mm-dd
+    hh:mm:ss`` in the site's time zone; a text that is no time is shown as it is."""
+    try:
+        moment = datetime.fromisoformat(stamp.strip())
+    except ValueError:
+        return stamp.replace("T", " ")[:19]
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(site_zone(timezone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+#: ``how`` of the versions list's rows that no save recorded: the version in force (a fresh
+#: store's built-in tariff, or a tariff file no save recorded), and the version the oldest
+#: save replaced.
+BUILT_IN_IN_FORCE, IN_FORCE, BUILT_IN, EARLIER = "built_in_in_force", "in_force", "built_in", \
+    "earlier"
+
+
+def version_row(entry: dict[str, Any], timezone: str = "UTC") -> tuple[str, ...]:
+    """One line of the versions list: when (in the site's time zone), version, how, who."""
+    saved_at = str(entry.get("saved_at", ""))
+    return (local_time(saved_at, timezone) if saved_at else "", str(entry.get("version", "")),
             str(entry.get("how", "")), str(entry.get("who", "")))
+
+
+def version_rows(entries: list[dict[str, Any]], in_force: str, built_in: str,
+                 timezone: str, *, complete: bool = True) -> list[tuple[str, ...]]:
+    """The versions list: the saved versions (newest first, as ``tariff_versions`` gives
+    them), led by the version in force when none of them is it, and -- when ``entries`` are
+    all there are (``complete``) -- ended by the version the oldest save replaced."""
+    rows = [version_row(entry, timezone) for entry in entries]
+    listed = {str(e.get("version", "")) for e in entries}
+    if in_force and in_force not in listed:
+        rows.insert(0, ("", in_force, BUILT_IN_IN_FORCE if in_force == built_in else IN_FORCE,
+                        ""))
+        listed.add(in_force)
+    first = str(entries[-1].get("old_version") or "") if entries and complete else ""
+    if first and first not in listed:
+        rows.append(("", first, BUILT_IN if first == built_in else EARLIER, ""))
+    return rows
 
 
 def cell_problem(column: str, text: str) -> str | None:
@@ -274,10 +319,7 @@ def audit_params(day_from: str, day_to: str, who: str, key: str,
     """``audit_list`` filters from the form: dates ``YYYY-MM-DD`` in the site's time zone
     (``to`` includes its day), ``who`` and ``key`` exact; or the catalogue key of a bad
     date."""
-    try:
-        zone = ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = site_zone(timezone)
     params: dict[str, Any] = {}
     for name, given, extra in (("from", day_from, 0), ("to", day_to, 1)):
         if not given.strip():
@@ -295,13 +337,15 @@ def audit_params(day_from: str, day_to: str, who: str, key: str,
     return params
 
 
-def audit_row(entry: dict[str, Any]) -> tuple[str, ...]:
-    return (str(entry.get("at", ""))[:19].replace("T", " "), str(entry.get("who", "")),
+def audit_row(entry: dict[str, Any], timezone: str = "UTC") -> tuple[str, ...]:
+    """One line of the audit list, its time in the site's time zone."""
+    return (local_time(str(entry.get("at", "")), timezone), str(entry.get("who", "")),
             str(entry.get("what", "")), str(entry.get("key", "")), str(entry.get("old", "")),
             str(entry.get("new", "")), str(entry.get("result", "")))
 
 
-def alert_row(alert: dict[str, Any]) -> tuple[str, ...]:
-    return (str(alert.get("id", "")), str(alert.get("created_at", ""))[:19].replace("T", " "),
+def alert_row(alert: dict[str, Any], timezone: str = "UTC") -> tuple[str, ...]:
+    """One line of the alerts list, its time in the site's time zone."""
+    return (str(alert.get("id", "")), local_time(str(alert.get("created_at", "")), timezone),
             str(alert.get("kind", "")), str(alert.get("text", "")),
             "✓" if alert.get("resolved") else "")

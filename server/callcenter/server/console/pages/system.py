@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from tkinter import filedialog, ttk
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from tkcalendar import DateEntry
 
@@ -40,8 +40,15 @@ from callcenter.server.console.system_model import (
     modules_value,
     rerate_params,
     settings_from,
-    version_row,
+    version_rows,
 )
+from callcenter.server.rating.rate import default_tariff
+
+if TYPE_CHECKING:
+    from callcenter.server.console.connection import Job
+
+#: The built-in tariff's version (a fresh store rates with it until a tariff is saved).
+BUILT_IN_VERSION: Final = default_tariff().version
 
 strings.add_texts({
     "system.tab.accounts": ("口令设置", "Accounts"),
@@ -140,6 +147,14 @@ strings.add_texts({
     "tariff.vcol.version": ("版本", "Version"),
     "tariff.vcol.how": ("方式", "How"),
     "tariff.vcol.who": ("操作员", "Who"),
+    "tariff.how.built_in_in_force": ("出厂内置（在用）", "built-in (in force)"),
+    "tariff.how.in_force": ("在用（无保存记录）", "in force (no save recorded)"),
+    "tariff.how.built_in": ("出厂内置", "built-in"),
+    "tariff.how.earlier": ("更早（无保存记录）", "earlier (no save recorded)"),
+    "tariff.how.save": ("保存", "saved"),
+    "tariff.how.import": ("导入", "imported"),
+    "tariff.rerate_cancelled": ("重新计费已取消：话单计费未改变",
+                                "Re-rating cancelled: no call's rating changed"),
     "tariff.rerate": ("重新计费", "Re-rate a period"),
     "tariff.rerate_from": ("从", "From"),
     "tariff.rerate_to": ("到", "To"),
@@ -256,6 +271,9 @@ class _Tab:
 
     def on_event(self, event: dict[str, Any]) -> None:
         """An event of the service."""
+
+    def zone_known(self) -> None:
+        """The site's time zone (``page.timezone``) came from the service."""
 
 
 # ---------------------------------------------------------------------- 口令设置
@@ -629,9 +647,10 @@ class TariffTab(_Tab):
         self.rerate_bar.grid(row=3, column=0, columnspan=2, sticky="ew", pady=(6, 0))
         self.rerate_result = ttk.Label(box, text="", wraplength=260, justify="left")
         self.rerate_result.grid(row=4, column=0, columnspan=2, sticky="w", pady=(4, 0))
-        self.rerate_job: str | None = None  # the running re-rate's job id, once known
-        self.rerating = False
-        self.rerate_cancel_asked = False
+        self.rerate_job: Job | None = None  # the running re-rate
+        self.saved_versions: list[dict[str, Any]] = []
+        self.versions_loaded = False
+        self.versions_complete = True
 
     def load(self) -> None:
         self.context.connection.request("tariff_get", self._got, self.failed)
@@ -640,11 +659,34 @@ class TariffTab(_Tab):
     def relabel(self) -> None:
         super().relabel()
         self._draw()
+        self._draw_versions()
+
+    def zone_known(self) -> None:
+        self._draw_versions()
 
     def _got_versions(self, answer: dict[str, Any]) -> None:
+        self.saved_versions = [dict(v) for v in answer.get("versions") or ()]
+        self.versions_complete = int(answer.get("total", 0)) <= len(self.saved_versions)
+        self.versions_loaded = True
+        self._draw_versions()
+
+    def _draw_versions(self) -> None:
+        """The saved versions, times in the site's zone, led by the version in force when
+        no save recorded it (a fresh store's built-in tariff)."""
+        if not self.versions_loaded:
+            return
         self.versions.delete(*self.versions.get_children())
-        for entry in answer.get("versions") or ():
-            self.versions.insert("", "end", values=version_row(entry))
+        for when, version, how, who in version_rows(
+                self.saved_versions, self.model.version, BUILT_IN_VERSION, self.page.timezone,
+                complete=self.versions_complete):
+            self.versions.insert("", "end", values=(when, version, self._how(how), who))
+
+    def _how(self, how: str) -> str:
+        word, _, rest = how.partition(" ")
+        key = f"tariff.how.{word}"
+        if not self.catalogue.has(key):
+            return how
+        return f"{self.catalogue.text(key)} {rest}".strip()
 
     # holidays: saved with the rows (tariff_save)
     def add_holiday(self) -> None:
@@ -665,7 +707,6 @@ class TariffTab(_Tab):
         if isinstance(params, str):
             self.rerate_result.configure(text=self.catalogue.text(params), foreground=RED)
             return
-        self.rerating, self.rerate_job, self.rerate_cancel_asked = True, None, False
         self.rerate_bar.configure(value=0, maximum=1)
         self.button_rerate.state(["disabled"])
         self.button_rerate_cancel.state(["!disabled"])
@@ -682,47 +723,39 @@ class TariffTab(_Tab):
 
         def failed(code: str, message: str) -> None:
             self._rerate_over()
-            self.rerate_result.configure(text=self.catalogue.error(code, message),
-                                         foreground=RED)
-        self.context.connection.request("tariff_rerate", done, failed, timeout=3600.0,
-                                        **params)
+            text = self.catalogue.text("tariff.rerate_cancelled") if code == "cancelled" \
+                else self.catalogue.error(code, message)
+            self.rerate_result.configure(text=text, foreground=RED)
+
+        def progress(done: int, total: int, _text: str) -> None:
+            if self.rerate_job is None or self.rerate_job.finished:
+                return
+            self.rerate_bar.configure(value=done, maximum=max(total, 1))
+            self.rerate_result.configure(text=self.catalogue.text(
+                "tariff.rerating", done=done, total=total), foreground=GREEN)
+        self.rerate_job = self.context.connection.request(
+            "tariff_rerate", done, failed, on_progress=progress, timeout=3600.0, **params)
+
+    @property
+    def rerating(self) -> bool:
+        return self.rerate_job is not None
 
     def _rerate_over(self) -> None:
-        self.rerating, self.rerate_job = False, None
+        self.rerate_job = None
         self.button_rerate.state(["!disabled"])
         self.button_rerate_cancel.state(["disabled"])
 
     def cancel_rerate(self) -> None:
-        if not self.rerating:
-            return
-        self.rerate_cancel_asked = True
-        self.button_rerate_cancel.state(["disabled"])
-        if self.rerate_job is not None:
-            self._send_cancel(self.rerate_job)
-
-    def _send_cancel(self, job: str) -> None:
-        self.context.connection.request("cancel", lambda _a: None, lambda _c, _m: None,
-                                        job=job)
-
-    def on_event(self, event: dict[str, Any]) -> None:
-        if (not self.rerating or event.get("event") != "progress"
-                or event.get("text") != "calls"):
-            return
-        job = str(event.get("job", ""))
+        """Stop the re-rate: the service rolls the whole period back (docs/rating.md)."""
         if self.rerate_job is None:
-            self.rerate_job = job
-            if self.rerate_cancel_asked:  # asked before the service named the job
-                self._send_cancel(job)
-        elif job != self.rerate_job:
             return
-        done, total = int(event.get("done", 0)), int(event.get("total", 0))
-        self.rerate_bar.configure(value=done, maximum=max(total, 1))
-        self.rerate_result.configure(text=self.catalogue.text(
-            "tariff.rerating", done=done, total=total), foreground=GREEN)
+        self.button_rerate_cancel.state(["disabled"])
+        self.rerate_job.cancel()
 
     def _got(self, answer: dict[str, Any]) -> None:
         self.model.load(answer)
         self._draw()
+        self._draw_versions()
 
     def _draw(self) -> None:
         names = self.model.service_names(self.catalogue.language)
@@ -976,7 +1009,7 @@ class AuditTab(_Tab):
             self._loading = False
             self.total = int(answer.get("total", 0))
             for entry in answer.get("entries") or ():
-                self.tree.insert("", "end", values=audit_row(entry))
+                self.tree.insert("", "end", values=audit_row(entry, self.page.timezone))
             self.count.configure(text=self.catalogue.text("audit.count", total=self.total))
 
         def failed(code: str, message: str) -> None:
@@ -1027,7 +1060,8 @@ class AlertsTab(_Tab):
         def done(answer: dict[str, Any]) -> None:
             self.tree.delete(*self.tree.get_children())
             for alert in answer.get("alerts") or ():
-                self.tree.insert("", "end", iid=str(alert.get("id")), values=alert_row(alert))
+                self.tree.insert("", "end", iid=str(alert.get("id")), values=alert_row(
+                    alert, self.page.timezone))
         unresolved = str(self.frame.getvar(self.unresolved_var)) in ("1", "True", "true")
         self.context.connection.request("alerts_list", done, self.failed,
                                         unresolved_only=unresolved, limit=PAGE_SIZE)
@@ -1079,6 +1113,8 @@ class SystemPage:
         settings = settings_from(answer)
         if "timezone" in settings:
             self.timezone = settings["timezone"].value
+            for tab in self.tabs.values():
+                tab.zone_known()
 
     def select(self, name: str) -> _Tab:
         """Raise a tab (it loads its data the first time)."""
