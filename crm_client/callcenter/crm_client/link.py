@@ -123,6 +123,7 @@ class AgentLink:
         self._queue: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue(queue_limit)
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._password_changed = threading.Event()
         self._lock = threading.Lock()
         self._client: HubClient | None = None
         self._session = 0          # counts sessions; events of an older one are dropped
@@ -160,8 +161,7 @@ class AgentLink:
         snapshot comes and the link is online.  RequestFailed / HubUnavailable as request."""
         self.request("change_password", old=old, new=new)
         self._password = new
-        if self._status.state == PASSWORD_CHANGE:
-            self._set(replace(self._status, state=ONLINE, message="", code=""))
+        self._password_changed.set()  # the link's thread reports online
 
     def reconnect(self, password: str | None = None) -> None:
         """Try again now: after a ``failed`` login (with a new ``password`` if given), or to
@@ -211,10 +211,10 @@ class AgentLink:
                     message, code = self._end_reason, ""
                 except _SessionEnd as end:
                     if not end.retry:
+                        self._wake.clear()  # a reconnect() from here on is kept
                         self._set(LinkStatus(FAILED, end.message, end.code, attempt=attempt,
                                              user=self.user, extension=self.extension))
                         self._wake.wait()  # until reconnect() or close()
-                        self._wake.clear()
                         delay, attempt = self.backoff_min, 0
                         continue
                     reached_online, message, code = False, end.message, end.code
@@ -222,10 +222,10 @@ class AgentLink:
                     break
                 if reached_online:
                     delay, attempt = self.backoff_min, 0
+                self._wake.clear()
                 self._set(LinkStatus(RETRYING, message, code, retry_in=delay, attempt=attempt,
                                      user=self.user, extension=self.extension))
                 self._wake.wait(delay)
-                self._wake.clear()
                 delay = min(delay * 2, self.backoff_max)
         finally:
             self._set(LinkStatus(CLOSED, "closed", user=self.user, extension=self.extension))
@@ -298,6 +298,10 @@ class AgentLink:
                 item: tuple[int, dict[str, Any]] | None = self._queue.get(timeout=0.2)
             except queue.Empty:
                 item = None
+            if self._password_changed.is_set():
+                self._password_changed.clear()
+                if self._status.state == PASSWORD_CHANGE:
+                    self._set(replace(self._status, state=ONLINE, message="", code=""))
             if item is not None and item[0] == session:
                 self._deliver(item[1])
             if client.closed and self._queue.empty():
