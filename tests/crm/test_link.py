@@ -202,3 +202,23 @@ def test_close_while_waiting_returns_within_a_bound(
     link.close(timeout=5)
     assert not link._thread.is_alive()
     assert seen.state_list()[-1] == "closed"
+
+
+def test_an_overflow_reconnects_and_resyncs(
+        hub_address: tuple[str, int], agent_account: Callable[..., str],
+        make_link: Callable[..., tuple[AgentLink, Seen]]) -> None:
+    link, seen = make_link(hub_address, agent_account("link-over"), "009")
+    wait_until(lambda: link.status.online and seen.named("snapshot"), 10, "online")
+    session = link.status.session
+    # as the reader would pass the hub's last line to a client that read too slowly
+    with link._lock:
+        seq = link._expected_seq
+    link._incoming(session, {"type": "event", "event": "overflow", "seq": seq,
+                             "limit": 1000, "message": "client read too slowly; closing"})
+    wait_until(lambda: link.status.online and link.status.session == session + 1, 10,
+               "a new session")
+    assert any("read too slowly" in s.message for s in seen.states if s.state == "retrying")
+    # an event of the old session arriving late is dropped
+    link._incoming(session, {"type": "event", "event": "dnd", "seq": seq + 1, "port": "009",
+                             "on": True})
+    assert not seen.named("dnd", seq=seq + 1)
