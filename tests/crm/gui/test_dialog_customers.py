@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 import tkinter as tk
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,6 +149,27 @@ def test_a_customer_deleted_meanwhile_is_saved_again_as_new(
     pump(tk_root, ctx, lambda: "已保存" in form.message.text, what="saved as new")
     again = theirs.find_by_number("075526515007")
     assert again is not None and again.id != original.id and again.company == "赛格"
+    ctx.runner.close()
+
+
+def test_a_save_while_the_share_is_away_waits_in_the_outbox(
+        tk_root: tk.Tk, two_pcs: tuple[CrmStore, CrmStore], answers: Answers,
+        dialed: list[str], tmp_path: Path) -> None:
+    mine, theirs = two_pcs
+    ctx = make_ctx(mine, answers, dialed)
+    original = mine.save_customer(Customer(name="赵六", phones=("13700000000",)))
+    form = CustomerForm(tk_root, ctx, original)
+    form.pack()
+    os.rename(tmp_path / "share", tmp_path / "share-away")  # the shared folder goes away
+    form.set_value("notes", "离线时写的")
+    form.button_save.invoke()
+    pump(tk_root, ctx, lambda: "共享文件夹暂时无法访问" in form.message.text,
+         what="the queued save")
+    assert mine.pending_writes() == 1
+    os.rename(tmp_path / "share-away", tmp_path / "share")  # back
+    assert mine.replay_outbox() == 1
+    now = theirs.customer(original.id)
+    assert now is not None and now.notes == "离线时写的"
     ctx.runner.close()
 
 

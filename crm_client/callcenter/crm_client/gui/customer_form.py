@@ -24,7 +24,7 @@ from callcenter.crm_client.gui import strings
 from callcenter.crm_client.gui.context import DialogContext
 from callcenter.crm_client.gui.dialog_support import DialogWindow, MessageLine
 from callcenter.crm_client.phone import numbers_in
-from callcenter.crm_client.store import Customer, VersionConflict
+from callcenter.crm_client.store import Customer, ShareUnavailable, VersionConflict
 
 strings.add_texts({
     "customer.call": ("呼叫", "Call"),
@@ -264,6 +264,9 @@ class CustomerForm(ttk.Frame):
         self.button_save.state(["!disabled"])
         if isinstance(exc, VersionConflict):
             self._show_conflict(exc.current)
+            return
+        if isinstance(exc, ShareUnavailable):  # queued in the outbox: replayed later
+            self.message.show_info(self.catalogue.text("dialog.queued"))
             return
         self.message.show_error(self.ctx.error_text(exc))
 

@@ -25,7 +25,7 @@ from callcenter.crm_client.gui.dialog_support import (
     ask_save_file,
     confirm,
 )
-from callcenter.crm_client.store import Customer, VersionConflict
+from callcenter.crm_client.store import Customer, ShareUnavailable, VersionConflict
 from callcenter.crm_client.store.importer import ImportReport
 
 #: How long the search waits after the last key before it asks the store (ms).
@@ -226,6 +226,8 @@ class CustomersWindow(DialogWindow):
                        else "customer.conflict")
                 self.message.show_error(self.catalogue.text(key, name=name))
                 self.refresh()
+            elif isinstance(exc, ShareUnavailable):  # queued: replayed when the share is back
+                self.message.show_info(self.catalogue.text("dialog.queued"))
             else:
                 self._failed(exc)
         self.ctx.run_in_worker(lambda: store.delete_customer(customer.id, customer.version),

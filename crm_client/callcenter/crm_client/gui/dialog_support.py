@@ -16,7 +16,14 @@ from collections.abc import Callable, Sequence
 from tkinter import filedialog, messagebox, ttk
 from typing import Any
 
+from callcenter.crm_client.gui import strings
 from callcenter.crm_client.gui.context import DialogContext
+
+strings.add_texts({
+    "dialog.queued": ("共享文件夹暂时无法访问：修改已保存在本机，共享文件夹恢复后自动写入",
+                      "The shared folder cannot be reached: the change is kept on this PC and "
+                      "written when the folder is back"),
+})
 
 ERROR_COLOUR = "#c62828"
 INFO_COLOUR = "#555555"

@@ -17,7 +17,7 @@ from tkinter import ttk
 from callcenter.crm_client.gui import entry_models as model
 from callcenter.crm_client.gui.context import DialogContext
 from callcenter.crm_client.gui.dialog_support import DialogWindow, MessageLine
-from callcenter.crm_client.store import PhonebookEntry
+from callcenter.crm_client.store import PhonebookEntry, ShareUnavailable
 
 _FIELDS = ("name", "number", "company", "notes")
 
@@ -101,9 +101,14 @@ class PhonebookEntryDialog(DialogWindow):
         self.close()
 
     def _failed(self, exc: BaseException) -> None:
-        if self.alive():
-            self.button_save.state(["!disabled"])
-            self.message.show_error(self.ctx.error_text(exc))
+        if not self.alive():
+            return
+        self.button_save.state(["!disabled"])
+        if isinstance(exc, ShareUnavailable):  # queued in the outbox: replayed later
+            self.button_save.state(["disabled"])
+            self.message.show_info(self.catalogue.text("dialog.queued"))
+            return
+        self.message.show_error(self.ctx.error_text(exc))
 
 
 def open_phonebook_entry(parent: tk.Misc, ctx: DialogContext, entry: PhonebookEntry | None,
