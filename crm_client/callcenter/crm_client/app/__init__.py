@@ -1,7 +1,8 @@
 """Use cases of the CRM client: what the window calls (screen pop, call log, messages, call
 control).  ``CrmApp`` (crm_app.py) is the façade; one concept per module: ``pop`` the screen
-pop, ``calls`` the call log recorder, ``missed`` the missed calls, ``messages`` internal
-messages, ``control`` the call-control buttons."""
+pop, ``calls`` the call log recorder, ``log_writer`` its writer thread, ``missed`` the missed
+calls, ``messages`` internal messages, ``control`` the call-control buttons, ``times`` the
+hub's times."""
 
 from callcenter.crm_client.app.control import ERROR_CODES, CallControl, ControlError
 from callcenter.crm_client.app.crm_app import AppUpdate, CrmApp, LinkLike, default_link_factory

@@ -22,6 +22,7 @@ thread.  The desk is updated on the link's thread; its items are immutable views
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -183,6 +184,9 @@ class CrmApp:
         self._notify(AppUpdate("status", status=status))
         if changes:
             self._notify(AppUpdate("desk", changes=tuple(changes)))
+        if status.state == "closed":  # the link's thread ends: its store connections too
+            with contextlib.suppress(Exception):
+                self.store.close()
 
     def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")

@@ -12,6 +12,7 @@ waits a bounded time, then writes on the caller's thread.  ``close()`` writes wh
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -72,11 +73,15 @@ class CallLogWriter:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        while True:
-            entry = self._queue.get()
-            if entry is _STOP:
-                return
-            self._write(entry)
+        try:
+            while True:
+                entry = self._queue.get()
+                if entry is _STOP:
+                    return
+                self._write(entry)
+        finally:
+            with contextlib.suppress(Exception):
+                self.store.close()  # this thread's connections
 
     def _write(self, entry: CallEntry) -> None:
         try:
