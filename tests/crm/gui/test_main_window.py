@@ -7,12 +7,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import tkinter as tk
+from collections.abc import Callable
 from pathlib import Path
 
 from callcenter.crm_client.gui.app import CrmWindowApp
-from callcenter.crm_client.gui.presenters import PARK_FLASH
-from callcenter.crm_client.settings import load_settings
-from tests.crm.conftest import Pbx
+from callcenter.crm_client.gui.options import GuiOptions
+from callcenter.crm_client.gui.presenters import PARK_FLASH, state_colour
+from callcenter.crm_client.gui.settings_dialog import SettingsDialog
+from callcenter.crm_client.settings import CrmSettings, load_settings, save_settings
+from tests.crm.conftest import PASSWORD, Pbx
 from tests.crm.gui.window_support import (
     MakeWindow,
     display,
@@ -176,3 +179,86 @@ def test_switching_to_english_relabels_the_window(tk_root: tk.Tk,
     assert app.status_bar.text("link").startswith("Connected")
     pump_until(tk_root, lambda: load_settings(app.options.data_dir).language == "en",
                what="the language remembered on this PC")
+
+
+def test_the_first_run_asks_the_settings_then_the_password_and_connects(
+        tk_root: tk.Tk, hub_address: tuple[str, int], agent_account: Callable[..., str],
+        tmp_path: Path) -> None:
+    user = agent_account("win-hal")
+    app = CrmWindowApp(tk_root, GuiOptions(data_dir=tmp_path / "first"),
+                       confirm=lambda _t, _x: True)
+    app.ctx.extra["modeless"] = True
+    try:
+        app.start()
+        pump_until(tk_root, lambda: any(isinstance(w, SettingsDialog)
+                                        for w in toplevels(tk_root)),
+                   what="the settings dialog of the first run")
+        assert app.crm is None or not app.status.online  # nothing connected before it
+        dialog = next(w for w in toplevels(tk_root) if isinstance(w, SettingsDialog))
+        for name, value in (("extension", "019"), ("server_host", hub_address[0]),
+                            ("server_port", str(hub_address[1])), ("user", user)):
+            dialog.set_entry(name, value)
+        dialog.choices["device"].set("headset")
+        dialog.button_save.invoke()
+        pump_until(tk_root, lambda: app.login_dialog is not None and app.login_dialog.alive(),
+                   what="登录 → 连接服务器 asked")
+        login = app.login_dialog
+        assert login is not None and login.user.get() == user
+        login.password.insert(0, PASSWORD)
+        login.ok.invoke()
+        wait_online(tk_root, app)
+        assert not login.alive()
+        assert load_settings(tmp_path / "first").extension == "019"  # remembered
+        assert app.status_bar.text("extension") == "分机：019"
+    finally:
+        app.close()
+
+
+def test_a_wrong_password_is_said_in_words_in_the_login_dialog(
+        tk_root: tk.Tk, hub_address: tuple[str, int], agent_account: Callable[..., str],
+        tmp_path: Path) -> None:
+    user = agent_account("win-ivy")
+    data = tmp_path / "configured"
+    data.mkdir()
+    save_settings(data, CrmSettings(server_host=hub_address[0], server_port=hub_address[1],
+                                    extension="020", user=user, device="headset"))
+    app = CrmWindowApp(tk_root, GuiOptions(data_dir=data), confirm=lambda _t, _x: True)
+    try:
+        app.start()
+        pump_until(tk_root, lambda: app.login_dialog is not None and app.login_dialog.alive(),
+                   what="the password asked")
+        login = app.login_dialog
+        assert login is not None
+        login.password.insert(0, "not-the-password")
+        login.ok.invoke()
+        pump_until(tk_root, lambda: login.error.cget("text") == "用户名或密码错误",
+                   what="the refusal in words")
+        assert "用户名或密码错误" in app.status_bar.text("link")
+    finally:
+        app.close()
+
+
+def test_transfer_then_a_double_click_on_a_monitor_icon_moves_the_call(
+        tk_root: tk.Tk, make_window: MakeWindow, pbx: Pbx) -> None:
+    app = make_window("win-jay", "021")
+    wait_online(tk_root, app)
+    panel = app.info.monitor
+    pump_until(tk_root, lambda: panel.icon_fill("002") == state_colour("idle"),
+               what="002's icon drawn idle")
+    pbx.ring("021", "13700001234")
+    pump_until(tk_root, lambda: app.pop_window.showing, what="the pop")
+    app.pop_window.answer_button.invoke()
+    pump_until(tk_root, lambda: app.status_bar.text("phone") == "话机：通话", what="talking")
+    app.function_area.buttons["transfer"].invoke()
+    assert app.functions.picking_transfer
+    assert app.function_area.buttons["transfer"].cget("relief") == "sunken"
+    x, y = panel.icon_centre("002")
+    for _click in range(2):  # a double-click: two clicks at once on the icon
+        panel.canvas.event_generate("<ButtonPress-1>", x=x, y=y, time=1000 + 50 * _click)
+        panel.canvas.event_generate("<ButtonRelease-1>", x=x, y=y, time=1010 + 50 * _click)
+    pump_until(tk_root, lambda: panel.icon_fill("002") == state_colour("ringing"),
+               what="the call ringing at 002, its icon orange")
+    assert panel.icon_texts("002") == ("002 8002", "振铃", "13700001234")
+    pump_until(tk_root, lambda: app.status_bar.text("phone") == "话机：空闲",
+               what="this desk out of the call")
+    assert not app.functions.picking_transfer
