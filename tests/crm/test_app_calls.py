@@ -10,12 +10,17 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from callcenter.crm_client.app import CrmApp
 from callcenter.crm_client.app.calls import CallRecorder
 from callcenter.crm_client.app.log_writer import CallLogWriter
+from callcenter.crm_client.settings import CrmSettings
 from callcenter.crm_client.store import CallEntry, CrmStore, Customer
-from tests.crm.conftest import Pbx, Updates, wait_until
+from callcenter.server.hub import AgentHub, HubOptions
+from callcenter.server.runtime import ServerRuntime
+from tests.crm.conftest import PASSWORD, Pbx, Updates, wait_until
+from tests.server.hub.hub_support import TEST_OPTIONS
 from tests.server.pbxlink_support import no_leaked_threads
 
 __all__ = ["no_leaked_threads"]
@@ -226,3 +231,37 @@ def test_a_call_parked_and_taken_back_here_is_one_entry(
     assert app.flush()
     logged = [e for e in crm_store.calls(limit=500) if e.key.startswith("018/")]
     assert len(logged) == 1 and logged[0].answered and logged[0].number == "13800001818"
+
+
+def test_the_hub_restarting_mid_ring_leaves_one_missed_entry(
+        runtime: ServerRuntime, crm_store: CrmStore, crm_data: Path,
+        agent_account: Callable[..., str], pbx: Pbx) -> None:
+    options = HubOptions(**TEST_OPTIONS.__dict__)
+    hub = AgentHub(runtime.service, host="127.0.0.1", port=0, options=options)
+    hub.start()
+    host, port = hub.address
+    updates = Updates()
+    app = CrmApp(crm_store, CrmSettings(server_host=host, server_port=port, extension="019",
+                                        device="headset", user=agent_account("log-ida")),
+                 listener=updates, journal=crm_data / "open-calls.json")
+    again: AgentHub | None = None
+    try:
+        app.connect(PASSWORD)
+        wait_until(lambda: app.online and app.desk.synced, 10, "online")
+        call_id = pbx.ring("019", "13800001919")
+        updates.wait_for("pop", lambda u: u.pop is not None and u.pop.call_id == call_id)
+        hub.stop()  # the server's hub goes away while it rings ...
+        wait_until(lambda: not app.online, 10, "offline")
+        pbx.hangup("019")  # ... and the caller gives up meanwhile
+        again = AgentHub(runtime.service, host="127.0.0.1", port=port, options=options)
+        again.start()
+        wait_until(lambda: app.online and app.desk.synced, 15, "online again")
+        wait_until(lambda: call_id not in app.recorder.open, 10, "the call closed")
+        assert app.flush()
+        logged = entries_of(crm_store, "019", call_id)
+        assert len(logged) == 1 and not logged[0].answered
+        assert [m.call_id for m in app.missed_calls()].count(call_id) == 1
+    finally:
+        app.close()
+        if again is not None:
+            again.stop()
