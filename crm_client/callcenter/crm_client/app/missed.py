@@ -5,7 +5,8 @@ also those that rang while this program was off; the local call log has the ones
 saw.  ``missed_calls`` merges them (one item per call: the same ``call_id`` within a minute
 is one call), newest first, and writes the hub's ones that the log lacks into the call log
 (so ``calls export`` has them too).  Without the hub (offline, or a 1.1 hub) the local log
-alone answers.
+alone answers.  The local part reads the newest 500 entries of the log (a port with more
+calls in a day than that lists the hub's older ones only).
 """
 
 from __future__ import annotations
