@@ -28,6 +28,9 @@ import contextlib
 import dataclasses
 import gc
 import logging
+import signal
+import sys
+import threading
 import tkinter as tk
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
@@ -602,13 +605,17 @@ class CrmWindowApp(CallLogActions, InfoActions):
 
 
 def run(options: GuiOptions) -> int:
-    """Run the window to its end; the exit status."""
+    """Run the window to its end; the exit status.  SIGINT and SIGTERM close it as the
+    window's close button does (the link closed, the store closed), within one poll."""
     try:
         root = tk.Tk(className="callcenter-crm")
     except tk.TclError as exc:
-        print(f"callcenter-crm: no display for the window ({exc})")
+        print(f"callcenter-crm: no display for the window ({exc})", file=sys.stderr)
         return 2
     apply_cjk_font(root)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _n, _f: stop.set())
 
     def report(exc: type[BaseException], value: BaseException, tb: Any) -> None:
         log.error("a window callback failed", exc_info=(exc, value, tb))
@@ -616,7 +623,7 @@ def run(options: GuiOptions) -> int:
             app.status_bar.show_notice(app.catalogue.error("failed", str(value)))
 
     root.report_callback_exception = report
-    app = CrmWindowApp(root, options)
+    app = CrmWindowApp(root, options, should_quit=stop.is_set)
     app.start()
     try:
         root.mainloop()
