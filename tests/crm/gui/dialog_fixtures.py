@@ -22,9 +22,13 @@ from tests.server.console.console_support import pump_until
 DISPLAY_NUMBER = 65
 
 
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    """Xvfb on :65 for this module (started here unless one already runs there)."""
+@pytest.fixture(scope="session")
+def dialog_xvfb() -> Iterator[str]:
+    """Xvfb on :65 for the whole session (started here unless one already runs there).
+
+    It lives until the session ends, not only as long as a module: the console's
+    ``tk_root`` keeps every Tk root until the interpreter exits, and Tk ends the whole
+    process when the X server of a live root goes away."""
     name = f":{DISPLAY_NUMBER}"
     proc: subprocess.Popen[bytes] | None = None
     socket_path = Path(f"/tmp/.X11-unix/X{DISPLAY_NUMBER}")
@@ -40,16 +44,22 @@ def display() -> Iterator[str]:
                 proc.kill()
                 pytest.fail(f"Xvfb did not start on {name}")
             time.sleep(0.02)
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = name
     yield name
+    if proc is not None:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def display(dialog_xvfb: str) -> Iterator[str]:
+    """DISPLAY is :65 while this module's tests run (the previous value back after)."""
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = dialog_xvfb
+    yield dialog_xvfb
     if old is None:
         os.environ.pop("DISPLAY", None)
     else:
         os.environ["DISPLAY"] = old
-    if proc is not None:
-        proc.terminate()
-        proc.wait(10)
 
 
 class Answers:

@@ -20,10 +20,10 @@ from callcenter.crm_client.gui.customers import CustomersWindow, ImportWindow, o
 from callcenter.crm_client.gui.strings import Catalogue
 from callcenter.crm_client.gui.worker import TaskRunner
 from callcenter.crm_client.store import CrmStore, Customer
-from tests.crm.gui.dialog_fixtures import Answers, display, pump
+from tests.crm.gui.dialog_fixtures import Answers, dialog_xvfb, display, pump
 from tests.server.console.console_support import collect_in_this_thread, tk_root
 
-__all__ = ["collect_in_this_thread", "display", "tk_root"]
+__all__ = ["collect_in_this_thread", "dialog_xvfb", "display", "tk_root"]
 
 
 @pytest.fixture
@@ -203,6 +203,8 @@ def test_the_manager_lists_one_page_and_searches(tk_root: tk.Tk, ctx: DialogCont
     assert "disabled" in window.button_next.state()
     assert open_customers(tk_root, ctx) is window  # one manager at a time
     # typing searches (after a pause): by company, then by a number written differently
+    window.search.focus_force()  # key events go where the focus is (no window manager here)
+    pump(tk_root, ctx, lambda: window.focus_get() is window.search, what="the search's focus")
     window.search.insert(0, "唐信")
     window.search.event_generate("<KeyRelease>")
     pump(tk_root, ctx, lambda: window.page.text == "唐信" and not window.loading,

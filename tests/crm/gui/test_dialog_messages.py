@@ -25,10 +25,10 @@ from callcenter.crm_client.gui.strings import Catalogue
 from callcenter.crm_client.gui.worker import TaskRunner
 from callcenter.crm_client.store import CrmStore, MessageEntry
 from tests.crm.conftest import Updates
-from tests.crm.gui.dialog_fixtures import Answers, display, pump
+from tests.crm.gui.dialog_fixtures import Answers, dialog_xvfb, display, pump
 from tests.server.console.console_support import collect_in_this_thread, tk_root
 
-__all__ = ["collect_in_this_thread", "display", "tk_root"]
+__all__ = ["collect_in_this_thread", "dialog_xvfb", "display", "tk_root"]
 
 AppFactory = Callable[..., tuple[CrmApp, Updates]]
 

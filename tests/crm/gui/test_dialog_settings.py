@@ -16,10 +16,10 @@ from callcenter.crm_client.gui.settings_dialog import SettingsDialog, open_setti
 from callcenter.crm_client.gui.strings import Catalogue
 from callcenter.crm_client.gui.worker import TaskRunner
 from callcenter.crm_client.settings import CrmSettings, load_settings, save_settings
-from tests.crm.gui.dialog_fixtures import Answers, display, pump
+from tests.crm.gui.dialog_fixtures import Answers, dialog_xvfb, display, pump
 from tests.server.console.console_support import collect_in_this_thread, tk_root
 
-__all__ = ["collect_in_this_thread", "display", "tk_root"]
+__all__ = ["collect_in_this_thread", "dialog_xvfb", "display", "tk_root"]
 
 
 @pytest.fixture
