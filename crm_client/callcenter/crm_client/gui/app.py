@@ -441,8 +441,21 @@ class CrmWindowApp(CallLogActions, InfoActions):
         self._log_dirty = True
 
     # ------------------------------------------------------------------ call control
+    def allowed(self, area: str) -> bool:
+        """Whether the local user (password protection, C-2 权限设置) may use ``area``
+        (``settings.AREAS``); without protection everything is.  A refusal is said in the
+        status bar."""
+        user = self.local_user
+        if user is None or user.may(area):
+            return True
+        self.status_bar.show_notice(self.catalogue.text(
+            "local.not_allowed", user=user.name, area=self.catalogue.text(f"area.{area}")))
+        return False
+
     def call_action(self, action: str, params: dict[str, Any]) -> None:
         """A hub call-control action, in a worker; a failure in words in the dial area."""
+        if not self.allowed("call_control"):
+            return
         crm = self.crm
         if crm is None:
             self._action_failed(action, None)
@@ -498,6 +511,8 @@ class CrmWindowApp(CallLogActions, InfoActions):
 
     # ------------------------------------------------------------------ menus and dialogs
     def open_settings(self, first_run: bool = False) -> None:
+        if not first_run and not self.allowed("settings"):
+            return
         from callcenter.crm_client.gui import settings_dialog  # noqa: PLC0415 - when first used
 
         settings_dialog.open_settings(self.root, self.ctx, first_run)
@@ -519,11 +534,15 @@ class CrmWindowApp(CallLogActions, InfoActions):
             self.ask_login()
 
     def open_messages(self) -> None:
+        if not self.allowed("messages"):
+            return
         from callcenter.crm_client.gui import messages  # noqa: PLC0415 - when first used
 
         messages.open_messages(self.root, self.ctx)
 
     def open_customers(self) -> None:
+        if not self.allowed("customers"):
+            return
         if self.store is not None:
             # the dialogs (and openpyxl behind 客户资料's import/export) are imported when
             # first opened: the window is usable sooner (issue 9: start ≤ 1 s)

@@ -46,6 +46,9 @@ class InfoActions:
     def dial_number(self, number: str) -> None:
         raise NotImplementedError  # CrmWindowApp's
 
+    def allowed(self, area: str) -> bool:
+        raise NotImplementedError  # CrmWindowApp's
+
     def search_log(self, text: str) -> None:
         raise NotImplementedError  # CallLogActions'
 
@@ -130,6 +133,8 @@ class InfoActions:
 
     def _open_entry(self, parent: tk.Misc, ctx: DialogContext, entry: PhonebookEntry,
                     on_saved: Callable[[PhonebookEntry], None]) -> None:
+        if not self.allowed("phonebooks"):
+            return
         from callcenter.crm_client.gui import phonebook  # noqa: PLC0415 - opened when used
 
         phonebook.open_phonebook_entry(parent, ctx, entry, on_saved)
@@ -148,8 +153,10 @@ class InfoActions:
         if store is None or not 0 <= index < len(self._phone_rows):
             return
         entry = self._phone_rows[index]
-        if self.confirm(self.catalogue.text("book.delete"), self.catalogue.text(
-                "book.delete_question", name=entry.name, number=entry.number)):
+        question = self.catalogue.text("book.delete_question", name=entry.name,
+                                       number=entry.number)
+        if self.allowed("phonebooks") and self.confirm(self.catalogue.text("book.delete"),
+                                                       question):
             self.runner.submit(lambda: store.delete_phonebook_entry(entry.id),
                                lambda _r: self.info.phonebook.reload())
 

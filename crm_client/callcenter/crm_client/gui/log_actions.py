@@ -42,6 +42,9 @@ class CallLogActions:
     def dial_number(self, number: str) -> None:
         raise NotImplementedError  # CrmWindowApp's
 
+    def allowed(self, area: str) -> bool:
+        raise NotImplementedError  # CrmWindowApp's
+
     def refresh_log(self) -> None:
         self._load_log(self.log_presenter.query())
 
@@ -79,7 +82,8 @@ class CallLogActions:
 
     def save_entry_to_book(self, index: int, book: str) -> None:
         entries = self.log_presenter.entries
-        if not 0 <= index < len(entries) or self.store is None:
+        if not 0 <= index < len(entries) or self.store is None or not self.allowed(
+                "phonebooks"):
             return
         entry = entries[index]
         store = self.store
@@ -102,8 +106,8 @@ class CallLogActions:
 
     def clear_log(self) -> None:
         store = self.store
-        if store is None or not self.confirm(self.catalogue.text("log.clear"),
-                                             self.catalogue.text("log.clear_question")):
+        if store is None or not self.allowed("clear_calls") or not self.confirm(
+                self.catalogue.text("log.clear"), self.catalogue.text("log.clear_question")):
             return
 
         def cleared(count: int) -> None:

@@ -23,6 +23,16 @@ add_texts({
     "local.quit": ("退出", "Quit"),
     "local.ok": ("登录", "Log in"),
     "login.working": ("正在连接…", "Connecting…"),
+    "local.not_allowed": ("本机用户 {user} 没有“{area}”的权限",
+                          "Local user {user} may not use {area}"),
+    "area.customers": ("客户资料", "customers"),
+    "area.import_export": ("导入导出", "import and export"),
+    "area.call_log": ("来电记录", "the call log"),
+    "area.clear_calls": ("清除记录区", "clearing the call log"),
+    "area.phonebooks": ("电话簿", "the phone books"),
+    "area.messages": ("内部短信", "messages"),
+    "area.call_control": ("话务操作", "call control"),
+    "area.settings": ("系统设置", "settings"),
 })
 
 

@@ -1,0 +1,127 @@
+"""More of the CRM main window under Xvfb (:64) on the real server and simulator: the
+client's own password protection at start and a local user's areas, the call-record area's
+right-click save to a phone book, a message notice that leaves the keyboard alone, and a
+monitor icon following another extension's state."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from pathlib import Path
+
+from callcenter.common.agent.client import HubClient
+from callcenter.crm_client.gui.app import CrmWindowApp
+from callcenter.crm_client.gui.login_dialog import LocalLoginDialog
+from callcenter.crm_client.gui.options import GuiOptions
+from callcenter.crm_client.gui.presenters import state_colour
+from callcenter.crm_client.settings import CrmSettings, save_settings
+from tests.crm.conftest import PASSWORD, Pbx
+from tests.crm.gui.window_support import (
+    MakeWindow,
+    display,
+    make_window,
+    toplevels,
+    wait_online,
+)
+from tests.server.console.console_support import collect_in_this_thread, pump_until, tk_root
+
+__all__ = ["collect_in_this_thread", "display", "make_window", "tk_root"]
+
+
+def test_password_protection_asks_a_local_user_and_keeps_to_its_areas(
+        tk_root: tk.Tk, hub_address: tuple[str, int], agent_account: Callable[..., str],
+        tmp_path: Path) -> None:
+    user = agent_account("area-lee")
+    settings = CrmSettings(server_host=hub_address[0], server_port=hub_address[1],
+                           extension="024", user=user, device="headset")
+    settings = settings.with_password_protection(True).with_local_user(
+        "clerk", "clerk-pw", areas=("call_log",))
+    save_settings(tmp_path, settings)
+    app = CrmWindowApp(tk_root, GuiOptions(data_dir=tmp_path), confirm=lambda _t, _x: True)
+    try:
+        app.start()
+        pump_until(tk_root, lambda: isinstance(app.local_dialog, LocalLoginDialog)
+                   and app.local_dialog.winfo_ismapped(), what="the local user asked")
+        local = app.local_dialog
+        assert local is not None and app.login_dialog is None  # nothing else before it
+        local.user.insert(0, "clerk")
+        local.password.insert(0, "wrong")
+        local.ok.invoke()
+        pump_until(tk_root, lambda: local.error.cget("text") == "用户名或密码错误",
+                   what="the refusal")
+        local.password.insert(0, "clerk-pw")
+        local.ok.invoke()
+        pump_until(tk_root, lambda: app.login_dialog is not None and app.login_dialog.alive(),
+                   what="then the hub password asked")
+        assert not local.alive() and app.local_user is not None
+        app.open_customers()  # 客户资料 is not one of clerk's areas
+        assert app.status_bar.notice.cget("text") == "本机用户 clerk 没有“客户资料”的权限"
+        assert not [w for w in toplevels(tk_root) if w is not app.login_dialog]
+        app.dial_pad.set_number("8001")
+        app.dial_pad.dial()
+        assert "话务操作" in app.status_bar.notice.cget("text")
+    finally:
+        app.close()
+
+
+def test_saving_a_call_to_a_phone_book_from_the_right_click_menu(
+        tk_root: tk.Tk, make_window: MakeWindow, pbx: Pbx) -> None:
+    app = make_window("area-may", "005")
+    wait_online(tk_root, app)
+    pbx.ring("005", "02087654321")
+    pump_until(tk_root, lambda: app.pop_window.showing, what="the pop")
+    pbx.hangup("005")
+    pump_until(tk_root, lambda: app.call_log.row_values()
+               and app.call_log.row_values()[0][1] == "02087654321", what="the call logged")
+    app.call_log.table.selection_set("0")
+    labels = [app.call_log.menu.entrycget(i, "label") for i in range(7)
+              if app.call_log.menu.type(i) == "command"]
+    assert labels == ["回叫", "保存到常用电话", "保存到公司电话", "保存到客户电话", "清除记录区"]
+    menu = app.call_log.menu
+    menu.invoke(next(i for i in range(7) if menu.type(i) == "command"
+                     and menu.entrycget(i, "label") == "保存到公司电话"))
+    app.info.phonebook.choose("company")
+    pump_until(tk_root, lambda: ("", "02087654321", "", "") in app.info.phonebook.row_values(),
+               what="the number in 公司电话")
+    pump_until(tk_root, lambda: app.call_log.row_values()[0][3] == "保存到公司电话",
+               what="the description of the call")
+
+
+def test_a_message_shows_a_notice_and_the_agent_keeps_typing(
+        tk_root: tk.Tk, make_window: MakeWindow, hub_address: tuple[str, int],
+        agent_account: Callable[..., str]) -> None:
+    app = make_window("area-ned", "007")
+    wait_online(tk_root, app)
+    sender = agent_account("area-oz")
+    entry = app.dial_pad.entry
+    entry.focus_force()
+    pump_until(tk_root, lambda: tk_root.focus_get() is entry, what="typing in the entry")
+    with HubClient(*hub_address, timeout=5) as client:
+        client.login(sender, PASSWORD, extension="008")
+        client.request("send_message", to="area-ned", text="3号会议室的客户到了")
+    pump_until(tk_root, lambda: bool(app.ctx.extra.get("message_notice")), what="a notice")
+    notice = app.ctx.extra["message_notice"]
+    pump_until(tk_root, notice.winfo_ismapped, what="the notice shown")
+    assert "3号会议室的客户到了" in notice.text_label.cget("text")
+    entry.event_generate("<KeyPress>", keysym="7")
+    pump_until(tk_root, lambda: entry.get() == "7", what="typing goes on in the entry")
+    assert tk_root.focus_get() is entry
+
+
+def test_a_monitor_icon_follows_its_extension(tk_root: tk.Tk, make_window: MakeWindow,
+                                              pbx: Pbx) -> None:
+    app = make_window("area-pat", "009")
+    wait_online(tk_root, app)
+    panel = app.info.monitor
+    pump_until(tk_root, lambda: panel.icon_fill("010") == state_colour("idle"),
+               what="010 drawn idle")
+    pbx.ring("010", "13800138000")
+    pump_until(tk_root, lambda: panel.icon_fill("010") == state_colour("ringing"),
+               what="010 ringing")
+    pbx.answer("010")
+    pump_until(tk_root, lambda: panel.icon_fill("010") == state_colour("talking"),
+               what="010 talking")
+    assert panel.icon_texts("010") == ("010 8010", "通话", "13800138000")
+    pbx.hangup("010")
+    pump_until(tk_root, lambda: panel.icon_fill("010") == state_colour("idle"),
+               what="010 idle again")
