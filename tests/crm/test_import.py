@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -212,3 +213,49 @@ def test_calls_export_newest_first_with_local_times(store: CrmStore, tmp_path: P
     export_calls(store, tmp_path / "calls.xlsx", "xlsx")
     rows = list(read_rows(tmp_path / "calls.xlsx"))
     assert rows[1][:3] == ["2", "01082895782", "杨庆丰"]
+
+
+def test_an_xlsx_written_by_another_program_inline_texts_gaps_and_booleans(
+        store: CrmStore, tmp_path: Path) -> None:
+    """A workbook as other spreadsheet programs write it: inline texts, rows and cells left
+    out, a boolean, a number in exponent form, a sheet not named sheet1.xml."""
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        "<sheetData>"
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>Name</t></is></c>'
+        '<c r="C2" t="inlineStr"><is><t>Mobile</t></is></c>'
+        '<c r="D2" t="inlineStr"><is><t>VIP</t></is></c></row>'
+        '<row r="3"><c r="A3" t="s"><v>0</v></c><c r="C3"><v>1.3800138E10</v></c>'
+        '<c r="D3" t="b"><v>1</v></c></row>'
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>R&amp;D 李</t></is></c>'
+        '<c r="D5" t="inlineStr"><is><t>perhaps</t></is></c></row>'
+        "</sheetData></worksheet>")
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.'
+                               'openxmlformats.org/package/2006/content-types"/>',
+        "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats'
+                           '.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats'
+                           '.org/officeDocument/2006/relationships"><sheets><sheet name="客户" '
+                           'sheetId="1" r:id="rId7"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas'
+                                      '.openxmlformats.org/package/2006/relationships">'
+                                      '<Relationship Id="rId7" Type="worksheet" '
+                                      'Target="worksheets/customers.xml"/></Relationships>',
+        "xl/sharedStrings.xml": '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats'
+                                '.org/spreadsheetml/2006/main"><si><r><t>王</t></r><r><t>五'
+                                "</t></r></si></sst>",
+        "xl/worksheets/customers.xml": sheet,
+    }
+    with zipfile.ZipFile(tmp_path / "other.xlsx", "w") as book:
+        for name, text in parts.items():
+            book.writestr(name, text)
+    assert list(read_rows(tmp_path / "other.xlsx")) == [
+        [], ["Name", "", "Mobile", "VIP"], ["王五", "", "13800138000", "是"], [],
+        ["R&D 李", "", "", "perhaps"]]
+    report = import_customers(store, tmp_path / "other.xlsx")
+    assert report.taken == 1
+    assert report.refused == [(5, "重要客户 (vip): 'perhaps' is not yes or no (是/否, yes/no, "
+                                  "y/n, 1/0, true/false)")]
+    c = store.find_by_number("13800138000")
+    assert c is not None and c.name == "王五" and c.vip

@@ -3,6 +3,7 @@ conflicts, call log, phonebooks, local tables, migrations."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
@@ -256,3 +257,39 @@ def test_a_data_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) -> N
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError, match="data folder"):
         CrmStore.open(tmp_path / "file" / "data")
+
+
+@pytest.mark.parametrize("index_limit", [5_000, 3])
+def test_every_search_path_finds_what_a_plain_substring_test_finds(
+        store: CrmStore, monkeypatch: pytest.MonkeyPatch, index_limit: int) -> None:
+    """Trigram index (3+ characters), trigram list (2), scan (1, or too many candidates):
+    the same answers as ``needle in text``, also after edits and deletes."""
+    from callcenter.crm_client.store import crm_store
+
+    monkeypatch.setattr(crm_store, "_INDEX_LIMIT", index_limit)
+    rnd = random.Random(5)
+    surnames, given = "王李张刘陈杨", "伟芳娜秀英敏静丽强"
+    saved = []
+    for i in range(300):
+        name = rnd.choice(surnames) + rnd.choice(given) + rnd.choice(("", rnd.choice(given)))
+        saved.append(store.save_customer(Customer(
+            name=name if i % 7 else name + " Lee", company=rnd.choice(("赛格科技", "ACME", "唐信")),
+            mobile=f"13{rnd.randrange(10**9):09d}", customer_no=f"NO{i}")))
+    for c in saved[:40]:
+        store.save_customer(replace(c, name=c.name + "改", mobile=""))
+    for c in saved[40:60]:
+        store.delete_customer(c.id, c.version)
+    everyone = store.search_customers("", limit=1000)
+    assert len(everyone) == 280
+
+    def text(c: Customer) -> str:
+        return "\x1f".join((c.name.lower(), c.company.lower(), c.customer_no.lower(),
+                            c.mobile))
+
+    needles = ["王", "伟芳", "王伟芳", "改", "a", "ac", "acme", "lee", "科技", "NO1", "no12", "13",
+               "135", "8", "00", "伟改", "无此人", saved[100].mobile[3:9], saved[5].name[:2]]
+    for needle in needles:
+        expected = [c.id for c in everyone if needle.lower() in text(c)]
+        found = [c.id for c in store.search_customers(needle, limit=1000)]
+        assert found == expected, needle
+        assert store.count_customers(needle) == len(expected)

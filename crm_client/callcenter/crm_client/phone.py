@@ -37,11 +37,12 @@ _SEPARATORS: Final = re.compile(r"[,，;；/／、|\r\n]+")
 #: many digits: the shortest landline without its area code has seven.
 _COMPLETE_DIGITS: Final = 7
 
-_KEPT: Final = frozenset("0123456789*#")
+_DROPPED: Final = re.compile(r"[^0-9*#]+")
+_SPLITTING: Final = re.compile(r"[\s,，;；/／、|]")
 
 
 def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch in _KEPT)
+    return _DROPPED.sub("", text)
 
 
 def normalise_number(text: str) -> str:
@@ -89,6 +90,9 @@ def numbers_in(text: str) -> list[str]:
     or more) and the next group is one too, so ``+86 138 0013 8000`` and ``010 82895782`` stay
     one number while ``13509636630 83988807`` is two.
     """
+    if not _SPLITTING.search(text.strip()):  # one number (the usual case): no splitting
+        stripped = text.strip()
+        return [stripped] if _digits(stripped.translate(_FULL_WIDTH)) else []
     found: list[str] = []
     for piece in _SEPARATORS.split(text):
         current: list[str] = []

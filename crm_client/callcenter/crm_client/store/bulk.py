@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from callcenter.crm_client.store.records import Customer, StoreError
-from callcenter.crm_client.store.writes import customer_fields, index_rows, now_utc
+from callcenter.crm_client.store.writes import customer_fields, index_rows, now_utc, write_index
 
 __all__ = ["insert_all"]
 
@@ -41,19 +41,14 @@ def insert_all(db: Any, customers: Sequence[Customer], marker: str,
     for start in range(0, len(customers), _CHUNK):
         if cancelled is not None and cancelled():
             raise StoreError("import cancelled: nothing was imported")
-        rows, phones, searches = [], [], []
+        rows, indexes = [], []
         for n, c in enumerate(customers[start:start + _CHUNK], start):
             cid = first + n
             rows.append((cid, f"{marker}-{n}", 1, marker, stamp,
                          *customer_fields(c).values()))
-            phone_rows, search_row = index_rows(c, cid)
-            phones.extend(phone_rows)
-            searches.append(search_row)
+            indexes.append(index_rows(c, cid))
         cursor.executemany(insert_customer, rows)
-        cursor.executemany("INSERT INTO customer_phone (customer_id, digits, rdigits) "
-                           "VALUES (?, ?, ?)", phones)
-        cursor.executemany("INSERT INTO customer_search (name_key, customer_id, text) "
-                           "VALUES (?, ?, ?)", searches)
+        write_index(db, indexes)
         done += len(rows)
         if progress is not None:
             progress(done)

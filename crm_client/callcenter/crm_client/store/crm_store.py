@@ -16,11 +16,13 @@ entry the share refuses now (another PC changed or deleted the customer meanwhil
 as a conflict (``outbox_conflicts()``), never applied over the other PC's change. Reads while the
 share is away raise ``ShareUnavailable``.
 
-Customer search scans the narrow ``customer_search`` table (name order, one short text per
-customer) for a substring; a query that looks like a phone number is searched by its digits
-(``phone.search_digits``) among the normalised numbers. The ids a text matches are kept until the
-next write (ours, or another connection's: ``PRAGMA data_version``), so the count and the pages of
-one search cost one scan.
+Customer search finds a substring of the name, company, customer number, e-mail (any case) or,
+for a text that looks like a phone number, of the numbers' index digits (``phone.search_digits``):
+through a trigram index (FTS5) for two characters or more, else (or when the index would give
+too many candidates) by scanning ``customer_search``, a narrow table of one short text per
+customer (``_search``). The ids a text matches are kept until the next write
+(ours, or another connection's: ``PRAGMA data_version``), so the count and the pages of one
+search cost one lookup.
 """
 
 from __future__ import annotations
@@ -52,10 +54,12 @@ from callcenter.crm_client.store.records import (
     check_phonebook_entry,
 )
 from callcenter.crm_client.store.writes import (
+    CUSTOMER_DATA,
     apply_write,
     call_from_row,
     call_payload,
     customer_from_row,
+    customer_from_tuple,
     format_utc,
     offset_minutes,
     parse_time,
@@ -66,6 +70,11 @@ __all__ = ["CrmStore", "OutboxConflict"]
 
 T = TypeVar("T")
 
+_CUSTOMER_COLUMNS: Final = ", ".join(("id", "version", *CUSTOMER_DATA))
+#: Most candidates an index may give before a search scans instead (see ``_search``).
+_INDEX_LIMIT: Final = 5_000
+#: Most trigrams a two-character search looks up before it scans instead.
+_MAX_TERMS: Final = 400
 #: Shortest caller ID looked up by its ending (a local call without its area code).
 _SUFFIX_MIN: Final = 7
 _NUMBER_CHARS: Final = frozenset("0123456789+-() .*#０１２３４５６７８９＋")
@@ -265,14 +274,7 @@ class CrmStore:
             stamp = (version, self._writes, id(db.connection()))
             if cached is not None and cached[0] == (needle, stamp):
                 return version, cached[1]
-            if needle:
-                cursor = db.execute_sql(
-                    "SELECT customer_id FROM customer_search WHERE instr(text, ?) > 0 "
-                    "ORDER BY name_key, customer_id", (needle,))
-            else:
-                cursor = db.execute_sql(
-                    "SELECT customer_id FROM customer_search ORDER BY name_key, customer_id")
-            ids = [r[0] for r in cursor]
+            ids = _search(db, needle)
             self._cache.entry = ((needle, stamp), ids)
             return version, ids
 
@@ -287,9 +289,11 @@ class CrmStore:
         ids = self._matching_ids(text)[offset:offset + limit]
         if not ids:
             return []
-        c = self._m.customer
-        rows = self._read(lambda: {r.id: r for r in c.select().where(c.id.in_(ids))})
-        return [customer_from_row(rows[i]) for i in ids if i in rows]
+        db: Any = self._share.db
+        rows = self._read(lambda: {r[0]: r for r in db.execute_sql(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM customer WHERE id IN "
+            "(SELECT value FROM json_each(?))", (json.dumps(ids),))})
+        return [customer_from_tuple(rows[i]) for i in ids if i in rows]
 
     def count_customers(self, text: str = "") -> int:
         return len(self._matching_ids(text))
@@ -311,13 +315,16 @@ class CrmStore:
 
     def insert_customers(self, customers: Iterable[Customer],
                          progress: Callable[[int], None] | None = None,
-                         cancelled: Callable[[], bool] | None = None) -> int:
+                         cancelled: Callable[[], bool] | None = None, *,
+                         checked: bool = False) -> int:
         """Insert many new customers in one transaction (the importer's): all or none. Never
         queued: ShareUnavailable when the share is away (nothing written). ``cancelled()``
-        returning True rolls everything back (StoreError)."""
+        returning True rolls everything back (StoreError). ``checked``: the caller has already
+        passed each through ``check_customer``."""
         batch = list(customers)
-        for c in batch:
-            check_customer(c)
+        if not checked:
+            for c in batch:
+                check_customer(c)
         marker = str(uuid.uuid4())
 
         def insert() -> int:
@@ -458,6 +465,50 @@ class CrmStore:
         return [MessageEntry(key=r.key, time=parse_time(r.time_utc, r.utc_offset),
                              sender=r.sender, recipient=r.recipient, text=r.text)
                 for r in reversed(rows)]
+
+
+def _search(db: Any, needle: str) -> list[int]:
+    """Ids of the customers whose search text contains ``needle`` (lower case), in name order.
+
+    Three characters or more: the trigram index (FTS5) gives the candidates; two: the texts
+    holding one of the index's trigrams that begin with them (``customer_fts_terms``); then
+    they are put in name order. One character, a pair that begins more than ``_MAX_TERMS``
+    trigrams, or a text found in more than ``_INDEX_LIMIT`` customers (ordering that many by
+    name costs more than a scan): a scan of the narrow search table, sorted.
+    """
+    if not needle:
+        return [r[0] for r in db.execute_sql(
+            "SELECT customer_id FROM customer_search INDEXED BY customer_search_name "
+            "ORDER BY name_key, customer_id")]
+    candidates: list[int] | None = None
+    if len(needle) >= 3:
+        candidates = _fts(db, ['"' + needle.replace('"', '""') + '"'])
+    elif len(needle) == 2:
+        # The trigrams that begin with the two characters: a text holding them holds one.
+        terms = [r[0] for r in db.execute_sql(
+            "SELECT term FROM customer_fts_terms WHERE term >= ? AND term < ? LIMIT ?",
+            (needle, needle + "\U0010ffff", _MAX_TERMS + 1))]
+        if len(terms) <= _MAX_TERMS:
+            candidates = _fts(db, ['"' + t.replace('"', '""') + '"' for t in terms])
+    if candidates is not None and len(candidates) <= _INDEX_LIMIT:
+        if not candidates:
+            return []
+        return [r[0] for r in db.execute_sql(
+            "SELECT customer_id FROM customer_search WHERE customer_id IN "
+            "(SELECT value FROM json_each(?)) ORDER BY name_key, customer_id",
+            (json.dumps(candidates),))]
+    return [r[0] for r in db.execute_sql(
+        "SELECT customer_id FROM customer_search NOT INDEXED WHERE instr(text, ?) > 0 "
+        "ORDER BY name_key, customer_id", (needle,))]
+
+
+def _fts(db: Any, phrases: list[str]) -> list[int]:
+    """Up to ``_INDEX_LIMIT`` + 1 ids whose text holds one of the FTS5 phrases."""
+    if not phrases:
+        return []
+    return [r[0] for r in db.execute_sql(
+        "SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? LIMIT ?",
+        (" OR ".join(phrases), _INDEX_LIMIT + 1))]
 
 
 def _check_page(limit: int, offset: int) -> None:

@@ -62,10 +62,14 @@ _SHARED_001 = _script(
         PRIMARY KEY (customer_id, digits)) WITHOUT ROWID""",
     "CREATE INDEX customer_phone_digits ON customer_phone (digits)",
     "CREATE INDEX customer_phone_rdigits ON customer_phone (rdigits)",
-    # The search table: narrow rows clustered in name order, scanned for substrings.
+    # Search (see crm_store): one short text per customer, scanned for substrings when no
+    # index serves, listed in name order by its index; its trigrams (FTS5) and their list
+    # (fts5vocab) for texts of two characters or more.
     """CREATE TABLE customer_search (
-        name_key TEXT NOT NULL, customer_id INTEGER NOT NULL, text TEXT NOT NULL,
-        PRIMARY KEY (name_key, customer_id)) WITHOUT ROWID""",
+        customer_id INTEGER PRIMARY KEY, name_key TEXT NOT NULL, text TEXT NOT NULL)""",
+    "CREATE INDEX customer_search_name ON customer_search (name_key, customer_id)",
+    "CREATE VIRTUAL TABLE customer_fts USING fts5 (text, tokenize = 'trigram')",
+    "CREATE VIRTUAL TABLE customer_fts_terms USING fts5vocab (customer_fts, 'row')",
     """CREATE TABLE call_log (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         key TEXT NOT NULL UNIQUE,

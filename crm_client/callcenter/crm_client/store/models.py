@@ -3,7 +3,8 @@
 A PC may hold two CRM databases at once (its own ``crm.db`` and the shared file), and a test or
 a benchmark several stores in one process, so the models are not bound to a global proxy:
 ``shared_models(db)`` and ``local_models(db)`` build the model classes bound to one database.
-The tables themselves are created by ``migrations.py`` (frozen SQL); these classes match them.
+The tables themselves are created by ``migrations.py`` (frozen SQL); these classes match them
+(the full-text table ``customer_fts`` has no model: it is written and queried in SQL).
 """
 
 from __future__ import annotations
@@ -89,14 +90,13 @@ def shared_models(db: Database) -> SharedModels:
             without_rowid = True
 
     class CustomerSearch(Base):
+        customer_id = IntegerField(primary_key=True)
         name_key = TextField()
-        customer_id = IntegerField()
         text = TextField()
 
         class Meta:
             table_name = "customer_search"
-            primary_key = CompositeKey("name_key", "customer_id")
-            without_rowid = True
+            indexes = ((("name_key", "customer_id"), False),)
 
     class CallLog(Base):
         id = AutoField()

@@ -177,13 +177,16 @@ def check_customer(c: Customer) -> None:
     for name in ("phones", "mobile", "fax"):
         values = c.phones if name == "phones" else (getattr(c, name),)
         for typed in values:
-            for number in numbers_in(typed) if typed.strip() else ():
+            if not typed.strip():
+                continue
+            pieces = numbers_in(typed)
+            if not pieces:
+                raise StoreError(f"{_label(name)}: {typed!r} holds no digits (a phone number, "
+                                 "several separated by commas)")
+            for number in pieces:
                 if not normalise_number(number):
                     raise StoreError(f"{_label(name)}: {number!r} is not a phone number "
                                      "(digits, with spaces, -, (), + allowed)")
-            if typed.strip() and not numbers_in(typed):
-                raise StoreError(f"{_label(name)}: {typed!r} holds no digits (a phone number, "
-                                 "several separated by commas)")
     if c.email and ("@" not in c.email or c.email.strip() != c.email or " " in c.email):
         raise StoreError(f"{_label('email')}: {c.email!r} is not an e-mail address "
                          "(name@domain, no spaces)")

@@ -19,7 +19,7 @@ numbers, search text) of a customer.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
@@ -35,11 +35,24 @@ from callcenter.crm_client.store.records import (
 )
 
 __all__ = [
-    "apply_write", "call_from_row", "call_payload", "customer_fields", "customer_from_row",
-    "format_utc", "index_rows", "parse_time", "phonebook_from_row",
+    "CUSTOMER_DATA",
+    "apply_write",
+    "call_from_row",
+    "call_payload",
+    "customer_fields",
+    "customer_from_row",
+    "customer_from_tuple",
+    "format_utc",
+    "index_rows",
+    "parse_time",
+    "phonebook_from_row",
+    "write_index",
 ]
 
-_CUSTOMER_DATA: Final = tuple(f.name for f in fields(Customer) if f.name not in ("id", "version"))
+#: The stored columns of a customer's data, in the dataclass's order.
+CUSTOMER_DATA: Final = tuple(f.name for f in fields(Customer) if f.name not in ("id", "version"))
+_PHONES: Final = CUSTOMER_DATA.index("phones")
+_FLAGS: Final = (CUSTOMER_DATA.index("vip"), CUSTOMER_DATA.index("blacklist"))
 
 
 def format_utc(t: datetime) -> str:
@@ -65,45 +78,70 @@ def now_utc() -> str:
 
 def customer_fields(c: Customer) -> dict[str, Any]:
     """The stored columns of a customer's data (no id, version or bookkeeping)."""
-    data = {name: getattr(c, name) for name in _CUSTOMER_DATA}
+    data = {name: getattr(c, name) for name in CUSTOMER_DATA}
     data["phones"] = json.dumps(list(c.phones), ensure_ascii=False)
     return data
 
 
 def customer_from_row(row: Any) -> Customer:
-    values = {name: getattr(row, name) for name in _CUSTOMER_DATA}
+    values = {name: getattr(row, name) for name in CUSTOMER_DATA}
     values["phones"] = tuple(json.loads(row.phones))
     values["vip"], values["blacklist"] = bool(row.vip), bool(row.blacklist)
     return Customer(id=row.id, version=row.version, **values)
 
 
+def customer_from_tuple(row: tuple[Any, ...]) -> Customer:
+    """A customer from a raw row: id, version, then ``CUSTOMER_DATA`` in order."""
+    values = list(row[2:])
+    values[_PHONES] = tuple(json.loads(values[_PHONES]))
+    for i in _FLAGS:
+        values[i] = bool(values[i])
+    return Customer(id=row[0], version=row[1], **dict(zip(CUSTOMER_DATA, values, strict=True)))
+
+
 def search_text(c: Customer, digits: list[str]) -> str:
-    """What a customer search scans: name, company, customer number, e-mail (lower case) and
-    the numbers' index digits, separated by a character nobody types."""
-    return "\x1f".join((c.name.lower(), c.company.lower(), c.customer_no.lower(),
-                        c.email.lower(), *digits))
+    """What a customer search looks in: name, company, customer number, e-mail (lower case) and
+    the numbers' index digits, each followed by a character nobody types (so every two
+    characters of a field begin one of the text's trigrams)."""
+    return "".join(part + "\x1f" for part in (c.name.lower(), c.company.lower(),
+                                              c.customer_no.lower(), c.email.lower(), *digits))
 
 
-def index_rows(c: Customer, customer_id: int) -> tuple[list[tuple[int, str, str]],
-                                                       tuple[str, int, str]]:
-    """The customer_phone rows and the customer_search row of a customer."""
+@dataclass(frozen=True)
+class IndexRows:
+    """The rows of a customer in the number and search indexes."""
+
+    phones: list[tuple[int, str, str]]  # customer_phone (customer_id, digits, rdigits)
+    search: tuple[int, str, str]  # customer_search (customer_id, name_key, text)
+
+
+def index_rows(c: Customer, customer_id: int) -> IndexRows:
     digits = customer_digits(c)
-    phones = [(customer_id, d, d[::-1]) for d in digits]
-    return phones, (c.name.lower(), customer_id, search_text(c, digits))
+    return IndexRows([(customer_id, d, d[::-1]) for d in digits],
+                     (customer_id, c.name.lower(), search_text(c, digits)))
+
+
+def write_index(db: Any, rows: list[IndexRows]) -> None:
+    """Insert index rows (the DB-API cursor: the bulk path uses this too)."""
+    cursor = db.cursor()
+    phones = sorted((p for r in rows for p in r.phones), key=lambda p: p[1])  # index order
+    cursor.executemany("INSERT INTO customer_phone (customer_id, digits, rdigits) "
+                       "VALUES (?, ?, ?)", phones)
+    cursor.executemany("INSERT INTO customer_search (customer_id, name_key, text) "
+                       "VALUES (?, ?, ?)", [r.search for r in rows])
+    cursor.executemany("INSERT INTO customer_fts (rowid, text) VALUES (?, ?)",
+                       [(r.search[0], r.search[2]) for r in rows])
 
 
 def _write_index(m: SharedModels, c: Customer, customer_id: int) -> None:
-    phones, search = index_rows(c, customer_id)
-    if phones:
-        m.phone.insert_many(phones, fields=[m.phone.customer_id, m.phone.digits,
-                                            m.phone.rdigits]).execute()
-    m.search.insert(name_key=search[0], customer_id=search[1], text=search[2]).execute()
+    write_index(m.customer._meta.database, [index_rows(c, customer_id)])
 
 
 def _drop_index(m: SharedModels, row: Any) -> None:
-    m.phone.delete().where(m.phone.customer_id == row.id).execute()
-    m.search.delete().where((m.search.name_key == row.name.lower())
-                            & (m.search.customer_id == row.id)).execute()
+    cursor = m.customer._meta.database.cursor()
+    cursor.execute("DELETE FROM customer_phone WHERE customer_id = ?", (row.id,))
+    cursor.execute("DELETE FROM customer_search WHERE customer_id = ?", (row.id,))
+    cursor.execute("DELETE FROM customer_fts WHERE rowid = ?", (row.id,))
 
 
 def _current(m: SharedModels, customer_id: int) -> Customer | None:
