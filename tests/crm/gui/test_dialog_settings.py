@@ -102,7 +102,7 @@ def test_save_writes_settings_json_and_tells_the_main_window(
     assert saved.shared_folder == str(shared)
     assert ctx.extra["saved"] == [saved]
     assert ctx.settings == saved
-    assert dialog.message.text == "设置已保存"
+    assert dialog.message.text == "设置已保存。单机版/网络版的改变在下次启动程序时生效。"
     assert (ctx.data_dir / "settings.json").stat().st_mode & 0o777 == 0o600
 
 

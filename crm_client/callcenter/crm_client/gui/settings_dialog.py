@@ -236,11 +236,15 @@ class SettingsDialog(DialogWindow):
                                lambda _path: self._saved(new), self._failed)
 
     def _saved(self, new: CrmSettings) -> None:
+        old = self.ctx.settings
         self.settings = new
         self.ctx.settings = new
         if self.alive():
             self.button_save.state(["!disabled"])
-            self.message.show_done(self.catalogue.text("settings.saved"))
+            restart = (isinstance(old, CrmSettings)
+                       and old.shared_folder != new.shared_folder)  # the store is open
+            self.message.show_done(self.catalogue.text(
+                "settings.saved_restart" if restart else "settings.saved"))
         if new.language != self.catalogue.language:
             self.catalogue.set_language(new.language)
         self.ctx.settings_saved(new)

@@ -54,6 +54,9 @@ strings.add_texts({
     "settings.save": ("保存", "Save"),
     "settings.close": ("关闭", "Close"),
     "settings.saved": ("设置已保存", "Settings saved"),
+    "settings.saved_restart": ("设置已保存。单机版/网络版的改变在下次启动程序时生效。",
+                               "Settings saved. The change between standalone and network "
+                               "mode counts from the next start."),
     "settings.problem.extension": ("分机端口：“{value}”不是分机端口（3 位数字 001-999，"
                                    "可以不填）",
                                    "Extension port: “{value}” is not a port (3 digits 001-999, "
