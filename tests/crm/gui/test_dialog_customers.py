@@ -327,3 +327,13 @@ def test_english_relabels_the_manager(tk_root: tk.Tk, ctx: DialogContext,
     assert window.buttons["new"].cget("text") == "New"
     assert window.tree.heading("name", "text") == "Name"
     assert window.page_label.cget("text") == "Page 1 of 1, 2 customers"
+    window.select(window.page.rows[0].id)
+    editor = window.nametowidget(window.buttons["edit"].invoke())
+    assert isinstance(editor, CustomerDialog)
+    assert editor.title() == f"Customer - {window.page.rows[0].name}"
+    assert editor.button_modify.cget("text") == "Save"
+    form = editor.form
+    assert [form.notebook.tab(t, "text") for t in form.notebook.tabs()] == [  # type: ignore[no-untyped-call]
+        "Basic", "Details"]
+    ctx.catalogue.set_language("zh")
+    assert form.labels["phones"].cget("text") == "电话号码(多个号码用逗号分隔)"

@@ -172,3 +172,38 @@ def test_the_last_user_allowed_settings_cannot_be_deleted(tk_root: tk.Tk,
     perms.button_delete.invoke()
     assert perms.message.text.startswith("不能删除 admin")
     assert [u.name for u in dialog.settings.local_users] == ["admin"]
+
+
+def test_a_certificate_chosen_turns_tls_on_and_a_deleted_user_is_asked_first(
+        tk_root: tk.Tk, ctx: DialogContext, tmp_path: Path) -> None:
+    pem = tmp_path / "hub.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\n")
+    ctx.extra["ask_open_file"] = lambda _parent, _title, _types: str(pem)
+    dialog = open_settings(tk_root, ctx)
+    assert not dialog.flags["tls"].get()
+    dialog.button_trust.invoke()
+    assert dialog.entries["trust"].get() == str(pem) and dialog.flags["tls"].get()
+    dialog.protection.invoke()
+    perms = dialog.open_permissions()
+    perms.button_new.invoke()
+    for name, text in (("name", "clerk"), ("password", "clerk-pw"), ("repeat", "clerk-pw")):
+        type_into(perms.entries[name], text)
+    perms.button_apply.invoke()
+    perms.users.selection_clear(0, "end")
+    perms.users.selection_set(1)
+    asked: list[str] = []
+
+    def say_no(_parent: object, _title: str, text: str) -> bool:
+        asked.append(text)
+        return False
+    ctx.extra["confirm"] = say_no
+    perms.button_delete.invoke()
+    assert asked == ["删除本机用户 clerk 吗？"]
+    assert [u.name for u in dialog.settings.local_users] == ["admin", "clerk"]
+    ctx.extra["confirm"] = lambda _parent, _title, _text: True
+    perms.button_delete.invoke()
+    assert [u.name for u in dialog.settings.local_users] == ["admin"]
+    dialog.button_save.invoke()
+    pump(tk_root, ctx, lambda: ctx.extra["saved"], what="the settings saved")
+    saved = load_settings(ctx.data_dir)
+    assert saved.tls and saved.trust == str(pem)

@@ -23,6 +23,7 @@ from callcenter.crm_client.gui.dialog_support import (
     MessageLine,
     ask_folder,
     ask_open_file,
+    confirm,
 )
 from callcenter.crm_client.settings import AREAS, CrmSettings, save_settings
 
@@ -375,6 +376,9 @@ class PermissionsDialog(DialogWindow):
         if not chosen:
             return
         name = self.owner.settings.local_users[chosen[0]].name
+        if not confirm(self.ctx, self, self.catalogue.text("perm.delete"),
+                       self.catalogue.text("perm.confirm_delete", name=name)):
+            return
         result = model.delete_local_user(self.owner.settings, name)
         if isinstance(result, list):
             self.message.show_error("\n".join(p.text(self.catalogue) for p in result))

@@ -88,6 +88,7 @@ strings.add_texts({
     "perm.close": ("关闭", "Close"),
     "perm.saved": ("用户 {name} 已更新（在系统设置中点击“保存”后生效）",
                    "User {name} updated (Save in the settings makes it count)"),
+    "perm.confirm_delete": ("删除本机用户 {name} 吗？", "Delete the local user {name}?"),
     "perm.must_change": ("（须修改初始密码）", "(must change the initial password)"),
     "perm.initial": ("初始用户名及密码均为 admin，请修改密码。",
                      "The initial user name and password are both admin: change the password."),
