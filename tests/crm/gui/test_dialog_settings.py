@@ -207,3 +207,17 @@ def test_a_certificate_chosen_turns_tls_on_and_a_deleted_user_is_asked_first(
     pump(tk_root, ctx, lambda: ctx.extra["saved"], what="the settings saved")
     saved = load_settings(ctx.data_dir)
     assert saved.tls and saved.trust == str(pem)
+
+
+def test_modal_settings_get_the_grab_back_after_permissions(tk_root: tk.Tk,
+                                                            ctx: DialogContext) -> None:
+    ctx.extra["modeless"] = False  # as in the program: modal dialogs with a grab
+    dialog = open_settings(tk_root, ctx)
+    assert tk_root.grab_current() is dialog  # type: ignore[no-untyped-call]
+    dialog.protection.invoke()
+    perms = dialog.open_permissions()
+    assert tk_root.grab_current() is perms  # type: ignore[no-untyped-call]
+    perms.button_close.invoke()
+    assert tk_root.grab_current() is dialog  # type: ignore[no-untyped-call]
+    dialog.button_close.invoke()
+    assert tk_root.grab_current() is None  # type: ignore[no-untyped-call]

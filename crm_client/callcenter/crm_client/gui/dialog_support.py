@@ -83,6 +83,7 @@ class DialogWindow(tk.Toplevel):
         self.bind("<Escape>", lambda _e: self.close())
         self.transient(parent.winfo_toplevel())
         self._modal = modal and not ctx.extra.get("modeless")
+        self._previous_grab: tk.Misc | None = None
         self._listener = self._relabel_all
         self.catalogue.add_listener(self._listener)
 
@@ -95,6 +96,7 @@ class DialogWindow(tk.Toplevel):
         self.geometry(f"+{max(0, x)}+{max(0, y)}")
         self.deiconify()
         if self._modal:
+            self._previous_grab = self.grab_current()  # type: ignore[no-untyped-call]
             self.wait_visibility()
             self.grab_set()
 
@@ -108,8 +110,15 @@ class DialogWindow(tk.Toplevel):
 
     def close(self) -> None:
         self.catalogue.remove_listener(self._listener)
+        previous = self._previous_grab
         if self.winfo_exists():
             self.destroy()
+        if previous is not None:  # the dialog under this one is modal again
+            try:
+                if previous.winfo_exists():
+                    previous.grab_set()
+            except tk.TclError:
+                pass
 
     def alive(self) -> bool:
         """Whether the window still exists (a worker's answer may come after it closed)."""
