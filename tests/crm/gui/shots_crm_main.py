@@ -86,6 +86,7 @@ def shots(sim: Simulator, address: ServiceAddress, data: Path, out: Path) -> Non
     app = CrmWindowApp(root, GuiOptions(data_dir=data, server_host=address.host,
                                         server_port=address.port, extension=PORT, user="li",
                                         device="headset", password=PASSWORD))
+    root.geometry("1024x732+0+0")  # the whole 1024x768 screen, as an agent keeps it
     app.start()
     pump(root, lambda: app.crm is not None and app.status.online and app.crm.desk.synced)
     pump(root, lambda: len(app.log_presenter.entries) == len(LOG))

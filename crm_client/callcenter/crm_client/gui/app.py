@@ -389,6 +389,8 @@ class CrmWindowApp(CallLogActions, InfoActions):
                     self.functions.set_park(slot, view_slot.occupied)
             elif change.kind == "my_call":
                 self._my_line_changed()
+                if desk.my_call is None:  # a call ended: the hub's missed calls may have grown
+                    self.refresh_missed()
         self.info.monitor.redraw(self.monitor.take_changed())
         self.function_area.refresh()
         if kinds & {"all", "link", "connection", "my_call", "extension"}:

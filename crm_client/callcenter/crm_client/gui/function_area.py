@@ -40,23 +40,23 @@ class FunctionArea(tk.LabelFrame):
                   ("redial", 2, 0), ("flash", 2, 1))
         for name, row, column in layout:
             button = tk.Button(self, width=9, command=partial(self._pressed, name))
-            button.grid(row=row, column=column, padx=2, pady=2, sticky="ew")
+            button.grid(row=row, column=column, padx=2, pady=1, sticky="ew")
             self.buttons[name] = button
         self._normal_bg = str(self.buttons["hold"].cget("background"))
         self._normal_active = str(self.buttons["hold"].cget("activebackground"))
         self.park: dict[int, tk.Button] = {}
         for index, slot in enumerate(PARK_SLOTS):
             button = tk.Button(self, width=9, command=partial(self._park, slot))
-            button.grid(row=3 + index // 2, column=index % 2, padx=2, pady=2, sticky="ew")
+            button.grid(row=3 + index // 2, column=index % 2, padx=2, pady=1, sticky="ew")
             self.park[slot] = button
         self.forward_label = tk.Label(self, anchor="w")
-        self.forward_label.grid(row=6, column=0, columnspan=2, sticky="ew", pady=(4, 0))
+        self.forward_label.grid(row=6, column=0, columnspan=2, sticky="ew", pady=(2, 0))
         self.forward_entry = tk.Entry(self, width=12)
         self.forward_entry.grid(row=7, column=0, padx=2, sticky="ew")
         self.forward_button = tk.Button(self, width=9, command=self._forward)
-        self.forward_button.grid(row=7, column=1, padx=2, pady=2, sticky="ew")
+        self.forward_button.grid(row=7, column=1, padx=2, pady=1, sticky="ew")
         self.dnd_button = tk.Button(self, width=9, command=self._dnd)
-        self.dnd_button.grid(row=8, column=0, columnspan=2, padx=2, pady=2, sticky="ew")
+        self.dnd_button.grid(row=8, column=0, columnspan=2, padx=2, pady=1, sticky="ew")
         self.columnconfigure(0, weight=1)
         self.columnconfigure(1, weight=1)
         self.relabel()

@@ -17,8 +17,8 @@ from typing import Final
 
 from callcenter.crm_client.gui.strings import Catalogue
 
-MIN_SIZE: Final = (1000, 700)   # a 1024×768 screen with the window frame
-START_SIZE: Final = "1016x720"
+MIN_SIZE: Final = (960, 660)    # a 1024×768 screen with the window frame
+START_SIZE: Final = "1016x690"
 
 
 @dataclass
@@ -57,7 +57,7 @@ class MainWindow:
         body = ttk.Frame(root, padding=4)
         body.grid(row=0, column=0, sticky="nsew")
         body.columnconfigure(0, weight=1)
-        body.rowconfigure(0, weight=5)
+        body.rowconfigure(0, weight=4)
         body.rowconfigure(1, weight=6)
         top = ttk.Frame(body)
         top.grid(row=0, column=0, sticky="nsew")
