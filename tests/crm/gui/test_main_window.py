@@ -262,3 +262,20 @@ def test_transfer_then_a_double_click_on_a_monitor_icon_moves_the_call(
     pump_until(tk_root, lambda: app.status_bar.text("phone") == "话机：空闲",
                what="this desk out of the call")
     assert not app.functions.picking_transfer
+
+
+def test_every_area_fits_the_window_of_a_1024x768_screen(tk_root: tk.Tk,
+                                                         make_window: MakeWindow) -> None:
+    app = make_window("win-kai", "022")
+    wait_online(tk_root, app)
+    pump_until(tk_root, lambda: tk_root.winfo_height() > 1, what="the window drawn")
+    width, height = tk_root.winfo_width(), tk_root.winfo_height()
+    assert (width, height) == (1016, 690)  # with a frame, a title and a menu bar: < 768
+    last_of_each = (app.call_log.clear_button, app.pop_area.answer_button,
+                    app.dial_pad.hangup_button, app.info, app.function_area.dnd_button,
+                    app.status_bar.clock)
+    for widget in last_of_each:
+        assert widget.winfo_ismapped(), widget
+        right = widget.winfo_rootx() - tk_root.winfo_rootx() + widget.winfo_width()
+        bottom = widget.winfo_rooty() - tk_root.winfo_rooty() + widget.winfo_height()
+        assert right <= width and bottom <= height, (widget, right, bottom)
