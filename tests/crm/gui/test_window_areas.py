@@ -14,7 +14,7 @@ from callcenter.crm_client.gui.app import CrmWindowApp
 from callcenter.crm_client.gui.login_dialog import LocalLoginDialog
 from callcenter.crm_client.gui.options import GuiOptions
 from callcenter.crm_client.gui.presenters import state_colour
-from callcenter.crm_client.settings import CrmSettings, save_settings
+from callcenter.crm_client.settings import CrmSettings, load_settings, save_settings
 from tests.crm.conftest import PASSWORD, Pbx
 from tests.crm.gui.window_support import (
     MakeWindow,
@@ -125,3 +125,16 @@ def test_a_monitor_icon_follows_its_extension(tk_root: tk.Tk, make_window: MakeW
     pbx.hangup("010")
     pump_until(tk_root, lambda: panel.icon_fill("010") == state_colour("idle"),
                what="010 idle again")
+
+
+def test_a_shared_folder_given_at_start_is_used_and_remembered(
+        tk_root: tk.Tk, make_window: MakeWindow, tmp_path: Path) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    data = tmp_path / "pc-data"
+    app = make_window("area-quinn", "011", data_dir=data, shared=share)
+    wait_online(tk_root, app)
+    assert app.store is not None and app.store.mode == "network"
+    assert (share / "crm-shared.db").exists()
+    pump_until(tk_root, lambda: load_settings(data).shared_folder == str(share),
+               what="--shared saved for the next starts")
