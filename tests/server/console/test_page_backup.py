@@ -121,10 +121,20 @@ def test_back_up_change_and_restore_the_extension_group_through_the_page(
                and int(page.groups.set("extension", "differ")) >= 1, what="a difference")
     page.groups.selection_set("extension")
     app.root.update()
-    keys = [page.changes.item(i, "text") for i in page.changes.get_children()]
-    assert "extension.003.day_class" in keys
-    row = page.changes.get_children()[keys.index("extension.003.day_class")]
+
+    def names() -> list[str]:
+        return [page.changes.item(i, "text") for i in page.changes.get_children()]
+    # named by the schema's labels (read once, as 参数设置 reads it), not by their keys
+    pump_until(app.root, lambda: "分机003 白天服务等级" in names(), what="the setting named")
+    assert not [n for n in names() if n.startswith("extension.")]
+    row = page.changes.get_children()[names().index("分机003 白天服务等级")]
     assert page.changes.item(row, "values")[0] == changed
+    assert page.changes.item(row, "tags") == ("extension.003.day_class",)
+    app.set_language("en")
+    try:
+        assert page.changes.item(page.changes.get_children()[0], "text").startswith("Ext. ")
+    finally:
+        app.set_language("zh")
     page.button_restore_group.invoke()
     pump_until(app.root, lambda: page.model.job is not None and page.model.job.finished
                and page.model.job.action == "restore_apply", timeout=60,

@@ -26,6 +26,7 @@ from typing import Any, Final, Protocol
 
 from callcenter.common.schema import build_schema
 from callcenter.common.schema.core import Schema
+from callcenter.server.console.parameter_texts import allowed_text, show_set
 
 #: Keys per write request: the service takes up to 400; smaller chunks let a cancel stop
 #: sooner (between two requests) and keep the progress moving.
@@ -117,11 +118,13 @@ class Setting:
         return self.label_zh if language == "zh" else self.label_en
 
     def show(self, value: str, language: str) -> str:
-        """A value as a person reads it (a choice's label; the code otherwise)."""
+        """A value as a person reads it (a choice's label, a trunk or group set as the
+        manual writes it; the code otherwise)."""
         for choice in self.choices:
             if choice.code == value:
                 return choice.label(language)
-        return value
+        as_set = show_set(self, value, language)
+        return value if as_set is None else as_set
 
     def choice_labels(self, language: str) -> list[str]:
         return [c.label(language) for c in self.choices]
@@ -186,11 +189,8 @@ class ParameterSchema:
         helper = setting.help_zh if language == "zh" else setting.help_en
         if helper:
             parts.append(helper)
-        if setting.choices:
-            allowed = " / ".join(f"{c.label(language)}" for c in setting.choices)
-        else:
-            allowed = setting.allowed
-        parts.append(("允许：" if language == "zh" else "allowed: ") + allowed)
+        parts.append(("允许：" if language == "zh" else "allowed: ")
+                     + allowed_text(setting, language))
         text = "；".join(parts) if language == "zh" else "; ".join(parts)
         if setting.kind == "service_class" and self.class_levels:
             text += "\n" + self.class_level_text(language)
@@ -245,7 +245,7 @@ class GridLayout:
         """A form line's help in one line: the schema's help, else what is allowed."""
         setting = self.form_settings[row]
         helper = setting.help_zh if language == "zh" else setting.help_en
-        allowed = " / ".join(setting.choice_labels(language)) or setting.allowed
+        allowed = allowed_text(setting, language)
         return f"{helper}（{allowed}）" if helper and language == "zh" else \
             f"{helper} ({allowed})" if helper else allowed
 
@@ -511,13 +511,19 @@ def accepts_keystroke(setting: Setting, proposed: str) -> bool:
 
 
 # ---------------------------------------------------------------------- the service side
+class Cancellable(Protocol):
+    """What the store needs of a request's handle (``connection.Job``)."""
+
+    def cancel(self) -> None: ...
+
+
 class RequestConnection(Protocol):
     """What the store needs of ``ServiceConnection``."""
 
     def request(self, action: str, on_done: Callable[[dict[str, Any]], None],
                 on_error: Callable[[str, str], None], *,
                 on_progress: Callable[[int, int, str], None] | None = None,
-                timeout: float | None = None, **params: Any) -> object: ...
+                timeout: float | None = None, **params: Any) -> Cancellable | None: ...
 
 
 @dataclass
@@ -534,21 +540,15 @@ class WriteJob:
     counts: dict[str, int] = field(default_factory=dict)
     error: str = ""
     results: list[dict[str, Any]] = field(default_factory=list)
-    #: The request under way: its id (learnt from its first ``progress`` event, for a
-    #: ``cancel``), the keys it writes and the count done before it.
-    job_id: str = ""
-    keys: frozenset[str] = frozenset()
+    #: The request under way (its handle, for ``cancel``) and the count done before it.
+    request: Cancellable | None = None
     base: int = 0
 
-    def follow(self, event: Mapping[str, Any]) -> bool:
-        """Take a ``progress`` event when it is this job's (its id, or a key it writes
-        named first in the text); whether it was."""
-        job_id, text = str(event.get("job", "")), str(event.get("text", ""))
-        if self.finished or (self.job_id and job_id != self.job_id) or \
-                (not self.job_id and text.split(" ", maxsplit=1)[0] not in self.keys):
+    def progressed(self, done: int, text: str) -> bool:
+        """The request under way's progress (``done`` of its own keys); whether taken."""
+        if self.finished:
             return False
-        self.job_id = job_id
-        self.done = self.base + int(event.get("done", 0))
+        self.done = self.base + done
         self.text = text
         return True
 
@@ -631,8 +631,6 @@ class ParameterStore:
             changed = self.values.apply_event(event)
             if changed:
                 self._tell(changed)
-        elif name == "progress" and self.job is not None and self.job.follow(event):
-            self._tell_job(self.job)
         elif name == "verification_done" and self.schema is not None and not self.loading:
             self.load()
 
@@ -659,7 +657,6 @@ class ParameterStore:
             return
         chunk = pending.pop(0)
         base = job.base = job.done
-        job.keys, job.job_id = frozenset(chunk), ""
 
         def done(answer: dict[str, Any]) -> None:
             self._results(job, answer.get("results") or [])
@@ -670,17 +667,16 @@ class ParameterStore:
         def failed(code: str, message: str) -> None:
             job.error = f"{code}: {message}"
             self._finish(job, [k for c in [chunk, *pending] for k in c], job.error)
-        # No on_progress: the progress events come as events (``on_event``), see
-        # ``WriteJob.follow``.
-        self.connection.request("parameters_write", done, failed, timeout=120.0,
-                                values=chunk)
+        job.request = self.connection.request("parameters_write", done, failed,
+                                              on_progress=self._progress(job), timeout=120.0,
+                                              values=chunk)
 
     def renumber(self, numbers: Mapping[str, str]) -> WriteJob | None:
         """``extensions_renumber`` (one request: the service orders a swap's writes)."""
         if self.busy or not numbers:
             return None
         keys = [f"extension.{port}.number" for port in numbers]
-        job = WriteJob("extensions_renumber", total=len(numbers), keys=frozenset(keys))
+        job = WriteJob("extensions_renumber", total=len(numbers))
         self.job = job
         self._tell(self.values.mark_pending(keys))
 
@@ -692,10 +688,17 @@ class ParameterStore:
             job.error = f"{code}: {message}"
             self._finish(job, keys, job.error)
             self.load()  # a cancelled renumbering keeps what was done: read it again
-        self.connection.request("extensions_renumber", done, failed, timeout=120.0,
-                                numbers=dict(numbers))
+        job.request = self.connection.request("extensions_renumber", done, failed,
+                                              on_progress=self._progress(job), timeout=120.0,
+                                              numbers=dict(numbers))
         self._tell_job(job)
         return job
+
+    def _progress(self, job: WriteJob) -> Callable[[int, int, str], None]:
+        def progress(done: int, _total: int, text: str) -> None:
+            if job is self.job and job.progressed(done, text):
+                self._tell_job(job)
+        return progress
 
     def _results(self, job: WriteJob, results: list[dict[str, Any]]) -> None:
         job.results.extend(results)
@@ -716,13 +719,12 @@ class ParameterStore:
         self._tell_job(job)
 
     def cancel(self) -> None:
-        """Stop before the next key (the service's ``cancel`` of the request under way,
-        once its id is known) and send no further chunk; what was written stays written."""
+        """Stop before the next key (the ``cancel`` of the request under way, through its
+        handle) and send no further chunk; what was written stays written."""
         job = self.job
         if job is None or job.finished:
             return
         job.cancelled = True
-        if job.job_id:
-            self.connection.request("cancel", lambda _answer: None,
-                                    lambda _code, _message: None, job=job.job_id)
+        if job.request is not None:
+            job.request.cancel()
         self._tell_job(job)

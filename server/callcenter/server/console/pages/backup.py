@@ -1,7 +1,10 @@
 """资料备份 (S-42, S-36): back up now, the backups, open a file, what differs per group,
 restore one group or all, with progress and a cancel; download or upload a file.
 
-A thin view over ``backup_model.BackupModel``; every request runs off the Tk thread.
+A thin view over ``backup_model.BackupModel``; every request runs off the Tk thread.  The
+parameters that differ (and those a restore had refused) are named by the schema's labels
+(分机001 白天服务等级), their values as 参数设置 shows them, once the parameters' schema is
+read (the store 参数设置 shares, ``pages.parameters.store_for``); raw keys until then.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from callcenter.server.console import strings
 from callcenter.server.console.backup_model import GROUPS, BackupModel
+from callcenter.server.console.pages.parameters import store_for
+from callcenter.server.console.parameter_texts import key_name
 
 if TYPE_CHECKING:
     from callcenter.server.console.pages import PageContext, PageFactory
@@ -80,6 +85,8 @@ class BackupPage:
         self.catalogue = context.catalogue
         self.model = BackupModel(context.connection)
         self.model.listeners.append(self._changed)
+        self.parameters = store_for(context.connection)
+        self.parameters.listeners.append(self._schema_read)
         self._compare_job = ""
         frame = self.frame = ttk.Frame(context.parent, padding=(8, 6))
         self._build_bar()
@@ -304,13 +311,40 @@ class BackupPage:
             self.groups.selection_set(first or self.groups.get_children()[0])
         self._show_changes()
 
+    def _schema_read(self, keys: set[str] | None) -> None:
+        if keys is None and self.frame.winfo_exists():  # (re)loaded: names known now
+            self._show_changes()
+
+    def _need_schema(self) -> None:
+        if self.parameters.schema is None and not self.parameters.loading:
+            self.parameters.load()
+
+    def name_of(self, key: str) -> str:
+        """A key as people name it (the schema's label), the key itself until it is read."""
+        schema = self.parameters.schema
+        if schema is None or key not in schema.setting_of:
+            return key
+        return key_name(schema.setting(key), key, self.catalogue.language)
+
+    def value_of(self, key: str, value: str) -> str:
+        schema = self.parameters.schema
+        if schema is None or key not in schema.setting_of:
+            return value
+        return schema.setting(key).show(value, self.catalogue.language)
+
     def _show_changes(self) -> None:
         self.changes.delete(*self.changes.get_children())
         group = self.selected_group()
         entry = self.model.group_preview(group) if group else None
-        for index, change in enumerate((entry or {}).get("changes") or ()):
-            self.changes.insert("", "end", iid=str(index), text=str(change.get("key", "")),
-                                values=(change.get("pbx", ""), change.get("file", "")))
+        changes = (entry or {}).get("changes") or ()
+        if changes:
+            self._need_schema()
+        for index, change in enumerate(changes):
+            key = str(change.get("key", ""))
+            self.changes.insert("", "end", iid=str(index), text=self.name_of(key),
+                                values=(self.value_of(key, str(change.get("pbx", ""))),
+                                        self.value_of(key, str(change.get("file", "")))),
+                                tags=(key,))
 
     def _show_job(self) -> None:
         job = self.model.job
@@ -345,7 +379,8 @@ class BackupPage:
         job = model.job
         if job is not None and job.refused and model.message == "restored":
             shown += "\n" + text("backup.refused_list", keys=", ".join(
-                f"{r.get('key')} ({r.get('reason')})" for r in job.refused[:5]))
+                f"{self.name_of(str(r.get('key')))} ({r.get('reason')})"
+                for r in job.refused[:5]))
         self.status.configure(text=shown, foreground="")
 
 

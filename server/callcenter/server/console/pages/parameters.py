@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from callcenter.common.schema.core import ParameterError
 from callcenter.server.console import strings
 from callcenter.server.console.parameter_grid import ParameterGrid
+from callcenter.server.console.parameter_texts import invalid_text, member_label
 from callcenter.server.console.parameters_model import (
     STATE_FILLS,
     TABLE_TABS,
@@ -73,6 +74,10 @@ strings.add_texts({
                               "未发送 {not_sent}", "Done: {written} written, {unchanged} "
                               "unchanged, {refused} refused, {not_sent} not sent"),
     "parameters.batch_failed": ("失败：{message}", "Failed: {message}"),
+    "parameters.batch_cancelled": ("已取消：写入 {written}，未变 {unchanged}，拒绝 {refused}，"
+                                   "未发送 {not_sent}", "Cancelled: {written} written, "
+                                   "{unchanged} unchanged, {refused} refused, {not_sent} not "
+                                   "sent"),
     "parameters.cancel": ("取消", "Cancel"),
     "parameters.cancelling": ("正在取消…", "Cancelling…"),
     "parameters.state_reason": ("原因：{reason}", "Reason: {reason}"),
@@ -225,7 +230,9 @@ class GridPanel(ttk.Frame):
         kind = editor_kind(setting)
         if kind == "set":
             picker = SetPicker(self.grid_widget.canvas, self.page.catalogue, set_members(setting),
-                               value, lambda text: self._picked(key, text))
+                               value, lambda text: self._picked(key, text),
+                               label=lambda member: member_label(setting, member,
+                                                                 self.language))
             self.grid_widget.open_widget(row, column, picker)
             return
         choices = setting.choice_labels(self.language) if kind == "choice" else None
@@ -292,14 +299,15 @@ class SetPicker(ttk.Frame):
     ``all``, ``none`` or ``1,3,5``."""
 
     def __init__(self, parent: tk.Misc, catalogue: Catalogue, members: list[str], value: str,
-                 on_ok: Callable[[str], None]) -> None:
+                 on_ok: Callable[[str], None], *,
+                 label: Callable[[str], str] = lambda member: member) -> None:
         super().__init__(parent, padding=6, relief="raised", borderwidth=1)
         self.members = members
         chosen = parse_set(value, members)
         self.vars = {m: tk.BooleanVar(self, value=m in chosen) for m in members}
         self.boxes: dict[str, ttk.Checkbutton] = {}
         for index, member in enumerate(members):
-            box = ttk.Checkbutton(self, text=member, variable=self.vars[member])
+            box = ttk.Checkbutton(self, text=label(member), variable=self.vars[member])
             box.grid(row=index // 6, column=index % 6, sticky="w", padx=2)
             self.boxes[member] = box
         buttons = ttk.Frame(self)
@@ -482,6 +490,7 @@ class ParametersPage:
         self.clock_result.grid(row=2, column=0, columnspan=2, sticky="w")
         notebook.add(clock)
         self._tab_keys.append("clock")
+        self.clock_label.bind("<Destroy>", lambda _e: self._stop_clock(), add="+")
         self._tick_clock()
 
     def _add_tab(self, name: str, panel: GridPanel) -> None:
@@ -496,6 +505,12 @@ class ParametersPage:
         self.clock_label.configure(text=self.catalogue.text(
             "parameters.clock_now", now=time.strftime("%Y-%m-%d %H:%M:%S")))
         self._clock_job = self.clock_label.after(1000, self._tick_clock)
+
+    def _stop_clock(self) -> None:
+        """The clock's tick ends with its label (no timer left to a destroyed window)."""
+        if self._clock_job and self.clock_label is not None:
+            self.clock_label.after_cancel(self._clock_job)
+        self._clock_job = ""
 
     def update_clock(self) -> None:
         def done(answer: dict[str, Any]) -> None:
@@ -555,7 +570,13 @@ class ParametersPage:
         self.cancel_button.grid_remove()
         if batch or not job.results:
             counts = job.counts
-            if job.error and not job.results:
+            if job.cancelled:  # what was written stays written; the rest was not sent
+                self.set_status(self.catalogue.text(
+                    "parameters.batch_cancelled", written=counts.get("written", 0),
+                    unchanged=counts.get("unchanged", 0),
+                    refused=counts.get("refused", 0) + counts.get("invalid", 0),
+                    not_sent=counts.get("not_sent", 0)))
+            elif job.error and not job.results:
                 self.set_status(self.catalogue.text("parameters.batch_failed",
                                                     message=job.error))
             else:
@@ -592,11 +613,12 @@ class ParametersPage:
         try:
             value = schema.validate(key, text)
         except ParameterError as exc:
-            reason = str(exc)
+            reason = invalid_text(setting, text, self.catalogue.language,
+                                  str(exc).removeprefix(f"{key}: "))
             self.store.values.mark_invalid(key, reason)
             self._changed({key})
             self.set_status(self.catalogue.text("parameters.invalid", name=key,
-                                                reason=reason.removeprefix(f"{key}: ")))
+                                                reason=reason))
             return
         if self.store.write({key: value}) is None:
             self.set_status(self.catalogue.text("parameters.busy"))
@@ -608,7 +630,11 @@ class ParametersPage:
         try:
             values = column_plan(schema, keys, text)
         except ParameterError as exc:
-            self.set_status(self.catalogue.text("parameters.invalid", name="", reason=str(exc)))
+            setting = schema.setting(keys[0])
+            reason = invalid_text(setting, text, self.catalogue.language, str(exc))
+            self.set_status(self.catalogue.text("parameters.invalid",
+                                                name=setting.label(self.catalogue.language),
+                                                reason=reason))
             return
         if self.store.write(values) is None:
             self.set_status(self.catalogue.text("parameters.busy"))
