@@ -279,3 +279,16 @@ def test_every_area_fits_the_window_of_a_1024x768_screen(tk_root: tk.Tk,
         right = widget.winfo_rootx() - tk_root.winfo_rootx() + widget.winfo_width()
         bottom = widget.winfo_rooty() - tk_root.winfo_rooty() + widget.winfo_height()
         assert right <= width and bottom <= height, (widget, right, bottom)
+
+
+def test_digits_typed_anywhere_in_the_window_go_to_the_number(
+        tk_root: tk.Tk, make_window: MakeWindow) -> None:
+    app = make_window("win-lou", "023")
+    wait_online(tk_root, app)
+    button = app.function_area.buttons["conference"]
+    button.focus_force()
+    pump_until(tk_root, lambda: tk_root.focus_get() is button, what="a button focused")
+    for key in ("8", "0", "0", "2", "a"):
+        tk_root.focus_get().event_generate("<KeyPress>", keysym=key)  # type: ignore[union-attr]
+    pump_until(tk_root, lambda: app.dial_pad.number() == "8002", what="8002 in the entry")
+    assert tk_root.focus_get() is app.dial_pad.entry

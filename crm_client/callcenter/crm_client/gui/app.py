@@ -135,6 +135,7 @@ class CrmWindowApp(CallLogActions, InfoActions):
         self.dial_pad = DialPadView(self.window.dial_frame, self.catalogue,
                                     on_dial=self.dial, on_hangup=self.hang_up)
         self.dial_pad.grid(row=0, column=0, sticky="nsew")
+        self.dial_pad.take_keys_from(root)
         self.info = InfoArea(self.window.info_frame, self.catalogue, self.monitor,
                              InfoCallbacks(
                                  icon_double=self.icon_double, icon_new=self.new_icon,

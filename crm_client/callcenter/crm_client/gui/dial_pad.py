@@ -2,7 +2,8 @@
 saying what happened.
 
 The keyboard works: digits, ``*`` and ``#`` type into the entry (it takes the focus when
-the area is clicked), Return dials, BackSpace deletes, Escape clears.  The number checks
+the area is clicked, and keys typed anywhere else in the main window but a text field come
+to it: ``take_keys_from``), Return dials, BackSpace deletes, Escape clears.  The number checks
 are ``DialPad``'s; dialling and hanging up are the callbacks'.
 """
 
@@ -105,6 +106,27 @@ class DialPadView(ttk.LabelFrame):
         self._show(self.model.clear())
         self.say("")
         self.on_hangup()
+
+    def take_keys_from(self, window: tk.Misc) -> None:
+        """Digits, ``*``, ``#``, BackSpace and Return typed anywhere in ``window`` (its
+        buttons, lists, the monitor) go to the number entry, unless a text field has the
+        keyboard."""
+        window.bind("<KeyPress>", self._window_key, add="+")
+
+    def _window_key(self, event: tk.Event[tk.Misc]) -> None:
+        widget = event.widget
+        if isinstance(widget, (tk.Entry, ttk.Entry, tk.Text, tk.Spinbox, ttk.Combobox)) \
+                or not isinstance(widget, tk.Misc):
+            return
+        if event.char and event.char in DIAL_KEYS:
+            self.press(event.char)
+        elif event.keysym == "BackSpace":
+            self.backspace()
+        elif event.keysym in ("Return", "KP_Enter") and self.entry.get():
+            self.dial()
+        else:
+            return
+        self.entry.focus_set()
 
     def _key(self, event: tk.Event[ttk.Entry]) -> str | None:
         """Typed keys: digits, * and # go in; other characters are kept out (editing and
