@@ -51,7 +51,9 @@ def normalise_number(text: str) -> str:
     Full-width digits (１３８…) count as digits. Idempotent: ``normalise_number(n) == n`` for
     every result ``n``.
     """
-    text = text.translate(_FULL_WIDTH).strip()
+    if not text.isascii():
+        text = text.translate(_FULL_WIDTH)
+    text = text.strip()
     international = text.startswith("+")
     digits = _digits(text)
     if international:
@@ -92,7 +94,8 @@ def numbers_in(text: str) -> list[str]:
     """
     if not _SPLITTING.search(text.strip()):  # one number (the usual case): no splitting
         stripped = text.strip()
-        return [stripped] if _digits(stripped.translate(_FULL_WIDTH)) else []
+        digits = _digits(stripped if stripped.isascii() else stripped.translate(_FULL_WIDTH))
+        return [stripped] if digits else []
     found: list[str] = []
     for piece in _SEPARATORS.split(text):
         current: list[str] = []

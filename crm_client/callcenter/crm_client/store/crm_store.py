@@ -16,7 +16,7 @@ entry the share refuses now (another PC changed or deleted the customer meanwhil
 as a conflict (``outbox_conflicts()``), never applied over the other PC's change. Reads while the
 share is away raise ``ShareUnavailable``.
 
-Customer search finds a substring of the name, company, customer number, e-mail (any case) or,
+Customer search finds a substring of the name, company, customer number (any case) or,
 for a text that looks like a phone number, of the numbers' index digits (``phone.search_digits``):
 through a trigram index (FTS5) for two characters or more, else (or when the index would give
 too many candidates) by scanning ``customer_search``, a narrow table of one short text per
@@ -282,7 +282,7 @@ class CrmStore:
 
     def search_customers(self, text: str = "", limit: int = 200,
                          offset: int = 0) -> list[Customer]:
-        """Customers whose name, company, customer number or e-mail contains ``text`` (any
+        """Customers whose name, company or customer number contains ``text`` (any
         case), or one of whose numbers contains it (a text of digits and phone punctuation),
         in name order; one page."""
         _check_page(limit, offset)

@@ -68,7 +68,9 @@ _SHARED_001 = _script(
     """CREATE TABLE customer_search (
         customer_id INTEGER PRIMARY KEY, name_key TEXT NOT NULL, text TEXT NOT NULL)""",
     "CREATE INDEX customer_search_name ON customer_search (name_key, customer_id)",
-    "CREATE VIRTUAL TABLE customer_fts USING fts5 (text, tokenize = 'trigram')",
+    # External content: the index reads the texts from customer_search (not stored twice).
+    """CREATE VIRTUAL TABLE customer_fts USING fts5 (text, tokenize = 'trigram',
+        content = 'customer_search', content_rowid = 'customer_id')""",
     "CREATE VIRTUAL TABLE customer_fts_terms USING fts5vocab (customer_fts, 'row')",
     """CREATE TABLE call_log (
         id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -55,6 +55,9 @@ _PHONES: Final = CUSTOMER_DATA.index("phones")
 _FLAGS: Final = (CUSTOMER_DATA.index("vip"), CUSTOMER_DATA.index("blacklist"))
 
 
+_JSON: Final = json.JSONEncoder(ensure_ascii=False)
+
+
 def format_utc(t: datetime) -> str:
     """A sortable UTC text of an aware time (fixed width, microseconds)."""
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
@@ -79,7 +82,7 @@ def now_utc() -> str:
 def customer_fields(c: Customer) -> dict[str, Any]:
     """The stored columns of a customer's data (no id, version or bookkeeping)."""
     data = {name: getattr(c, name) for name in CUSTOMER_DATA}
-    data["phones"] = json.dumps(list(c.phones), ensure_ascii=False)
+    data["phones"] = _JSON.encode(list(c.phones))
     return data
 
 
@@ -100,11 +103,11 @@ def customer_from_tuple(row: tuple[Any, ...]) -> Customer:
 
 
 def search_text(c: Customer, digits: list[str]) -> str:
-    """What a customer search looks in: name, company, customer number, e-mail (lower case) and
-    the numbers' index digits, each followed by a character nobody types (so every two
-    characters of a field begin one of the text's trigrams)."""
+    """What a customer search looks in: name, company, customer number (lower case) and the
+    numbers' index digits, each followed by a character nobody types (so every two characters
+    of a field begin one of the text's trigrams)."""
     return "".join(part + "\x1f" for part in (c.name.lower(), c.company.lower(),
-                                              c.customer_no.lower(), c.email.lower(), *digits))
+                                              c.customer_no.lower(), *digits))
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,12 @@ def _write_index(m: SharedModels, c: Customer, customer_id: int) -> None:
 def _drop_index(m: SharedModels, row: Any) -> None:
     cursor = m.customer._meta.database.cursor()
     cursor.execute("DELETE FROM customer_phone WHERE customer_id = ?", (row.id,))
+    old = cursor.execute("SELECT text FROM customer_search WHERE customer_id = ?",
+                         (row.id,)).fetchone()
+    if old is not None:  # an external-content index is told the text it had
+        cursor.execute("INSERT INTO customer_fts (customer_fts, rowid, text) "
+                       "VALUES ('delete', ?, ?)", (row.id, old[0]))
     cursor.execute("DELETE FROM customer_search WHERE customer_id = ?", (row.id,))
-    cursor.execute("DELETE FROM customer_fts WHERE rowid = ?", (row.id,))
 
 
 def _current(m: SharedModels, customer_id: int) -> Customer | None:
