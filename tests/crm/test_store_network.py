@@ -198,3 +198,31 @@ def test_a_store_opens_with_the_share_away_and_uses_it_when_it_appears(tmp_path:
     assert [c.name for c in pc.search_customers("")] == ["早", "晚"]
     assert [c.id for c in pc.search_customers("早")] == [1]
     pc.close()
+
+
+def test_a_share_locked_through_every_try_is_away_and_the_write_waits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another PC holding the write lock (a crashed PC's lock on a share, say) longer than the
+    busy timeout and every retry: the write goes to the outbox, and is replayed once the lock
+    is gone. The waits are shortened for the test."""
+    from callcenter.crm_client.store import engine
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(engine, "FIRST_BACKOFF", 0.01)
+    monkeypatch.setattr(engine, "MAX_ATTEMPTS", 3)
+    shared = tmp_path / "share"
+    shared.mkdir()
+    pc = CrmStore.open(tmp_path / "pc", shared)
+    pc.check_share()  # the shared file exists, migrated
+    other_pc = sqlite3.connect(shared / "crm-shared.db", isolation_level=None)
+    other_pc.execute("BEGIN IMMEDIATE")
+    with pytest.raises(ShareUnavailable, match="stayed locked"):
+        pc.save_customer(Customer(name="等待", mobile="13800000020"))
+    assert pc.retries == 2 and pc.pending_writes() == 1
+    with pytest.raises(ShareUnavailable, match="stayed locked"):
+        pc.replay_outbox()
+    other_pc.execute("ROLLBACK")
+    other_pc.close()
+    assert pc.replay_outbox() == 1
+    assert [c.name for c in pc.search_customers("")] == ["等待"]
+    pc.close()
