@@ -23,10 +23,11 @@ from tests.crm.gui.window_support import (
     online,
     toplevels,
     wait_online,
+    window_xvfb,
 )
 from tests.server.console.console_support import collect_in_this_thread, pump_until, tk_root
 
-__all__ = ["collect_in_this_thread", "display", "make_window", "tk_root"]
+__all__ = ["collect_in_this_thread", "display", "make_window", "tk_root", "window_xvfb"]
 
 
 def test_unattended_start_connects_without_any_dialog(tk_root: tk.Tk,

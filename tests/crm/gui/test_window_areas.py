@@ -22,10 +22,11 @@ from tests.crm.gui.window_support import (
     make_window,
     toplevels,
     wait_online,
+    window_xvfb,
 )
 from tests.server.console.console_support import collect_in_this_thread, pump_until, tk_root
 
-__all__ = ["collect_in_this_thread", "display", "make_window", "tk_root"]
+__all__ = ["collect_in_this_thread", "display", "make_window", "tk_root", "window_xvfb"]
 
 
 def test_password_protection_asks_a_local_user_and_keeps_to_its_areas(

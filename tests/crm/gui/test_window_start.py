@@ -14,9 +14,9 @@ from typing import Any
 
 from callcenter.common.agent.client import HubClient
 from tests.crm.conftest import PASSWORD, wait_until
-from tests.crm.gui.window_support import display
+from tests.crm.gui.window_support import display, window_xvfb
 
-__all__ = ["display"]
+__all__ = ["display", "window_xvfb"]
 
 MAIN = "import sys; from callcenter.crm_client.cli import main; sys.exit(main())"
 

@@ -29,9 +29,13 @@ DISPLAY_NUMBER = 64
 MakeWindow = Callable[..., CrmWindowApp]
 
 
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    """Xvfb on :64 for this module (started here unless one already runs there)."""
+@pytest.fixture(scope="session")
+def window_xvfb() -> Iterator[str]:
+    """Xvfb on :64 for the whole session (started here unless one already runs there).
+
+    It lives until the session ends, not only as long as a module: the console's
+    ``tk_root`` keeps every Tk root until the interpreter exits, and Tk ends the whole
+    process when the X server of a live root goes away."""
     name = f":{DISPLAY_NUMBER}"
     proc: subprocess.Popen[bytes] | None = None
     socket_path = Path(f"/tmp/.X11-unix/X{DISPLAY_NUMBER}")
@@ -47,16 +51,22 @@ def display() -> Iterator[str]:
                 proc.kill()
                 pytest.fail(f"Xvfb did not start on {name}")
             time.sleep(0.02)
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = name
     yield name
+    if proc is not None:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def display(window_xvfb: str) -> Iterator[str]:
+    """DISPLAY is :64 while this module's tests run (the previous value back after)."""
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = window_xvfb
+    yield window_xvfb
     if old is None:
         os.environ.pop("DISPLAY", None)
     else:
         os.environ["DISPLAY"] = old
-    if proc is not None:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture
