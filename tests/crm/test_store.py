@@ -3,6 +3,7 @@ conflicts, call log, phonebooks, local tables, migrations."""
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 from collections.abc import Iterator
@@ -293,3 +294,10 @@ def test_every_search_path_finds_what_a_plain_substring_test_finds(
         found = [c.id for c in store.search_customers(needle, limit=1000)]
         assert found == expected, needle
         assert store.count_customers(needle) == len(expected)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_new_data_folder_and_its_database_are_private(tmp_path: Path) -> None:
+    CrmStore.open(tmp_path / "new" / "data").close()
+    assert (tmp_path / "new" / "data").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "new" / "data" / "crm.db").stat().st_mode & 0o777 == 0o600

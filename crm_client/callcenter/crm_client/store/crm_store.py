@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -114,12 +115,17 @@ class CrmStore:
 
     @classmethod
     def open(cls, data_dir: Path, shared: Path | None = None) -> CrmStore:
-        """Open (creating if needed) the data folder's ``crm.db``; in network mode also the
+        """Open (creating if needed: the folder 0700, the file 0600 on POSIX) the data
+        folder's ``crm.db``; in network mode also the
         shared folder's ``crm-shared.db`` when it can be reached (when not, the store opens
         anyway: reads raise ShareUnavailable and writes wait in the outbox)."""
         data_dir = Path(data_dir)
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            if not data_dir.is_dir():
+                data_dir.mkdir(parents=True, mode=0o700)  # customers' data: this user's only
+            local = data_dir / LOCAL_FILE
+            if not local.exists():
+                os.close(os.open(local, os.O_WRONLY | os.O_CREAT, 0o600))
         except OSError as exc:
             raise StoreError(f"data folder {data_dir}: cannot create it: {exc}") from None
         store = cls(data_dir, None if shared is None else Path(shared))
