@@ -11,7 +11,7 @@ from pathlib import Path
 
 from callcenter.common.agent.client import HubClient
 from callcenter.crm_client.gui.app import CrmWindowApp
-from callcenter.crm_client.gui.login_dialog import LocalLoginDialog
+from callcenter.crm_client.gui.login_dialog import LocalLoginDialog, LocalPasswordDialog
 from callcenter.crm_client.gui.options import GuiOptions
 from callcenter.crm_client.gui.presenters import state_colour
 from callcenter.crm_client.settings import CrmSettings, load_settings, save_settings
@@ -139,3 +139,42 @@ def test_a_shared_folder_given_at_start_is_used_and_remembered(
     assert (share / "crm-shared.db").exists()
     pump_until(tk_root, lambda: load_settings(data).shared_folder == str(share),
                what="--shared saved for the next starts")
+
+
+def test_the_initial_admin_must_change_its_password_before_the_window_is_used(
+        tk_root: tk.Tk, hub_address: tuple[str, int], agent_account: Callable[..., str],
+        tmp_path: Path) -> None:
+    user = agent_account("area-rex")
+    save_settings(tmp_path, CrmSettings(
+        server_host=hub_address[0], server_port=hub_address[1], extension="012", user=user,
+        device="headset").with_password_protection(True))  # admin/admin, must change
+    app = CrmWindowApp(tk_root, GuiOptions(data_dir=tmp_path), confirm=lambda _t, _x: True)
+    try:
+        app.start()
+        pump_until(tk_root, lambda: app.local_dialog is not None, what="the local user asked")
+        local = app.local_dialog
+        assert local is not None
+        local.user.insert(0, "admin")
+        local.password.insert(0, "admin")
+        local.ok.invoke()
+        pump_until(tk_root, lambda: any(isinstance(w, LocalPasswordDialog)
+                                        for w in toplevels(tk_root)),
+                   what="a new password asked")
+        change = next(w for w in toplevels(tk_root) if isinstance(w, LocalPasswordDialog))
+        assert app.login_dialog is None and app.local_user is None
+        change.new.insert(0, "admin")
+        change.repeat.insert(0, "admin")
+        change.ok.invoke()
+        assert change.error.cget("text") == "新密码不能与原密码相同"
+        change.new.delete(0, "end")
+        change.repeat.delete(0, "end")
+        change.new.insert(0, "b0ss-pw")
+        change.repeat.insert(0, "b0ss-pw")
+        change.ok.invoke()
+        pump_until(tk_root, lambda: app.login_dialog is not None and app.login_dialog.alive(),
+                   what="then the hub password asked")
+        saved = load_settings(tmp_path).local_user("admin")
+        assert saved is not None and not saved.must_change
+        assert load_settings(tmp_path).authenticate("admin", "b0ss-pw") is not None
+    finally:
+        app.close()

@@ -49,7 +49,11 @@ from callcenter.crm_client.gui.function_area import FunctionArea
 from callcenter.crm_client.gui.info_actions import InfoActions
 from callcenter.crm_client.gui.info_area import InfoArea, InfoCallbacks
 from callcenter.crm_client.gui.log_actions import CallLogActions
-from callcenter.crm_client.gui.login_dialog import HubLoginDialog, LocalLoginDialog
+from callcenter.crm_client.gui.login_dialog import (
+    HubLoginDialog,
+    LocalLoginDialog,
+    LocalPasswordDialog,
+)
 from callcenter.crm_client.gui.main_window import MainWindow, MenuActions
 from callcenter.crm_client.gui.options import GuiOptions, merged_settings
 from callcenter.crm_client.gui.pop_window import PopArea, PopWindow
@@ -260,8 +264,11 @@ class CrmWindowApp(CallLogActions, InfoActions):
 
     # ------------------------------------------------------------------ login and link
     def _ask_local_user(self) -> None:
+        typed: list[str] = []
+
         def check(user: str, password: str) -> None:
             settings = self.settings
+            typed[:] = [password]
             self.runner.submit(lambda: settings.authenticate(user, password), checked)
 
         def checked(user: Any) -> None:
@@ -270,14 +277,42 @@ class CrmWindowApp(CallLogActions, InfoActions):
                 if dialog is not None and dialog.alive():
                     dialog.refused()
                 return
-            self.local_user = user
             if dialog is not None and dialog.alive():
                 dialog.destroy()
             self.local_dialog = None
+            if user.must_change:  # the initial admin/admin: a new password first
+                self._change_local_password(user, typed[0] if typed else "")
+                return
+            self.local_user = user
             self._after_local_login()
 
         self.local_dialog = LocalLoginDialog(self.root, self.catalogue, on_login=check,
                                              on_quit=self.close)
+
+    def _change_local_password(self, user: Any, old: str) -> None:
+        data_dir = self.options.data_dir
+
+        def changed(new: str) -> None:
+            settings = self.settings.with_local_user(user.name, new, must_change=False)
+
+            def save() -> CrmSettings:
+                saved = load_settings(data_dir)  # this start's flags are not written
+                save_settings(data_dir, saved.with_local_user(user.name, new,
+                                                              must_change=False))
+                return settings
+
+            self.runner.submit(save, done)
+
+        def done(settings: CrmSettings) -> None:
+            dialog.destroy()
+            self.settings = settings
+            self.ctx.settings = settings
+            self.local_user = settings.local_user(user.name)
+            self._after_local_login()
+
+        dialog = LocalPasswordDialog(self.root, self.catalogue, user=user.name, old=old,
+                                     on_changed=changed, on_quit=self.close)
+        self.local_dialog = None
 
     def ask_login(self) -> None:
         """登录 → 连接服务器: the hub password (the settings name the server and port)."""

@@ -22,6 +22,14 @@ add_texts({
     "local.wrong": ("用户名或密码错误", "Wrong user name or password"),
     "local.quit": ("退出", "Quit"),
     "local.ok": ("登录", "Log in"),
+    "local.change_title": ("修改本机密码", "Change the local password"),
+    "local.change_intro": ("用户 {user} 的密码是初始密码，请先修改。",
+                           "The password of {user} is the initial one: change it first."),
+    "local.new": ("新密码", "New password"),
+    "local.repeat": ("确认新密码", "Repeat it"),
+    "local.mismatch": ("两次输入的新密码不一致", "The two passwords differ"),
+    "local.same": ("新密码不能与原密码相同", "The new password must differ from the old one"),
+    "local.too_short": ("新密码至少 4 个字符", "At least 4 characters"),
     "login.working": ("正在连接…", "Connecting…"),
     "local.not_allowed": ("本机用户 {user} 没有“{area}”的权限",
                           "Local user {user} may not use {area}"),
@@ -155,3 +163,45 @@ class LocalLoginDialog(_LoginBase):
         self.ok.state(["!disabled"])
         self.password.delete(0, "end")
         self.show_error(self.catalogue.text("local.wrong"))
+
+
+class LocalPasswordDialog(_LoginBase):
+    """A local user whose password must be changed (the initial admin/admin) sets a new one
+    before the window may be used; ``on_changed(new)`` gets it (the app saves it)."""
+
+    def __init__(self, parent: tk.Misc, catalogue: Catalogue, *, user: str, old: str,
+                 on_changed: Callable[[str], None], on_quit: Callable[[], None]) -> None:
+        super().__init__(parent, catalogue, "local.change_title")
+        text = catalogue.text
+        self.old = old
+        self.on_changed = on_changed
+        ttk.Label(self.body, text=text("local.change_intro", user=user), wraplength=320).grid(
+            row=0, column=0, columnspan=2, sticky="w", pady=(0, 8))
+        ttk.Label(self.body, text=text("local.new")).grid(row=1, column=0, sticky="w")
+        self.new = ttk.Entry(self.body, width=24, show="•")
+        self.new.grid(row=1, column=1, sticky="ew", padx=(8, 0), pady=2)
+        ttk.Label(self.body, text=text("local.repeat")).grid(row=2, column=0, sticky="w")
+        self.repeat = ttk.Entry(self.body, width=24, show="•")
+        self.repeat.grid(row=2, column=1, sticky="ew", padx=(8, 0), pady=2)
+        self.error.grid(row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        buttons = ttk.Frame(self.body)
+        buttons.grid(row=4, column=0, columnspan=2, sticky="e", pady=(8, 0))
+        self.ok = ttk.Button(buttons, text=text("common.ok"), command=self.submit)
+        self.ok.grid(row=0, column=0, padx=(0, 6))
+        ttk.Button(buttons, text=text("local.quit"), command=on_quit).grid(row=0, column=1)
+        self.bind("<Return>", lambda _e: self.submit())
+        self.protocol("WM_DELETE_WINDOW", on_quit)
+        self._place(parent)
+        self.new.focus_set()
+
+    def submit(self) -> None:
+        new = self.new.get()
+        if len(new) < 4:
+            self.show_error(self.catalogue.text("local.too_short"))
+        elif new != self.repeat.get():
+            self.show_error(self.catalogue.text("local.mismatch"))
+        elif new == self.old:
+            self.show_error(self.catalogue.text("local.same"))
+        else:
+            self.ok.state(["disabled"])
+            self.on_changed(new)
