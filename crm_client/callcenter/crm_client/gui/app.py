@@ -49,10 +49,10 @@ from callcenter.crm_client.gui.function_area import FunctionArea
 from callcenter.crm_client.gui.info_actions import InfoActions
 from callcenter.crm_client.gui.info_area import InfoArea, InfoCallbacks
 from callcenter.crm_client.gui.log_actions import CallLogActions
+from callcenter.crm_client.gui.login_actions import LoginActions
 from callcenter.crm_client.gui.login_dialog import (
     HubLoginDialog,
     LocalLoginDialog,
-    LocalPasswordDialog,
 )
 from callcenter.crm_client.gui.main_window import MainWindow, MenuActions
 from callcenter.crm_client.gui.options import GuiOptions, merged_settings
@@ -83,7 +83,7 @@ DEFAULT_ICONS = 15
 JOURNAL_FILE = "open-calls.json"
 
 
-class CrmWindowApp(CallLogActions, InfoActions):
+class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
     """The CRM window on one data folder (see the module docstring)."""
 
     def __init__(self, root: tk.Tk, options: GuiOptions, *,
@@ -262,100 +262,7 @@ class CrmWindowApp(CallLogActions, InfoActions):
             self.refresh_log()
         self._poll_job = self.root.after(POLL_MS, self._poll)
 
-    # ------------------------------------------------------------------ login and link
-    def _ask_local_user(self) -> None:
-        typed: list[str] = []
-
-        def check(user: str, password: str) -> None:
-            settings = self.settings
-            typed[:] = [password]
-            self.runner.submit(lambda: settings.authenticate(user, password), checked)
-
-        def checked(user: Any) -> None:
-            dialog = self.local_dialog
-            if user is None:
-                if dialog is not None and dialog.alive():
-                    dialog.refused()
-                return
-            if dialog is not None and dialog.alive():
-                dialog.destroy()
-            self.local_dialog = None
-            if user.must_change:  # the initial admin/admin: a new password first
-                self._change_local_password(user, typed[0] if typed else "")
-                return
-            self.local_user = user
-            self._after_local_login()
-
-        self.local_dialog = LocalLoginDialog(self.root, self.catalogue, on_login=check,
-                                             on_quit=self.close)
-
-    def _change_local_password(self, user: Any, old: str) -> None:
-        data_dir = self.options.data_dir
-
-        def changed(new: str) -> None:
-            settings = self.settings.with_local_user(user.name, new, must_change=False)
-
-            def save() -> CrmSettings:
-                saved = load_settings(data_dir)  # this start's flags are not written
-                save_settings(data_dir, saved.with_local_user(user.name, new,
-                                                              must_change=False))
-                return settings
-
-            self.runner.submit(save, done)
-
-        def done(settings: CrmSettings) -> None:
-            dialog.destroy()
-            self.settings = settings
-            self.ctx.settings = settings
-            self.local_user = settings.local_user(user.name)
-            self._after_local_login()
-
-        dialog = LocalPasswordDialog(self.root, self.catalogue, user=user.name, old=old,
-                                     on_changed=changed, on_quit=self.close)
-        self.local_dialog = None
-
-    def ask_login(self) -> None:
-        """登录 → 连接服务器: the hub password (the settings name the server and port)."""
-        if not self.settings.configured:
-            self.ctx.show_error(self.catalogue.text("login.need_server"))
-            return
-        if self.login_dialog is not None and self.login_dialog.alive():
-            self.login_dialog.lift()
-            return
-        self.login_dialog = HubLoginDialog(
-            self.root, self.catalogue, server=self._server_text(),
-            extension=self.settings.extension, user=self.settings.user,
-            on_login=self._login)
-
-    def _login(self, user: str, password: str) -> None:
-        if user != self.settings.user:
-            self.settings = dataclasses.replace(self.settings, user=user)
-            self.ctx.settings = self.settings
-            data_dir, settings = self.options.data_dir, self.settings
-            self.runner.submit(lambda: save_settings(data_dir, settings))
-        self.password = password
-        self.connect(password)
-
-    def connect(self, password: str) -> None:
-        """Start the link (closing an older one) in a worker."""
-        if self.store is None:
-            return
-        crm = self._make_app()
-        self.status = LinkStatus("connecting")
-        self._show_status()
-        self.runner.submit(lambda: crm.connect(password), None, self._connect_failed)
-
-    def _connect_failed(self, exc: BaseException) -> None:
-        text = self.ctx.error_text(exc)
-        self.status_bar.show_notice(text)
-        if self.login_dialog is not None and self.login_dialog.alive():
-            self.login_dialog.show_error(text)
-
-    def disconnect(self) -> None:
-        crm = self.crm
-        if crm is not None:
-            self.runner.submit(crm.disconnect)
-
+    # ------------------------------------------------------------------ the link
     def _from_link(self, update: AppUpdate) -> None:
         """On the link's thread: queue the update for the Tk loop."""
         self.runner.post(partial(self._update, update))
