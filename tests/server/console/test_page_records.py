@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import sys
 import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
@@ -432,3 +433,135 @@ def test_summary_by_hour_shows_the_whole_day(tk_root: tk.Tk, sim: Simulator,
     page.catalogue.set_language("en")
     assert page.by_box.get() == "by hour of day (0-23)"
     assert _tree_values(tree, "key")[:2] == ["00", "01"]
+
+
+# ---------------------------------------------------------------------- more of the page
+def test_the_open_query_dialog_follows_a_language_switch(
+        tk_root: tk.Tk, page_of: Callable[[], Any]) -> None:
+    page = page_of()
+    page.query_button.invoke()
+    pump_until(tk_root, lambda: page.dialog is not None and page.dialog.winfo_exists(),
+               what="the query dialog")
+    dialog = page.dialog
+    dialog.entries["number"].insert(0, "12315")
+    dialog.match.current(1)
+    words = {str(w.cget("text")) for w, _key in dialog.labelled}
+    assert {"开始日期", "号码", "查询"} <= words and dialog.title() == "综合查询"
+    page.catalogue.set_language("en")  # as 帮助's language menu: every view relabels
+    try:
+        words = {str(w.cget("text")) for w, _key in dialog.labelled}
+        assert {"From", "Number", "Query"} <= words and "号码" not in words
+        assert dialog.title() == "Combined query"
+        assert dialog.match.get() == "begins with"  # the choice kept, in English
+        assert dialog.entries["number"].get() == "12315"  # what was typed stays
+        assert dialog.month.get() == "(by date, all months)"
+    finally:
+        page.catalogue.set_language("zh")
+    assert dialog.match.get() == "开头是"
+    dialog.button_cancel.invoke()
+
+
+def test_a_query_includes_the_archived_months(
+        tk_root: tk.Tk, page_of: Callable[[], Any]) -> None:
+    """Records older than the retention period moved to their month's archive (as the
+    service's daily retention moves them) are found by the console's query."""
+    from callcenter.common.pbx.messages import CallRecord
+    from callcenter.server.store.archive import run_retention
+    from callcenter.server.store.db import database
+    from tests.server.query.query_support import store_records
+
+    old = [CallRecord(900 + i, f"202502{10 + i:02d}093000", 60 + i, "805", "8051", "1",
+                      "12315999", "OUT") for i in range(3)]
+    store_records(old, pbx="pbx-archived")
+    moved = {m.month: m.moved for m in run_retention(database)}
+    assert moved.get("2025-02") == 3
+    page = page_of()
+    page.query_button.invoke()
+    pump_until(tk_root, lambda: page.dialog is not None and page.dialog.winfo_exists(),
+               what="the query dialog")
+    dialog = page.dialog
+    assert "2025-02" in dialog.month.cget("values")
+    dialog.month.current(list(dialog.month.cget("values")).index("2025-02"))
+    dialog.button_ok.invoke()
+    pump_until(tk_root, lambda: _settled(page) and page.model.filters.get("month"),
+               what="the archived month's records")
+    assert page.model.total == 3
+    assert _tree_values(page.tree, "number") == ["12315999"] * 3
+    assert set(_tree_values(page.tree, "source")) == {"2025-02"}
+    # and by date, with the archives included (no month chosen)
+    page.run_query({"from": "2025-02-01", "to": "2025-02-28"})
+    pump_until(tk_root, lambda: _settled(page) and "from" in page.model.filters,
+               what="the records of February 2025")
+    assert page.model.total == 3
+
+
+def test_print_preview_shows_the_report_pages(
+        tk_root: tk.Tk, sim: Simulator, page_of: Callable[[], Any]) -> None:
+    from callcenter.server.console import printing
+
+    if printing.renderer() is None:
+        pytest.skip("the preview needs Ghostscript (gs) on this machine")
+    page = page_of()
+    _call(sim, "013", "12315444", 50)
+    pump_until(tk_root, lambda: page.live.count == 1, what="a stored record")
+    page.preview_button.invoke()
+    pump_until(tk_root, lambda: page.preview is not None and page.preview.winfo_exists(),
+               timeout=60, what="the preview window")
+    preview = page.preview
+    assert preview.title().startswith("打印预览（") and len(preview.images) >= 1
+    first = preview.images[0]
+    assert first.width() > first.height() > 300  # A4 landscape, drawn
+    assert len(preview.canvas.find_withtag("page")) == len(preview.images)
+    assert page.export_label.cget("text") == f"预览：{len(preview.images)} 页"
+    assert page.export.path.read_bytes()[:5] == b"%PDF-"
+    preview.button_close.invoke()
+    assert not preview.winfo_exists()
+
+
+def _fake_command(folder: Path, name: str, exit_code: int, say: str) -> Path:
+    """A program on PATH that notes its arguments (one per line) and answers like lp."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / f"{name}.args"
+    script = folder / name
+    script.write_text(f"#!/bin/sh\nfor a in \"$@\"; do echo \"$a\" >> '{log}'; done\n"
+                      f"echo '{say}' >&{2 if exit_code else 1}\nexit {exit_code}\n",
+                      encoding="utf-8")
+    script.chmod(0o755)
+    return log
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="lp and lpr are not Windows' way")
+def test_print_sends_the_report_to_lp(tk_root: tk.Tk, sim: Simulator, tmp_path: Path,
+                                      page_of: Callable[[], Any],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _fake_command(tmp_path / "bin", "lp", 0, "request id is office-7 (1 file(s))")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    page = page_of()
+    page.print_button.invoke()
+    pump_until(tk_root, lambda: page.print_status[0].startswith("已发送到打印机"), timeout=60,
+               what="the report printed")
+    assert page.export_label.cget("text") == "已发送到打印机 request id is office-7 (1 file(s))"
+    args = log.read_text(encoding="utf-8").splitlines()
+    assert args == [str(page.export.path)]
+    assert Path(args[0]).read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="lp and lpr are not Windows' way")
+def test_without_a_printer_printing_says_so(tk_root: tk.Tk, tmp_path: Path,
+                                            page_of: Callable[[], Any],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no lp, no lpr
+    page = page_of()
+    page.print_button.invoke()
+    pump_until(tk_root, lambda: page.print_status[0].startswith("没有可用的打印机"),
+               timeout=60, what="the message")
+    assert "lp 或 lpr" in page.export_label.cget("text")
+    assert str(page.export_label.cget("foreground")) == "#c62828"
+    # CUPS installed but no printer: lp's own words, named as "no printer"
+    _fake_command(tmp_path / "bin", "lp", 1, "lp: Error - no default destination available.")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    page.print_button.invoke()
+    pump_until(tk_root, lambda: "no default destination" in page.print_status[0],
+               timeout=60, what="lp's refusal")
+    assert page.print_status[0].startswith("没有可用的打印机（请在系统中添加并设为默认打印机）")

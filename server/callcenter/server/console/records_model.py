@@ -310,7 +310,9 @@ class ExportProgress:
     path: Path
     fmt: str
     phase: str = "exporting"  # exporting, downloading, done, cancelled, failed
-    job: str = ""
+    #: ``export`` (a file the person keeps), ``preview`` or ``print`` (a PDF to show or print)
+    purpose: str = "export"
+    job: str = ""  # the service's job id of the export, once sent
     cancel_asked: bool = False
     done: int = 0
     total: int = 0

@@ -1,5 +1,6 @@
 """话单查询 (S-38, S-40, B-5), the view: the paged records list, 综合查询, the live list,
-summaries with a chart, and export to the console's own disk.
+summaries with a chart, export to the console's own disk, a print preview and printing
+(``records_print``, ``printing``: the service's PDF report fetched to a temporary folder).
 
 Thin: ``RecordsList``, ``LiveRecords``, ``bar_chart`` and ``ExportProgress``
 (records_model) decide what is asked and shown, ``check_query`` (records_query) checks the
@@ -10,6 +11,8 @@ what one page costs.  Every request goes through ``ServiceConnection.request``.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import tkinter as tk
 from collections.abc import Callable
 from datetime import date
@@ -21,6 +24,13 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from tkcalendar import DateEntry
 
 from callcenter.server.console.dialogs import grab_when_shown
+from callcenter.server.console.pages.records_print import PrintPreview
+from callcenter.server.console.printing import (
+    PrintProblem,
+    render_pages,
+    run_in_thread,
+    send_to_printer,
+)
 from callcenter.server.console.records_model import (
     COLUMNS,
     LIVE_COLUMNS,
@@ -43,6 +53,7 @@ from callcenter.server.console.records_query import (
 from callcenter.server.console.strings import Catalogue, add_texts
 
 if TYPE_CHECKING:
+    from callcenter.server.console.connection import Job
     from callcenter.server.console.pages import PageContext, PageFactory
 
 EXPORT_FORMATS: Final = ("csv", "xlsx", "pdf")
@@ -156,6 +167,8 @@ class QueryDialog(tk.Toplevel):
         super().__init__(parent)
         self.catalogue = catalogue
         self.on_submit = on_submit
+        #: Widgets whose text is a catalogue key (relabelled when the language changes).
+        self.labelled: list[tuple[tk.Misc, str]] = []
         self.withdraw()
         self.title(catalogue.text("records.dialog_title"))
         self.resizable(False, False)
@@ -179,6 +192,10 @@ class QueryDialog(tk.Toplevel):
                                        command=self.clear)
         self.button_cancel = ttk.Button(buttons, text=text("records.d.cancel"),
                                         command=self.destroy)
+        for button, key in ((self.button_ok, "records.d.ok"),
+                            (self.button_clear, "records.d.clear"),
+                            (self.button_cancel, "records.d.cancel")):
+            self.labelled.append((button, key))
         for column, button in enumerate((self.button_ok, self.button_clear,
                                          self.button_cancel)):
             button.grid(row=0, column=column, padx=(6, 0))
@@ -195,9 +212,8 @@ class QueryDialog(tk.Toplevel):
         row = 0
         for side in ("from", "to"):
             self.use[side] = tk.BooleanVar(self, value=getattr(form, f"use_{side}"))
-            ttk.Checkbutton(body, text=text(f"records.d.{side}"),
-                            variable=self.use[side]).grid(row=row, column=0, sticky="w",
-                                                          pady=3)
+            self._labelled(ttk.Checkbutton(body, variable=self.use[side]),
+                           f"records.d.{side}").grid(row=row, column=0, sticky="w", pady=3)
             picker = DateEntry(body, date_pattern="yyyy-mm-dd", locale=locale, width=12)
             picker.grid(row=row, column=1, sticky="w", padx=(8, 0))
             day = getattr(form, f"{side}_date")
@@ -206,12 +222,13 @@ class QueryDialog(tk.Toplevel):
             except ValueError:
                 picker.set_date(date.today())
             self.dates[side] = picker
-            ttk.Label(body, text=text("records.d.time")).grid(row=row, column=2, padx=(10, 4))
+            self._labelled(ttk.Label(body), "records.d.time").grid(row=row, column=2,
+                                                                   padx=(10, 4))
             self.entries[f"{side}_time"] = self._entry(body, row, 3, getattr(
                 form, f"{side}_time"), 7)
             row += 1
-        ttk.Label(body, text=text("records.d.month")).grid(row=row, column=0, sticky="w",
-                                                           pady=3)
+        self._labelled(ttk.Label(body), "records.d.month").grid(row=row, column=0, sticky="w",
+                                                                pady=3)
         self.month_names = ["", *months]
         self.month = ttk.Combobox(body, state="readonly", width=26, values=[
             text("records.d.month_none"), *months])
@@ -224,12 +241,12 @@ class QueryDialog(tk.Toplevel):
     def _build_fields(self, body: ttk.Frame, form: QueryForm, row: int) -> int:
         text = self.catalogue.text
         for name in ("extension", "trunk"):
-            ttk.Label(body, text=text(f"records.d.{name}")).grid(row=row, column=0,
-                                                                 sticky="w", pady=3)
+            self._labelled(ttk.Label(body), f"records.d.{name}").grid(row=row, column=0,
+                                                                      sticky="w", pady=3)
             self.entries[name] = self._entry(body, row, 1, getattr(form, name), 14)
             row += 1
-        ttk.Label(body, text=text("records.d.number")).grid(row=row, column=0, sticky="w",
-                                                            pady=3)
+        self._labelled(ttk.Label(body), "records.d.number").grid(row=row, column=0,
+                                                                 sticky="w", pady=3)
         self.entries["number"] = self._entry(body, row, 1, form.number, 14)
         self.match = ttk.Combobox(body, state="readonly", width=8, values=[
             text(f"records.d.match.{m}") for m in NUMBER_MATCHES])
@@ -237,8 +254,8 @@ class QueryDialog(tk.Toplevel):
                            if form.number_match in NUMBER_MATCHES else 0)
         self.match.grid(row=row, column=2, columnspan=2, sticky="w", padx=(10, 0))
         row += 1
-        ttk.Label(body, text=text("records.d.call_type")).grid(row=row, column=0,
-                                                               sticky="w", pady=3)
+        self._labelled(ttk.Label(body), "records.d.call_type").grid(row=row, column=0,
+                                                                    sticky="w", pady=3)
         self.call_type = ttk.Combobox(body, state="readonly", width=12, values=[
             text(f"records.type.{c or 'all'}") for c in CALL_TYPES])
         self.call_type.current(CALL_TYPES.index(form.call_type)
@@ -246,15 +263,38 @@ class QueryDialog(tk.Toplevel):
         self.call_type.grid(row=row, column=1, sticky="w", padx=(8, 0))
         row += 1
         for name in ("cost", "duration"):
-            ttk.Label(body, text=text(f"records.d.{name}")).grid(row=row, column=0,
-                                                                 sticky="w", pady=3)
+            self._labelled(ttk.Label(body), f"records.d.{name}").grid(row=row, column=0,
+                                                                      sticky="w", pady=3)
             self.entries[f"{name}_min"] = self._entry(body, row, 1, getattr(
                 form, f"{name}_min"), 14)
-            ttk.Label(body, text=text("records.d.to_word")).grid(row=row, column=2)
+            self._labelled(ttk.Label(body), "records.d.to_word").grid(row=row, column=2)
             self.entries[f"{name}_max"] = self._entry(body, row, 3, getattr(
                 form, f"{name}_max"), 10)
             row += 1
         return row
+
+    def _labelled(self, widget: Widget, key: str) -> Widget:
+        widget.configure(text=self.catalogue.text(key))  # type: ignore[call-arg]
+        self.labelled.append((widget, key))
+        return widget
+
+    def relabel(self) -> None:
+        """The language changed while the dialog is open: its words follow, what was
+        entered or chosen stays."""
+        text = self.catalogue.text
+        self.title(text("records.dialog_title"))
+        for widget, key in self.labelled:
+            widget.configure(text=text(key))  # type: ignore[call-arg]
+        for box, values in (
+                (self.month, [text("records.d.month_none"), *self.month_names[1:]]),
+                (self.match, [text(f"records.d.match.{m}") for m in NUMBER_MATCHES]),
+                (self.call_type, [text(f"records.type.{c or 'all'}") for c in CALL_TYPES])):
+            chosen = max(0, box.current())
+            box.configure(values=values)
+            box.current(chosen)
+        locale = "zh_CN" if self.catalogue.language == "zh" else "en_US"
+        for picker in self.dates.values():
+            picker.configure(locale=locale)
 
     @staticmethod
     def _entry(parent: ttk.Frame, row: int, column: int, value: str, width: int) -> ttk.Entry:
@@ -302,6 +342,11 @@ class RecordsPage:
         self.live = LiveRecords()
         self.export: ExportProgress | None = None
         self.dialog: QueryDialog | None = None
+        self.preview: PrintPreview | None = None
+        #: What printing last said (text, colour), shown in the export line.
+        self.print_status: tuple[str, str] = ("", "")
+        self._print_folder: Path | None = None
+        self._export_request: Job | None = None
         self.months: list[str] = []
         self.summary: dict[str, Any] = {}
         #: Asks where to save an export (title, default name): a path or "". Tests replace it.
@@ -347,9 +392,14 @@ class RecordsPage:
         self.format_box.grid(row=0, column=4)
         self.export_button = ttk.Button(bar, command=self.start_export)
         self._label(self.export_button, "records.export").grid(row=0, column=5, padx=(4, 0))
+        self.preview_button = ttk.Button(bar, command=lambda: self.print_report("preview"))
+        self._label(self.preview_button, "records.preview").grid(row=0, column=6,
+                                                                 padx=(14, 4))
+        self.print_button = ttk.Button(bar, command=lambda: self.print_report("print"))
+        self._label(self.print_button, "records.print").grid(row=0, column=7)
         self.filter_label = ttk.Label(bar, padding=(14, 0, 0, 0))
-        self.filter_label.grid(row=0, column=6, sticky="w")
-        bar.columnconfigure(6, weight=1)
+        self.filter_label.grid(row=0, column=8, sticky="w")
+        bar.columnconfigure(8, weight=1)
 
     def _tree(self, parent: ttk.Frame, columns: tuple[str, ...], height: int = 18
               ) -> ttk.Treeview:
@@ -465,6 +515,10 @@ class RecordsPage:
         self._show_live()
         self._show_summary()
         self._show_export()
+        if self.dialog is not None and self.dialog.winfo_exists():
+            self.dialog.relabel()
+        if self.preview is not None and self.preview.winfo_exists():
+            self.preview.relabel()
 
     def _relabel_rows(self) -> None:
         """Cells that hold words (call types, the source) in the current language."""
@@ -487,16 +541,6 @@ class RecordsPage:
         kind = event.get("event")
         if kind == "record_stored":
             self._record_stored(event)
-        elif kind == "progress" and self.export is not None and self.export.running \
-                and not self.export.job and event.get("text") == "records":
-            # the export's job id (the connection keeps request ids to itself): for cancel
-            self.export.job = str(event.get("job", ""))
-            self._export_progress(int(event.get("done", 0)), int(event.get("total", 0)))
-            if self.export.cancel_asked:
-                self._send_cancel()
-        elif kind == "progress" and self.export is not None and self.export.running \
-                and str(event.get("job", "")) == self.export.job:
-            self._export_progress(int(event.get("done", 0)), int(event.get("total", 0)))
 
     # ------------------------------------------------------------------ the list
     def run_query(self, filters: dict[str, str]) -> None:
@@ -721,7 +765,11 @@ class RecordsPage:
         path = self.ask_path(self.catalogue.text("records.export_title"), f"records.{fmt}")
         if not path:
             return
-        export = self.export = ExportProgress(Path(path), fmt)
+        self._export(ExportProgress(Path(path), fmt))
+
+    def _export(self, export: ExportProgress) -> None:
+        """``records_export`` of the list's filters, then the file fetched to its path."""
+        self.export = export
         self._show_export()
 
         def exported(answer: dict[str, Any]) -> None:
@@ -742,9 +790,16 @@ class RecordsPage:
             export.stop("cancelled" if code == "cancelled" else "failed",
                         self.catalogue.error(code, message))
             self._show_export()
-        params: dict[str, Any] = {**self.model.filters, "format": fmt,
+        def progress(done: int, total: int, _text: str) -> None:
+            if export is self.export and export.phase == "exporting":
+                export.job = request.id
+                self._export_progress(done, total)
+        params: dict[str, Any] = {**self.model.filters, "format": export.fmt,
                                   "title": self.catalogue.text("module.records")}
-        self.connection.request("records_export", exported, failed, timeout=3600, **params)
+        request = self._export_request = self.connection.request(
+            "records_export", exported, failed, on_progress=progress, timeout=3600, **params)
+        if export.cancel_asked:
+            request.cancel()
 
     def _download(self, export: ExportProgress, params: dict[str, Any]) -> None:
         def chunk(answer: dict[str, Any]) -> None:
@@ -756,6 +811,8 @@ class RecordsPage:
             if following is not None:
                 self._download(export, following)
             self._show_export()
+            if export.phase == "done" and export.purpose != "export":
+                self._report_ready(export)
 
         def failed(code: str, message: str) -> None:
             export.stop("failed", self.catalogue.error(code, message))
@@ -770,13 +827,8 @@ class RecordsPage:
         export.cancel_asked = True
         if export.phase == "downloading":
             return  # the next chunk stops it and removes the part file
-        if export.job:
-            self._send_cancel()
-
-    def _send_cancel(self) -> None:
-        assert self.export is not None
-        self.connection.request("cancel", lambda _a: None, lambda _c, _m: None,
-                                job=self.export.job)
+        if self._export_request is not None:
+            self._export_request.cancel()  # sent or not yet, the service stops it
 
     def _export_progress(self, done: int, total: int) -> None:
         if self.export is not None:
@@ -795,6 +847,8 @@ class RecordsPage:
                          total=export.total or "…")
         elif export.phase == "downloading":
             label = text("records.downloading", received=export.received, size=export.size)
+        elif export.phase == "done" and export.purpose != "export":
+            label, colour = self.print_status
         elif export.phase == "done":
             label = text("records.export_done", records=export.records, path=export.path)
         elif export.phase == "cancelled":
@@ -805,6 +859,56 @@ class RecordsPage:
         self.export_bar.configure(value=export.fraction())
         self.export_button.state(["disabled"] if export.running else ["!disabled"])
         self.cancel_button.configure(text=text("records.cancel") if export.running else "×")
+
+    # ------------------------------------------------------------------ printing
+    def print_report(self, purpose: str) -> None:
+        """打印预览 (``preview``) or 打印 (``print``): the list's records as the service's PDF
+        report, fetched to a temporary folder, then shown or sent to the printer."""
+        if self.export is not None and self.export.running:
+            return
+        if self._print_folder is None:
+            self._print_folder = Path(tempfile.mkdtemp(prefix="callcenter-print-"))
+            self.frame.bind("<Destroy>", lambda _e: self._forget_print_folder(), add="+")
+        self.print_status = ("", "")
+        self._export(ExportProgress(self._print_folder / "records.pdf", "pdf",
+                                    purpose=purpose))
+
+    def _forget_print_folder(self) -> None:
+        if self._print_folder is not None:
+            shutil.rmtree(self._print_folder, ignore_errors=True)
+            self._print_folder = None
+
+    def _report_ready(self, export: ExportProgress) -> None:
+        if export.purpose == "preview":
+            folder = export.path.parent / "pages"
+            self._say_print(self.catalogue.text("print.rendering"))
+            run_in_thread(self.frame.after, lambda: render_pages(export.path, folder),
+                          lambda pages: self._show_preview(export.path, pages),
+                          self._print_failed)
+        else:
+            self.send_to_printer(export.path)
+
+    def send_to_printer(self, pdf: Path) -> None:
+        """The PDF to the system printer, off the Tk thread; the outcome said below."""
+        self._say_print(self.catalogue.text("print.sending"))
+        run_in_thread(self.frame.after, lambda: send_to_printer(pdf),
+                      lambda said: self._say_print(self.catalogue.text(
+                          "print.sent", detail=str(said))), self._print_failed)
+
+    def _show_preview(self, pdf: Path, pages: list[Path]) -> None:
+        if self.preview is not None and self.preview.winfo_exists():
+            self.preview.destroy()
+        self.preview = PrintPreview(self.frame, self.catalogue, pages,
+                                    lambda: self.send_to_printer(pdf))
+        self._say_print(self.catalogue.text("print.previewed", pages=len(pages)))
+
+    def _print_failed(self, problem: PrintProblem) -> None:
+        self._say_print(self.catalogue.text(problem.key, detail=problem.detail), ERROR_COLOUR)
+
+    def _say_print(self, text: str, colour: str = "") -> None:
+        self.print_status = (text, colour)
+        if self.frame.winfo_exists():
+            self._show_export()
 
 
 PAGES: Final[dict[str, PageFactory]] = {"records": RecordsPage}
