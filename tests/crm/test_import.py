@@ -259,3 +259,23 @@ def test_an_xlsx_written_by_another_program_inline_texts_gaps_and_booleans(
                                   "y/n, 1/0, true/false)")]
     c = store.find_by_number("13800138000")
     assert c is not None and c.name == "王五" and c.vip
+
+
+def test_an_xlsx_with_prefixed_tags_and_rich_text(tmp_path: Path) -> None:
+    """Some libraries write every tag with a prefix (x:row, x:c); rich text comes in runs."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    sheet = (f'<?xml version="1.0"?><x:worksheet xmlns:x="{main}"><x:dimension ref="A1:B2"/>'
+             '<x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>姓名</x:t></x:is>'
+             '</x:c><x:c r="B1" t="inlineStr"><x:is><x:t>电话</x:t></x:is></x:c></x:row>'
+             '<x:row r="2"><x:c r="A2" t="inlineStr"><x:is><x:r><x:t>杨</x:t></x:r><x:r><x:t>'
+             '庆丰</x:t></x:r></x:is></x:c><x:c r="B2"><x:v>83988807</x:v></x:c></x:row>'
+             '</x:sheetData><x:pageMargins left="0.7"/></x:worksheet>')
+    with zipfile.ZipFile(tmp_path / "prefixed.xlsx", "w") as book:
+        book.writestr("xl/worksheets/sheet1.xml", sheet)
+        book.writestr("xl/workbook.xml", f'<x:workbook xmlns:x="{main}"/>')
+    assert list(read_rows(tmp_path / "prefixed.xlsx")) == [["姓名", "电话"], ["杨庆丰", "83988807"]]
+    with zipfile.ZipFile(tmp_path / "empty.xlsx", "w") as book:
+        book.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{main}"><sheetData/>'
+                                                  "</worksheet>")
+        book.writestr("xl/workbook.xml", f'<workbook xmlns="{main}"/>')
+    assert list(read_rows(tmp_path / "empty.xlsx")) == []

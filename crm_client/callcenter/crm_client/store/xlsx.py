@@ -3,20 +3,22 @@
 openpyxl's read-only mode takes about 30 s for 100 k rows of eight columns on the benchmark
 machine (a Python object per cell), more than the whole import may take (issue 9: 100 k
 customers in 20 s). The importer only needs the cells' texts, so it reads the sheet's XML
-itself with ``xml.etree.ElementTree.iterparse`` (the C parser): the workbook and its
-relationships name the first sheet, ``sharedStrings.xml`` holds the shared texts. openpyxl still
+itself with ``xml.etree.ElementTree`` (the C parser), a block of whole rows at a time (no
+Python call per XML event): the workbook and its relationships name the first sheet,
+``sharedStrings.xml`` holds the shared texts. openpyxl still
 writes the exports (``exporter``) and reads what this reader does not (a workbook in the old
 binary .xls format is refused with a message by both).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
-from xml.etree.ElementTree import ParseError, iterparse
+from typing import IO, Final
+from xml.etree.ElementTree import Element, ParseError, fromstring, iterparse
 
 __all__ = ["XlsxError", "xlsx_rows"]
 
@@ -30,15 +32,22 @@ class XlsxError(ValueError):
     """Not a workbook this reader can read; the text says why."""
 
 
+_COLUMNS: dict[str, int] = {}
+
+
 def _column(ref: str) -> int:
     """0-based column of a cell reference such as ``AB12``."""
-    letters = _COLUMN.match(ref)
-    if letters is None:
-        raise XlsxError(f"bad cell reference {ref!r}")
-    n = 0
-    for ch in letters.group():
-        n = n * 26 + ord(ch) - 64
-    return n - 1
+    letters = ref.rstrip("0123456789")
+    n = _COLUMNS.get(letters)
+    if n is None:
+        if not letters or not _COLUMN.fullmatch(letters):
+            raise XlsxError(f"bad cell reference {ref!r}")
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - 64
+        n -= 1
+        _COLUMNS[letters] = n
+    return n
 
 
 def _first_sheet(book: zipfile.ZipFile) -> str:
@@ -85,6 +94,50 @@ def _number(text: str) -> str:
     return text
 
 
+#: Decompressed characters parsed at a time (whole rows: a block ends after a row's end tag).
+_BLOCK: Final = 1 << 20
+_SHEET_DATA: Final = re.compile(r"<((?:[\w.-]+:)?)sheetData\b[^>]*?(/?)>")
+_DECLARATION: Final = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _row_blocks(stream: IO[bytes]) -> Iterator[Element]:
+    """The sheet's ``row`` elements, parsed a block of rows at a time by the C parser (an
+    element tree per block: memory bounded, no Python call per XML event)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    text = ""
+    head: str | None = None
+    prefix = ""
+    while True:
+        data = stream.read(_BLOCK)
+        text += decoder.decode(data, final=not data)
+        if head is None:
+            found = _SHEET_DATA.search(text)
+            if found is None:
+                if not data:
+                    raise XlsxError("no sheetData in the sheet")
+                continue
+            prefix = found.group(1)
+            if found.group(2):  # <sheetData/>: no rows
+                return
+            head = _DECLARATION.sub("", text[:found.end()])
+            text = text[found.end():]
+        close_rows = text.rfind(f"</{prefix}row>")
+        if not data:
+            cut = text.find(f"</{prefix}sheetData>")
+            block, text = (text[:cut] if cut >= 0 else text), ""
+        elif close_rows < 0:
+            continue
+        else:
+            cut = close_rows + len(prefix) + 6
+            block, text = text[:cut], text[cut:]
+        if block.strip():
+            root_name = head[head.index("<") + 1:].split(None, 1)[0].rstrip(">")
+            tree = fromstring(f"{head}{block}</{prefix}sheetData></{root_name}>")
+            yield from tree.iter(_MAIN + "row")
+        if not data:
+            return
+
+
 def xlsx_rows(path: Path) -> Iterator[list[str]]:
     """The first sheet's rows as lists of stripped texts (empty cells ""), in order; rows the
     file leaves out (all empty) come as empty lists so row numbers stay the spreadsheet's."""
@@ -96,24 +149,27 @@ def xlsx_rows(path: Path) -> Iterator[list[str]]:
         sheet = _first_sheet(book)
         shared = _shared_strings(book)
         expected_row = 1
+        v_tag, t_tag, c_tag = _MAIN + "v", _MAIN + "t", _MAIN + "c"
+        is_t = f"{_MAIN}is/{_MAIN}t"
         try:
-            for _, row in iterparse(book.open(sheet)):
-                if row.tag != _MAIN + "row":
-                    continue
+            for row in _row_blocks(book.open(sheet)):
                 number = int(row.get("r", expected_row))
                 while expected_row < number:
                     yield []
                     expected_row += 1
                 cells: list[str] = []
-                for c in row.iter(_MAIN + "c"):
+                for c in row:
+                    if c.tag != c_tag:
+                        continue
                     ref = c.get("r")
                     index = _column(ref) if ref else len(cells)
                     kind = c.get("t", "n")
                     if kind == "inlineStr":
-                        text = "".join(t.text or "" for t in c.iter(_MAIN + "t"))
+                        text = c.findtext(is_t)  # plain text; rich text has runs
+                        if text is None:
+                            text = "".join(t.text or "" for t in c.iter(t_tag))
                     else:
-                        v = c.find(_MAIN + "v")
-                        raw = v.text or "" if v is not None else ""
+                        raw = c.findtext(v_tag) or ""
                         if kind == "s":
                             text = shared[int(raw)] if raw else ""
                         elif kind == "b":
@@ -125,8 +181,7 @@ def xlsx_rows(path: Path) -> Iterator[list[str]]:
                     if index >= len(cells):
                         cells.extend([""] * (index - len(cells) + 1))
                     cells[index] = text.strip()
-                row.clear()
                 yield cells
                 expected_row = number + 1
-        except (ParseError, KeyError, ValueError, IndexError) as exc:
+        except (ParseError, KeyError, ValueError, IndexError, UnicodeDecodeError) as exc:
             raise XlsxError(f"its sheet cannot be read ({exc})") from None
