@@ -12,6 +12,7 @@ from pathlib import Path
 from callcenter.common.agent.client import HubClient
 from callcenter.crm_client.gui.app import CrmWindowApp
 from callcenter.crm_client.gui.login_dialog import LocalLoginDialog, LocalPasswordDialog
+from callcenter.crm_client.gui.monitor_icon_dialog import IconDialog
 from callcenter.crm_client.gui.options import GuiOptions
 from callcenter.crm_client.gui.presenters import state_colour
 from callcenter.crm_client.settings import CrmSettings, load_settings, save_settings
@@ -178,3 +179,67 @@ def test_the_initial_admin_must_change_its_password_before_the_window_is_used(
         assert load_settings(tmp_path).authenticate("admin", "b0ss-pw") is not None
     finally:
         app.close()
+
+
+def test_hold_retrieve_dnd_and_forward_buttons_follow_the_hub(
+        tk_root: tk.Tk, make_window: MakeWindow, pbx: Pbx) -> None:
+    app = make_window("area-sam", "013")
+    wait_online(tk_root, app)
+    area = app.function_area
+    pbx.ring("013", "13600001111")
+    pump_until(tk_root, lambda: app.pop_window.showing, what="the pop")
+    app.pop_window.answer_button.invoke()
+    pump_until(tk_root, lambda: app.status_bar.text("phone") == "话机：通话", what="talking")
+    area.buttons["hold"].invoke()
+    pump_until(tk_root, lambda: area.buttons["hold"].cget("text") == "取回", what="held")
+    assert area.buttons["hold"].cget("relief") == "sunken"
+    area.buttons["hold"].invoke()
+    pump_until(tk_root, lambda: area.buttons["hold"].cget("text") == "保留",
+               what="retrieved")
+    pump_until(tk_root, lambda: app.status_bar.text("phone") == "话机：通话", what="talking")
+    area.dnd_button.invoke()  # the PBX's factory default: no DND mode for 013
+    pump_until(tk_root, lambda: app.dial_pad.message.cget("text").startswith("交换机拒绝："),
+               what="the PBX's refusal in words")
+    assert area.dnd_button.cget("relief") == "raised"
+    pbx.ask({"cmd": "set", "key": "extension.013.dnd_mode", "value": "all"})
+    area.dnd_button.invoke()
+    pump_until(tk_root, lambda: area.dnd_button.cget("relief") == "sunken", what="DND on")
+    area.dnd_button.invoke()
+    pump_until(tk_root, lambda: area.dnd_button.cget("relief") == "raised", what="DND off")
+    area.forward_button.invoke()  # no number: the hub's refusal in words
+    pump_until(tk_root, lambda: app.dial_pad.message.cget("text").startswith("输入有误"),
+               what="the missing number said")
+    area.forward_entry.insert(0, "8014")
+    area.forward_button.invoke()
+    pump_until(tk_root, lambda: area.forward_button.cget("text") == "取消呼叫转移",
+               what="forwarding on")
+    area.forward_button.invoke()
+    pump_until(tk_root, lambda: area.forward_button.cget("text") == "呼叫转移",
+               what="forwarding off")
+
+
+def test_a_new_monitor_icon_from_the_right_click_menu_is_kept_on_this_pc(
+        tk_root: tk.Tk, make_window: MakeWindow, tmp_path: Path) -> None:
+    data = tmp_path / "icons"
+    app = make_window("area-tia", "014", data_dir=data)
+    wait_online(tk_root, app)
+    panel = app.info.monitor
+    pump_until(tk_root, lambda: panel.icon_fill("001") is not None, what="the first icons")
+    panel.canvas.event_generate("<Button-3>", x=5, y=5, rootx=10, rooty=10)
+    menu = panel.menu
+    assert menu.entrycget(0, "label") == "新建" and menu.index("end") == 0  # blank: 新建 only
+    menu.unpost()
+    menu.invoke(0)
+    pump_until(tk_root, lambda: any(isinstance(w, IconDialog) for w in toplevels(tk_root)),
+               what="the 新建 dialog")
+    dialog = next(w for w in toplevels(tk_root) if isinstance(w, IconDialog))
+    dialog.entries["port"].insert(0, "020")
+    dialog.entries["label"].insert(0, "前台")
+    dialog.button_ok.invoke()
+    pump_until(tk_root, lambda: panel.icon_texts("020") is not None, what="the new icon")
+    texts = panel.icon_texts("020")
+    assert texts is not None and texts[0] == "020 前台"
+    store = app.store
+    assert store is not None
+    pump_until(tk_root, lambda: "020" in [i.port for i in store.monitor_icons()],
+               what="the icons saved")
