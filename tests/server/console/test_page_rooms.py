@@ -147,7 +147,7 @@ def test_a_top_up_through_the_page_shows_in_the_table_and_the_ledger(
     pump_until(tk_root, lambda: page.tree.set("006", "balance") == "62.50",
                what="the accumulated balance")
     assert page.tree.set("006", "prepaid") == "✓"
-    assert "written" in page.tree.item("006", "tags")
+    assert mark_state(tk_root, page, "006", "prepaid") == "written"
     page.refresh()  # what the service's rooms_list says now
     pump_until(tk_root, lambda: not page._loading, what="rooms_list")
     assert page.tree.set("006", "balance") == "62.50"
@@ -171,8 +171,11 @@ def test_a_day_class_set_on_the_page_reaches_the_pbx(
     page = open_rooms(tk_root, app)
     double_click(tk_root, page, "004", "day_class")
     type_and_enter(tk_root, page, "31")
-    pump_until(tk_root, lambda: "written" in page.tree.item("004", "tags"),
-               what="the row green")
+    pump_until(tk_root, lambda: mark_state(tk_root, page, "004", "day_class") == "written",
+               what="the cell green")
+    # only that cell: the row itself is not coloured, its other cells not marked
+    assert page.tree.item("004", "tags") == ""
+    assert page.marks.label_at("004", "night_class") is None
     assert sim.call(lambda: sim.pbx.memory.get("extension.004.day_class")) == "31"
     assert page.tree.set("004", "day_class") == "31"
     assert "已写入" in page.message.cget("text")
@@ -190,3 +193,43 @@ def test_the_rooms_page_in_english(tk_root: tk.Tk, app: ConsoleApp) -> None:
     assert page.tree.heading("prepaid", "text") == "Prepaid"
     assert page.buttons["topup"].cget("text") == "Top up"
     app.set_language("zh")
+
+
+def mark_state(tk_root: tk.Tk, page: RoomsPage, port: str, column: str) -> str:
+    """The state whose colour the cell shows ("" when it is not marked)."""
+    from callcenter.server.console.pages.rooms import TAG_COLOURS
+
+    tk_root.update_idletasks()
+    label = page.marks.label_at(port, column)
+    if label is None:
+        return ""
+    colour = str(label.cget("background"))
+    return next((state for state, c in TAG_COLOURS.items() if c == colour), colour)
+
+
+def test_a_refused_cell_alone_turns_yellow_with_its_reason_on_hover(
+        tk_root: tk.Tk, app: ConsoleApp, sim: Simulator) -> None:
+    page = open_rooms(tk_root, app)
+    before = sim.call(lambda: sim.pbx.memory.get("extension.005.day_class"))
+    double_click(tk_root, page, "005", "day_class")
+    type_and_enter(tk_root, page, "71")  # outgoing level 7 does not exist
+    pump_until(tk_root, lambda: mark_state(tk_root, page, "005", "day_class") == "refused",
+               what="the cell yellow")
+    assert sim.call(lambda: sim.pbx.memory.get("extension.005.day_class")) == before
+    label = page.marks.label_at("005", "day_class")
+    assert label is not None and label.cget("text") == page.tree.set("005", "day_class")
+    assert label.winfo_manager() == "place"
+    x, y, width, height = page.tree.bbox("005", "day_class")
+    assert (int(label.place_info()["x"]), int(label.place_info()["y"])) == (x + 1, y + 1)
+    reason = page.model.outcomes[("005", "day_class")].reason
+    assert reason and reason == page.message.cget("text")
+    page.cancel_edit()
+    tip = page.marks.tooltips[("005", "day_class")]
+    label.event_generate("<Enter>", x=3, y=3)
+    assert tip.shown_text() == reason
+    label.event_generate("<Leave>")
+    assert tip.shown_text() == ""
+    # the row is not coloured; another of its cells is not marked
+    assert page.tree.item("005", "tags") == ""
+    assert page.marks.label_at("005", "alarm") is None
+

@@ -3,8 +3,9 @@ buttons and the ledger dialog.
 
 Thin: ``RoomsModel`` holds the rows and decides what an edit asks; this draws it in a
 ``ttk.Treeview`` (one item per extension port: at most 999, which a Treeview draws lazily)
-and sends the requests through ``ServiceConnection.request``.  A row turns green when its
-edit was written and read back, yellow when refused; the reason is shown under the table.
+and sends the requests through ``ServiceConnection.request``.  The edited cell alone turns
+green when written and read back, yellow when refused (``CellMarks``: a Treeview's tags would
+colour the whole row), the refusal's reason on hover and under the table.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from tkinter import ttk
 from typing import Any, Final
 
 from callcenter.server.console import strings
+from callcenter.server.console.cell_marks import CellMarks, Mark
 from callcenter.server.console.pages import Page, PageContext, PageFactory
 from callcenter.server.console.rooms_model import (
     ALARM_MODES,
@@ -108,12 +110,13 @@ class RoomsPage:
                                  selectmode="browse")
         for column in COLUMNS:
             self.tree.column(column, width=WIDTHS[column], anchor="center", stretch=True)
-        for tag, colour in TAG_COLOURS.items():
-            self.tree.tag_configure(tag, background=colour)
+        self.marks = CellMarks(self.tree, TAG_COLOURS, on_double=self._double_on_mark)
+        self._marks_job = ""
         self.tree.grid(row=1, column=0, sticky="nsew")
         scroll = ttk.Scrollbar(self.frame, orient="vertical", command=self.tree.yview)
         scroll.grid(row=1, column=1, sticky="ns")
-        self.tree.configure(yscrollcommand=scroll.set)
+        self._scroll = scroll
+        self.tree.configure(yscrollcommand=self._scrolled_table)
         self.tree.bind("<Double-1>", self._double_click)
         self.message = ttk.Label(self.frame, text="", anchor="w", wraplength=980)
         self.message.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(4, 0))
@@ -214,12 +217,31 @@ class RoomsPage:
         mode = COLUMNS.index("alarm_mode")
         if values[mode] in ALARM_MODES:
             values[mode] = self.catalogue.text(f"rooms.mode.{values[mode]}")
-        state = self.model.row_state(port)
-        tags = (state,) if state else ()
         if self.tree.exists(port):
-            self.tree.item(port, values=values, tags=tags)
+            self.tree.item(port, values=values)
         else:
-            self.tree.insert("", "end", iid=port, values=values, tags=tags)
+            self.tree.insert("", "end", iid=port, values=values)
+        if not self._marks_job:  # the cells' marks follow, once for a burst of rows
+            self._marks_job = self.tree.after_idle(self._mark_cells)
+
+    def _scrolled_table(self, first: float | str, last: float | str) -> None:
+        self._scroll.set(first, last)
+        self.marks.scrolled(first, last)
+
+    def _mark_cells(self) -> None:
+        """Each edited cell's outcome on that cell alone, its reason on hover."""
+        self._marks_job = ""
+        marks: dict[tuple[str, str], Mark] = {}
+        for (port, column), outcome in self.model.outcomes.items():
+            if port in self.model.rooms and column in COLUMNS and self.tree.exists(port):
+                marks[(port, column)] = Mark(outcome.state, str(self.tree.set(port, column)),
+                                             outcome.reason)
+        self.marks.set(marks)
+
+    def _double_on_mark(self, port: str, column: str) -> None:
+        self.tree.selection_set(port)
+        if column in EDITABLE:
+            self.begin_edit(port, column)
 
     def _show_count(self) -> None:
         if self.model.loaded:
@@ -279,8 +301,12 @@ class RoomsPage:
             labels = [self.catalogue.text(f"rooms.mode.{m}") for m in ALARM_MODES]
             text = ALARM_MODES[labels.index(text)] if text in labels else text
         request = self.model.edit_request(port, column, text)
-        if isinstance(request, str):
-            self.message.configure(text=self.catalogue.text(request), foreground="#c62828")
+        if isinstance(request, str):  # not sent: the cell says why (yellow, on hover)
+            reason = self.catalogue.text(request)
+            self.message.configure(text=reason, foreground="#c62828")
+            if column != "prepaid":
+                self.model.set_failed(port, column, reason)
+                self._draw_row(port)
             return "break"
         self.cancel_edit()
         self._draw_row(port)
