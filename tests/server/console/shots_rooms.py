@@ -60,7 +60,8 @@ def shots(address: ServiceAddress, out: Path) -> None:
     request = rooms.model.edit_request("004", "day_class", "31")
     assert not isinstance(request, str)
     rooms._send(request)
-    pump(root, lambda: "written" in rooms.tree.item("004", "tags"))
+    pump(root, lambda: rooms.marks.label_at("004", "day_class") is not None
+         and rooms.model.outcomes[("004", "day_class")].state == "written")
     rooms.tree.selection_set("003")
     rooms.begin_edit("006", "alarm")
     assert rooms.editor is not None

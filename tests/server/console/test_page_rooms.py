@@ -219,7 +219,7 @@ def test_a_refused_cell_alone_turns_yellow_with_its_reason_on_hover(
     label = page.marks.label_at("005", "day_class")
     assert label is not None and label.cget("text") == page.tree.set("005", "day_class")
     assert label.winfo_manager() == "place"
-    x, y, width, height = page.tree.bbox("005", "day_class")
+    x, y, _width, _height = page.tree.bbox("005", "day_class")
     assert (int(label.place_info()["x"]), int(label.place_info()["y"])) == (x + 1, y + 1)
     reason = page.model.outcomes[("005", "day_class")].reason
     assert reason and reason == page.message.cget("text")
