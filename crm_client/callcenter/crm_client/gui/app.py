@@ -381,8 +381,18 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
             self.pop_window.show(self.last_pop)
 
     def _customer_saved(self, customer: Any) -> None:
-        if self.last_pop is not None:
-            self.pop_area.show(self.last_pop, customer)
+        """The pop's form saved the caller's record: the last pop (shown again by 显示弹屏)
+        and the 弹屏区 follow it."""
+        pop = self.last_pop
+        if pop is not None:
+            pop = dataclasses.replace(pop, customer=customer, record=customer, vip=customer.vip,
+                                      blacklist=customer.blacklist,
+                                      reason=customer.blacklist_reason)
+            self.last_pop = pop
+            if self.pop_window.pop is not None and \
+                    self.pop_window.pop.call_id == pop.call_id:
+                self.pop_window.pop = pop
+            self.pop_area.show(pop)
         self._log_dirty = True
 
     # ------------------------------------------------------------------ call control
