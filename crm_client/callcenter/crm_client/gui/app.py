@@ -16,7 +16,9 @@ The start: with ``--server``, ``--extension`` and ``--user`` (unattended) nothin
 the store opens and the link connects with the password from the environment, and the
 client's own password protection is off for this run.  Otherwise: on the first run (no
 server or extension in the settings) the settings dialog opens, then 登录 → 连接服务器 asks the
-hub password; with the client's password protection on, a local user is asked first.
+hub password (later starts ask it at once); with the client's password protection on, a
+local user is asked first (login_actions.py).  What the call-record and information areas'
+widgets do is in log_actions.py and info_actions.py (mixins of this class).
 
 Errors are words (``DialogContext.error_text``): a call-control failure in the 通话区's line
 and the status bar (``needs_offhook`` → 请先摘机), never a traceback.
