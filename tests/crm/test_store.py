@@ -263,11 +263,12 @@ def test_a_data_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) -> N
 @pytest.mark.parametrize("index_limit", [5_000, 3])
 def test_every_search_path_finds_what_a_plain_substring_test_finds(
         store: CrmStore, monkeypatch: pytest.MonkeyPatch, index_limit: int) -> None:
-    """Trigram index (3+ characters), trigram list (2), scan (1, or too many candidates):
-    the same answers as ``needle in text``, also after edits and deletes."""
-    from callcenter.crm_client.store import crm_store
+    """Trigram index (3+ characters), trigram list (2), scan (1), each selective or broad
+    (more than INDEX_LIMIT): the same answers as ``needle in text``, in name order, page by
+    page, also after edits and deletes."""
+    from callcenter.crm_client.store import search
 
-    monkeypatch.setattr(crm_store, "_INDEX_LIMIT", index_limit)
+    monkeypatch.setattr(search, "INDEX_LIMIT", index_limit)
     rnd = random.Random(5)
     surnames, given = "王李张刘陈杨", "伟芳娜秀英敏静丽强"
     saved = []
@@ -294,6 +295,9 @@ def test_every_search_path_finds_what_a_plain_substring_test_finds(
         found = [c.id for c in store.search_customers(needle, limit=1000)]
         assert found == expected, needle
         assert store.count_customers(needle) == len(expected)
+        pages = [c.id for offset in range(0, len(expected) + 7, 7)
+                 for c in store.search_customers(needle, limit=7, offset=offset)]
+        assert pages == expected, needle
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")

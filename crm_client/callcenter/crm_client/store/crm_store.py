@@ -16,13 +16,11 @@ entry the share refuses now (another PC changed or deleted the customer meanwhil
 as a conflict (``outbox_conflicts()``), never applied over the other PC's change. Reads while the
 share is away raise ``ShareUnavailable``.
 
-Customer search finds a substring of the name, company, customer number (any case) or,
-for a text that looks like a phone number, of the numbers' index digits (``phone.search_digits``):
-through a trigram index (FTS5) for two characters or more, else (or when the index would give
-too many candidates) by scanning ``customer_search``, a narrow table of one short text per
-customer (``_search``). The ids a text matches are kept until the next write
-(ours, or another connection's: ``PRAGMA data_version``), so the count and the pages of one
-search cost one lookup.
+Customer search finds a substring of the name, company, customer number (any case) or, for a
+text that looks like a phone number, of the numbers' index digits (``phone.search_digits``),
+through a trigram index or a scan of narrow texts (``search``). How a text is found is kept
+until the next write (ours, or another connection's: ``PRAGMA data_version``), so the count and
+the pages of one search cost one lookup.
 """
 
 from __future__ import annotations
@@ -54,6 +52,7 @@ from callcenter.crm_client.store.records import (
     check_customer,
     check_phonebook_entry,
 )
+from callcenter.crm_client.store.search import Match, match
 from callcenter.crm_client.store.writes import (
     CUSTOMER_DATA,
     apply_write,
@@ -72,10 +71,6 @@ __all__ = ["CrmStore", "OutboxConflict"]
 T = TypeVar("T")
 
 _CUSTOMER_COLUMNS: Final = ", ".join(("id", "version", *CUSTOMER_DATA))
-#: Most candidates an index may give before a search scans instead (see ``_search``).
-_INDEX_LIMIT: Final = 5_000
-#: Most trigrams a two-character search looks up before it scans instead.
-_MAX_TERMS: Final = 400
 #: Shortest caller ID looked up by its ending (a local call without its area code).
 _SUFFIX_MIN: Final = 7
 _NUMBER_CHARS: Final = frozenset("0123456789+-() .*#０１２３４５６７８９＋")
@@ -265,44 +260,50 @@ class CrmStore:
         row = self._read(look)
         return None if row is None else customer_from_row(row)
 
-    def _matching_ids(self, text: str) -> list[int]:
-        """Ids of the customers a search text matches, in name order (cached until a write)."""
+    def _match(self, text: str) -> tuple[Match, Any]:
+        """How a search text's customers are found (``search.match``), kept until a write
+        (ours, or another connection's: ``PRAGMA data_version``); and this thread's database."""
         needle = text.strip()
         if _looks_like_number(needle):
             needle = search_digits(needle)
         needle = needle.lower()
-
         db: Any = self._share.db
 
-        def scan() -> tuple[int, list[int]]:
+        def find() -> Match:
             version = db.execute_sql("PRAGMA data_version").fetchone()[0]
             cached = getattr(self._cache, "entry", None)
             stamp = (version, self._writes, id(db.connection()))
             if cached is not None and cached[0] == (needle, stamp):
-                return version, cached[1]
-            ids = _search(db, needle)
-            self._cache.entry = ((needle, stamp), ids)
-            return version, ids
+                found: Match = cached[1]
+                return found
+            found = match(db, needle)
+            self._cache.entry = ((needle, stamp), found)
+            return found
 
-        return self._read(scan)[1]
+        return self._read(find), db
 
     def search_customers(self, text: str = "", limit: int = 200,
                          offset: int = 0) -> list[Customer]:
-        """Customers whose name, company or customer number contains ``text`` (any
-        case), or one of whose numbers contains it (a text of digits and phone punctuation),
-        in name order; one page."""
+        """Customers whose name, company or customer number contains ``text`` (any case), or
+        one of whose numbers contains it (a text of digits and phone punctuation), in name
+        order; one page."""
         _check_page(limit, offset)
-        ids = self._matching_ids(text)[offset:offset + limit]
-        if not ids:
-            return []
-        db: Any = self._share.db
-        rows = self._read(lambda: {r[0]: r for r in db.execute_sql(
-            f"SELECT {_CUSTOMER_COLUMNS} FROM customer WHERE id IN "
-            "(SELECT value FROM json_each(?))", (json.dumps(ids),))})
-        return [customer_from_tuple(rows[i]) for i in ids if i in rows]
+        found, db = self._match(text)
+
+        def page() -> list[Customer]:
+            ids = found.page(db, limit, offset)
+            if not ids:
+                return []
+            rows = {r[0]: r for r in db.execute_sql(
+                f"SELECT {_CUSTOMER_COLUMNS} FROM customer WHERE id IN "
+                "(SELECT value FROM json_each(?))", (json.dumps(ids),))}
+            return [customer_from_tuple(rows[i]) for i in ids if i in rows]
+
+        return self._read(page)
 
     def count_customers(self, text: str = "") -> int:
-        return len(self._matching_ids(text))
+        found, db = self._match(text)
+        return self._read(lambda: found.count(db))
 
     def save_customer(self, c: Customer) -> Customer:
         """Insert (id 0) or update the customer; the saved customer (id, new version).
@@ -471,50 +472,6 @@ class CrmStore:
         return [MessageEntry(key=r.key, time=parse_time(r.time_utc, r.utc_offset),
                              sender=r.sender, recipient=r.recipient, text=r.text)
                 for r in reversed(rows)]
-
-
-def _search(db: Any, needle: str) -> list[int]:
-    """Ids of the customers whose search text contains ``needle`` (lower case), in name order.
-
-    Three characters or more: the trigram index (FTS5) gives the candidates; two: the texts
-    holding one of the index's trigrams that begin with them (``customer_fts_terms``); then
-    they are put in name order. One character, a pair that begins more than ``_MAX_TERMS``
-    trigrams, or a text found in more than ``_INDEX_LIMIT`` customers (ordering that many by
-    name costs more than a scan): a scan of the narrow search table, sorted.
-    """
-    if not needle:
-        return [r[0] for r in db.execute_sql(
-            "SELECT customer_id FROM customer_search INDEXED BY customer_search_name "
-            "ORDER BY name_key, customer_id")]
-    candidates: list[int] | None = None
-    if len(needle) >= 3:
-        candidates = _fts(db, ['"' + needle.replace('"', '""') + '"'])
-    elif len(needle) == 2:
-        # The trigrams that begin with the two characters: a text holding them holds one.
-        terms = [r[0] for r in db.execute_sql(
-            "SELECT term FROM customer_fts_terms WHERE term >= ? AND term < ? LIMIT ?",
-            (needle, needle + "\U0010ffff", _MAX_TERMS + 1))]
-        if len(terms) <= _MAX_TERMS:
-            candidates = _fts(db, ['"' + t.replace('"', '""') + '"' for t in terms])
-    if candidates is not None and len(candidates) <= _INDEX_LIMIT:
-        if not candidates:
-            return []
-        return [r[0] for r in db.execute_sql(
-            "SELECT customer_id FROM customer_search WHERE customer_id IN "
-            "(SELECT value FROM json_each(?)) ORDER BY name_key, customer_id",
-            (json.dumps(candidates),))]
-    return [r[0] for r in db.execute_sql(
-        "SELECT customer_id FROM customer_search NOT INDEXED WHERE instr(text, ?) > 0 "
-        "ORDER BY name_key, customer_id", (needle,))]
-
-
-def _fts(db: Any, phrases: list[str]) -> list[int]:
-    """Up to ``_INDEX_LIMIT`` + 1 ids whose text holds one of the FTS5 phrases."""
-    if not phrases:
-        return []
-    return [r[0] for r in db.execute_sql(
-        "SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? LIMIT ?",
-        (" OR ".join(phrases), _INDEX_LIMIT + 1))]
 
 
 def _check_page(limit: int, offset: int) -> None:
