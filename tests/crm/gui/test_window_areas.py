@@ -5,8 +5,10 @@ monitor icon following another extension's state."""
 
 from __future__ import annotations
 
+import socket
 import tkinter as tk
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from callcenter.common.agent.client import HubClient
@@ -16,6 +18,7 @@ from callcenter.crm_client.gui.monitor_icon_dialog import IconDialog
 from callcenter.crm_client.gui.options import GuiOptions
 from callcenter.crm_client.gui.presenters import state_colour
 from callcenter.crm_client.settings import CrmSettings, load_settings, save_settings
+from callcenter.crm_client.store import CallEntry
 from tests.crm.conftest import PASSWORD, Pbx
 from tests.crm.gui.window_support import (
     MakeWindow,
@@ -243,3 +246,32 @@ def test_a_new_monitor_icon_from_the_right_click_menu_is_kept_on_this_pc(
     assert store is not None
     pump_until(tk_root, lambda: "020" in [i.port for i in store.monitor_icons()],
                what="the icons saved")
+
+
+def test_without_the_server_the_window_works_offline_and_says_so(
+        tk_root: tk.Tk, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path / "offline"
+    app = CrmWindowApp(tk_root, GuiOptions(data_dir=data, server_host="127.0.0.1",
+                                           server_port=port, extension="017",
+                                           user="nobody", password="x"),
+                       confirm=lambda _t, _x: True)
+    try:
+        app.start()
+        pump_until(tk_root, lambda: app.status_bar.text("link").startswith(
+            f"未连接 127.0.0.1:{port}"), what="not connected, said")
+        assert app.store is not None  # the local data is there all the same
+        app.store.log_call(CallEntry(key="offline/1", time=datetime.now(UTC),
+                                     number="01082895782", extension="017"))
+        app.call_log.search.insert(0, "0108289")
+        app.call_log.search_button.invoke()
+        pump_until(tk_root, lambda: [row[1] for row in app.call_log.row_values()]
+                   == ["01082895782"], what="the call log searched offline")
+        app.dial_pad.set_number("8001")
+        app.dial_pad.call_button.invoke()
+        pump_until(tk_root, lambda: app.dial_pad.message.cget("text").startswith(
+            "无法连接服务器"), what="dialling refused in words")
+    finally:
+        app.close()
