@@ -81,6 +81,38 @@ def test_login_request_and_events_come_back_through_drain(
         connection.close()
 
 
+def test_a_request_is_a_job_with_its_id_its_progress_and_a_cancel(
+        address: ServiceAddress, account: Callable[..., str]) -> None:
+    """``request`` returns the request's Job: its id once sent (the ``job`` of its progress
+    events), its own progress, and ``cancel()`` -- here at once, before any progress."""
+    connection = ServiceConnection(address)
+    recorder = Recorder(connection)
+    try:
+        connection.login(account("conn-jobs"), PASSWORD, recorder.done, recorder.failed)
+        recorder.pump_until(lambda: recorder.results, "the login")
+        progress: list[tuple[int, int, str]] = []
+        job = connection.request("verify", recorder.done, recorder.failed, timeout=120,
+                                 on_progress=lambda d, t, text: progress.append((d, t, text)),
+                                 force=True)
+        recorder.pump_until(lambda: len(recorder.results) == 2, "the verification")
+        assert recorder.results[1][0] == "ok" and job.finished and job.id.startswith("c")
+        assert progress  # its progress came to its own callback ...
+        jobs = {e.get("job") for e in recorder.events if e.get("event") == "progress"}
+        assert jobs == {job.id}  # ... and as events naming its id
+        stopped = connection.request("verify", recorder.done, recorder.failed, timeout=120,
+                                     force=True)
+        stopped.cancel()  # before it was sent, or at its first step: it stops
+        recorder.pump_until(lambda: len(recorder.results) == 3, "the cancelled one")
+        assert recorder.results[2][0] == "cancelled" and stopped.cancel_asked
+        stopped.cancel()  # nothing more once answered
+        done = connection.request("whoami", recorder.done, recorder.failed)
+        recorder.pump_until(lambda: len(recorder.results) == 4, "whoami")
+        done.cancel()  # answered already: nothing is sent
+        assert not done.cancel_asked
+    finally:
+        connection.close()
+
+
 def test_wrong_password_is_an_error_code(address: ServiceAddress,
                                          account: Callable[..., str]) -> None:
     connection = ServiceConnection(address)

@@ -87,6 +87,18 @@ def test_verification_never_run_is_offered_with_a_progress_bar(
     assert not dialog.winfo_exists()
 
 
+def test_verification_cancelled_at_once_stops(tk_root: tk.Tk, app: ConsoleApp) -> None:
+    """取消 pressed before any progress came: the request's handle stops it (not sent, or
+    stopped by the service) -- no job id needs to be learnt from an event first."""
+    dialog = VerifyDialog(tk_root, app.connection, app.catalogue, force=True, _utest=True)
+    dialog.button.invoke()
+    assert dialog.button.instate(["disabled"]) and dialog.request.cancel_asked
+    pump_until(tk_root, lambda: dialog.outcome, timeout=30, what="the verification's end")
+    assert dialog.outcome == "cancelled" and dialog.text.cget("text") == "数据校验已取消"
+    dialog.button.invoke()  # now "close"
+    assert not dialog.winfo_exists()
+
+
 def test_link_failure_asks_then_the_port_dialog_reconnects_to_the_simulator(
         tk_root: tk.Tk, app: ConsoleApp, runtime: ServerRuntime, sim: Simulator) -> None:
     dead = f"socket://127.0.0.1:{closed_port()}"

@@ -30,22 +30,36 @@ def test_local_file_names_become_names_the_service_takes() -> None:
     assert len(upload_name(Path("/x/" + "a" * 300))) == 100
 
 
+class FakeRequest:
+    """A request's handle, as ``connection.Job``: its progress callback, its cancel."""
+
+    def __init__(self, on_progress: Callable[[int, int, str], None] | None) -> None:
+        self.on_progress = on_progress
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
 class FakeConnection:
     def __init__(self) -> None:
         self.asked: list[tuple[str, dict[str, Any]]] = []
         self.answers: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        self.requests: list[FakeRequest] = []
 
     def request(self, action: str, on_done: Callable[[dict[str, Any]], None],
                 on_error: Callable[[str, str], None], *,
                 on_progress: Callable[[int, int, str], None] | None = None,
-                timeout: float | None = None, **params: Any) -> None:
+                timeout: float | None = None, **params: Any) -> FakeRequest:
         self.asked.append((action, params))
+        self.requests.append(FakeRequest(on_progress))
         if action == "restore_apply":
             group = params["groups"][0]
             self.answers.append((on_done, ({"groups": [{"group": group, "written": 2}],
                                             "refused": []},)))
         elif action == "restore_preview":
             self.answers.append((on_done, ({"groups": []},)))
+        return self.requests[-1]
 
     def answer(self) -> None:
         callback, args = self.answers.pop(0)
@@ -58,11 +72,12 @@ def test_a_restore_goes_group_by_group_and_a_cancel_stops_between_groups() -> No
     model.selected = ("backups", "B1")
     job = model.restore(["extension", "trunk", "other"])
     assert job is not None and [a for a, _ in connection.asked] == ["restore_apply"]
-    model.on_event({"event": "progress", "job": "c7", "done": 1, "total": 3,
-                    "text": "extension.001.day_class"})
-    assert job.job_id == "c7" and job.text == "extension.001.day_class"
+    under_way = connection.requests[-1]
+    assert under_way.on_progress is not None
+    under_way.on_progress(1, 3, "extension.001.day_class")  # its own progress
+    assert job.text == "extension.001.day_class"
     model.cancel()
-    assert connection.asked[-1] == ("cancel", {"job": "c7"})
+    assert under_way.cancelled  # the service is asked to stop it, through its handle
     connection.answer()  # the group under way ends; the next is not sent
     assert job.finished and model.message == "cancelled"
     assert [p["groups"] for a, p in connection.asked if a == "restore_apply"] == [

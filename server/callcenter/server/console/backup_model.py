@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -23,11 +23,17 @@ CHUNK: Final = 32768
 NAME_OK: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
 
 
+class Cancellable(Protocol):
+    """What the model needs of a request's handle (``connection.Job``)."""
+
+    def cancel(self) -> None: ...
+
+
 class RequestConnection(Protocol):
     def request(self, action: str, on_done: Callable[[dict[str, Any]], None],
                 on_error: Callable[[str, str], None], *,
                 on_progress: Callable[[int, int, str], None] | None = None,
-                timeout: float | None = None, **params: Any) -> object: ...
+                timeout: float | None = None, **params: Any) -> Cancellable | None: ...
 
 
 def upload_name(path: Path) -> str:
@@ -45,7 +51,8 @@ class BackupJob:
     total: int = 0
     done: int = 0
     text: str = ""
-    job_id: str = ""
+    #: The request under way (its handle, for ``cancel``).
+    request: Cancellable | None = None
     cancelled: bool = False
     finished: bool = False
     error: str = ""
@@ -53,16 +60,13 @@ class BackupJob:
     groups: list[dict[str, Any]] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)
 
-    def follow(self, event: Mapping[str, Any]) -> bool:
-        if self.finished or self.action not in ("backup_create", "restore_apply"):
+    def progressed(self, done: int, total: int, text: str) -> bool:
+        """The request under way's progress; whether it was taken."""
+        if self.finished:
             return False
-        job_id = str(event.get("job", ""))
-        if self.job_id and job_id != self.job_id:
-            return False
-        self.job_id = job_id
-        self.text = str(event.get("text", ""))
+        self.text = text
         if self.action == "backup_create":
-            self.done, self.total = int(event.get("done", 0)), int(event.get("total", 0))
+            self.done, self.total = done, total
         return True
 
 
@@ -108,6 +112,12 @@ class BackupModel:
         self._tell("job")
         self._tell("message")
 
+    def _progress(self, job: BackupJob) -> Callable[[int, int, str], None]:
+        def progress(done: int, total: int, text: str) -> None:
+            if job is self.job and job.progressed(done, total, text):
+                self._tell("job")
+        return progress
+
     def _job_failed(self, job: BackupJob) -> Callable[[str, str], None]:
         def failed(code: str, message: str) -> None:
             job.error = message
@@ -121,9 +131,7 @@ class BackupModel:
             return
         self._last_event = event
         name = event.get("event")
-        if name == "progress" and self.job is not None and self.job.follow(event):
-            self._tell("job")
-        elif name == "parameter_changed" and self.preview is not None and not self.busy:
+        if name == "parameter_changed" and self.preview is not None and not self.busy:
             self._tell("stale")  # the PBX changed: the comparison is to be made again
 
     # ------------------------------------------------------------------ the list
@@ -144,7 +152,8 @@ class BackupModel:
                          size=answer.get("size", 0))
             self.refresh_list()
             self.select("backups", str(answer.get("name", "")))
-        self.connection.request("backup_create", done, self._job_failed(job), timeout=300.0)
+        job.request = self.connection.request("backup_create", done, self._job_failed(job),
+                                              on_progress=self._progress(job), timeout=300.0)
         return job
 
     # ------------------------------------------------------------------ preview
@@ -194,7 +203,6 @@ class BackupModel:
                 self.select(area, name)
                 return
             group = pending.pop(0)
-            job.job_id = ""
             job.text = group
 
             def done(answer: dict[str, Any]) -> None:
@@ -210,8 +218,9 @@ class BackupModel:
                 self._finish(job)
                 if code != "bad_request":
                     self.select(area, name)
-            self.connection.request("restore_apply", done, failed, timeout=600.0,
-                                    area=area, name=name, groups=[group])
+            job.request = self.connection.request(
+                "restore_apply", done, failed, on_progress=self._progress(job),
+                timeout=600.0, area=area, name=name, groups=[group])
         next_group()
         return job
 
@@ -220,9 +229,8 @@ class BackupModel:
         if job is None or job.finished:
             return
         job.cancelled = True
-        if job.job_id:
-            self.connection.request("cancel", lambda _a: None, lambda _c, _m: None,
-                                    job=job.job_id)
+        if job.request is not None and job.action in ("backup_create", "restore_apply"):
+            job.request.cancel()  # the service stops it between two steps
         self._tell("job")
 
     # ------------------------------------------------------------------ files

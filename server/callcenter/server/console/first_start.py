@@ -9,8 +9,8 @@ is asked nothing) and
 - when the link is down asks 与交换机通讯失败是否继续？ -- yes continues with the last known
   image (the service answers from its saved image); no opens the serial-port dialog;
 - when the PBX's data verification never ran (or failed) and the session is an admin,
-  offers 数据校验: a dialog with a progress bar fed by the job's ``progress`` events and
-  a cancel button (``cancel`` with the job's id).
+  offers 数据校验: a dialog with a progress bar fed by the request's progress and a
+  cancel button (the request's ``Job``).
 
 Every request goes through ``ServiceConnection.request``; nothing here blocks the Tk loop.
 """
@@ -84,7 +84,6 @@ strings.add_texts({
 #: How long "save and test" watches for the link to come up, and how often it asks.
 TEST_SECONDS: Final = 15
 TEST_POLL_MS: Final = 300
-VERIFY_GROUPS: Final = frozenset({"extension", "trunk", "switches", "other"})
 
 _offered: weakref.WeakSet[ServiceConnection] = weakref.WeakSet()
 
@@ -253,12 +252,8 @@ class SerialPortDialog(tk.Toplevel):
 
 
 class VerifyDialog(tk.Toplevel):
-    """数据校验 with a progress bar and a cancel button.
-
-    The ``verify`` request's progress comes as the session's ``progress`` events; this
-    dialog taps the connection's events while it is open to learn the job's id (the id
-    ``cancel`` needs: ``ServiceConnection.request`` does not hand it out) and its counts.
-    """
+    """数据校验 with a progress bar and a cancel button, on the ``verify`` request's own
+    progress and its ``Job`` (``cancel()`` works before the first progress too)."""
 
     def __init__(self, parent: tk.Misc, connection: ServiceConnection,
                  catalogue: Catalogue, *, force: bool = False,
@@ -268,9 +263,7 @@ class VerifyDialog(tk.Toplevel):
         self.connection = connection
         self.catalogue = catalogue
         self.on_finished = on_finished
-        self.job = ""
         self.outcome = ""  # "done", "cancelled" or "failed" once the answer came
-        self._cancel_asked = False
         self.title(catalogue.text("first.verify_title"))
         self.transient(parent.winfo_toplevel())
         self.resizable(False, False)
@@ -285,24 +278,11 @@ class VerifyDialog(tk.Toplevel):
                                  command=self.cancel)
         self.button.grid(row=2, column=0, sticky="e")
         self.protocol("WM_DELETE_WINDOW", self.cancel)
-        self._chained = connection.on_event
-        connection.on_event = self._event
-        connection.request("verify", self._done, self._failed, timeout=600.0,
-                           force=force)
+        self.request = connection.request("verify", self._done, self._failed,
+                                          on_progress=self.show_progress, timeout=600.0,
+                                          force=force)
         if not _utest:
             grab_when_shown(self)
-
-    def _event(self, event: dict[str, Any]) -> None:
-        self._chained(event)
-        kind = event.get("event")
-        if kind == "progress" and not self.job and event.get("text") in VERIFY_GROUPS:
-            self.job = str(event.get("job", ""))
-            if self._cancel_asked:
-                self._send_cancel()
-        if (kind == "progress" and event.get("job") == self.job) or \
-                kind == "verification_progress":
-            self.show_progress(int(event.get("done", 0)), int(event.get("total", 0)),
-                               str(event.get("text") or event.get("group") or ""))
 
     def show_progress(self, done: int, total: int, group: str) -> None:
         if self.outcome or not self.winfo_exists():
@@ -316,17 +296,11 @@ class VerifyDialog(tk.Toplevel):
         if self.outcome:
             self.destroy()
             return
-        self._cancel_asked = True
         self.button.state(["disabled"])
-        if self.job:
-            self._send_cancel()
-
-    def _send_cancel(self) -> None:
-        self.connection.request("cancel", lambda answer: None, self._failed, job=self.job)
+        self.request.cancel()
 
     def _finish(self, outcome: str, text: str) -> None:
         self.outcome = outcome
-        self._untap()
         if not self.winfo_exists():
             return
         self.text.configure(text=text)
@@ -335,7 +309,8 @@ class VerifyDialog(tk.Toplevel):
         self.on_finished(outcome)
 
     def _done(self, answer: dict[str, Any]) -> None:
-        self.bar.configure(value=float(self.bar.cget("maximum")))
+        if self.winfo_exists():
+            self.bar.configure(value=float(self.bar.cget("maximum")))
         self._finish("done", self.catalogue.text("first.verify_done",
                                                  rows=answer.get("rows_read", 0)))
 
@@ -346,14 +321,6 @@ class VerifyDialog(tk.Toplevel):
             self._finish("cancelled", self.catalogue.text("first.verify_cancelled"))
         else:
             self._finish("failed", self.catalogue.error(code, message))
-
-    def _untap(self) -> None:
-        if self.connection.on_event == self._event:
-            self.connection.on_event = self._chained
-
-    def destroy(self) -> None:
-        self._untap()
-        super().destroy()
 
 
 class FirstStart:
