@@ -20,6 +20,7 @@ from callcenter.crm_client.store import (
     MessageEntry,
     MonitorIcon,
     PhonebookEntry,
+    ShareUnavailable,
     StoreError,
     VersionConflict,
 )
@@ -305,3 +306,22 @@ def test_a_new_data_folder_and_its_database_are_private(tmp_path: Path) -> None:
     CrmStore.open(tmp_path / "new" / "data").close()
     assert (tmp_path / "new" / "data").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "new" / "data" / "crm.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_local_file_locked_through_every_try_is_a_store_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from callcenter.crm_client.store import engine
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(engine, "FIRST_BACKOFF", 0.01)
+    monkeypatch.setattr(engine, "MAX_ATTEMPTS", 2)
+    store = CrmStore.open(tmp_path / "d")
+    other = sqlite3.connect(tmp_path / "d" / "crm.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreError, match="stayed locked by another program") as error:
+        store.save_customer(Customer(name="x"))
+    assert not isinstance(error.value, ShareUnavailable)
+    other.execute("ROLLBACK")
+    other.close()
+    assert store.save_customer(Customer(name="x")).id == 1
+    store.close()

@@ -176,12 +176,15 @@ class Gateway:
                     time.sleep(delay * random.uniform(0.5, 1.5))
                     delay = min(MAX_BACKOFF, delay * 2)
                     continue
-                if kind == "locked" or (kind == "away" and self.shared):
+                if self.shared and kind in ("locked", "away"):
                     self._drop()
                     why = ("stayed locked by another PC through "
                            f"{MAX_ATTEMPTS} attempts") if kind == "locked" else str(exc).strip()
                     raise ShareUnavailable(f"{self.where()} cannot be used now: {why}") from None
                 self._drop()
+                if kind == "locked":
+                    raise StoreError(f"{self.path}: stayed locked by another program through "
+                                     f"{MAX_ATTEMPTS} attempts") from None
                 raise StoreError(f"{self.path}: {str(exc).strip()}") from None
             except peewee.DatabaseError as exc:
                 self._drop()
