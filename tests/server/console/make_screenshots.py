@@ -57,12 +57,15 @@ def shoot(root: tk.Tk, path: Path) -> None:
 @contextlib.contextmanager
 def screenshot_service(seed: int = 3) -> Iterator[tuple[Simulator, ServiceAddress]]:
     """A virtual display, the simulator and the embedded service with the accounts the
-    shots log in as (zhang, admin; wang, operator); everything stopped afterwards."""
+    shots log in as (zhang, admin; wang, operator), and a configuration folder of their
+    own (a language a shot switches to is remembered there, not in this user's
+    preferences, and every shot starts in Chinese); everything stopped afterwards."""
     xvfb, display = start_xvfb()
     os.environ["DISPLAY"] = display
     try:
-        with tempfile.TemporaryDirectory() as data, \
+        with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as config, \
                 Simulator(SimulatorConfig(seed=seed)) as sim:
+            os.environ["XDG_CONFIG_HOME"] = os.environ["APPDATA"] = config
             runtime = ServerRuntime.embed(sim.url, Path(data), agent_port=0,
                                           agent_host="127.0.0.1", sync_clock=False)
             try:
