@@ -1,6 +1,7 @@
 """A stop asked by a signal ends the console at any moment (issue 8): before its window is
-ready, with the login dialog open, with a message box waiting; and ``callcenter-server
---demo`` with its console stops on SIGINT while the login dialog is open, the service with it.
+ready, with the login dialog open, with a message box or a first-start dialog open; and
+``callcenter-server --demo`` with its console stops on SIGINT while the login dialog is open,
+the service with it.
 
 ``should_quit`` is what ``callcenter-server`` hands the console (the SIGINT/SIGTERM event's
 ``is_set``); the in-process tests give it directly.  A guard ends a console that did not stop
@@ -83,6 +84,27 @@ def test_a_stop_with_a_message_box_waiting_ends_the_console(
     assert run_console(tk_root, address, embedded=True, should_quit=box_open) == 0
     assert fired == []
     assert answers == ["False"]  # the box was closed unanswered
+
+
+def test_a_stop_with_a_first_start_dialog_open_ends_the_console(
+        tk_root: tk.Tk, address: ServiceAddress) -> None:
+    """The first start's serial-port dialog (a window of the console's own, modal once
+    shown) open: the stop closes it with the console."""
+    from callcenter.server.console.connection import ServiceConnection
+    from callcenter.server.console.first_start import SerialPortDialog
+    from callcenter.server.console.strings import Catalogue
+
+    fired = guard(tk_root)
+    side = ServiceConnection(address)
+    opened: list[SerialPortDialog] = []
+    tk_root.after(100, lambda: opened.append(SerialPortDialog(tk_root, side, Catalogue())))
+    try:
+        assert run_console(tk_root, address, embedded=True,
+                           should_quit=lambda: bool(opened) and opened[0].winfo_viewable()
+                           ) == 0
+    finally:
+        side.close()
+    assert fired == [] and len(opened) == 1
 
 
 def port_is_free(port: int) -> bool:
