@@ -138,3 +138,20 @@ def test_sigint_with_the_login_dialog_open_stops_the_demo_and_its_service(
     assert "Traceback" not in err
     assert "agent hub stopped" in err and "service stopped" in err
     assert port_is_free(hub)
+
+
+def test_sigterm_while_the_window_opens_stops_the_demo(
+        display: str, tmp_path: Path, processes: list[Lines]) -> None:
+    """SIGTERM as soon as the console starts opening its window (whatever it is doing at
+    that moment: building the window, showing the login dialog) stops the program too."""
+    env = {**ENV, "DISPLAY": display, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    demo = Lines("--demo", "--traffic", "0", "--data", str(tmp_path / "data"),
+                 "--agent-port", "0", env=env)
+    processes.append(demo)
+    wait_for(lambda: demo.proc.poll() is not None
+             or "console: opening the window" in "".join(demo._stderr), 60,
+             "the console opening")
+    assert demo.proc.poll() is None, "".join(demo._stderr)
+    code, err = demo.stop(signal.SIGTERM, timeout=60)  # a bound, not a timing check
+    assert code == 0, err
+    assert "Traceback" not in err and "service stopped" in err
