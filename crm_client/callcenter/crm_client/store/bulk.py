@@ -12,7 +12,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from callcenter.crm_client.store.records import Customer, StoreError
-from callcenter.crm_client.store.writes import customer_fields, index_rows, now_utc, write_index
+from callcenter.crm_client.store.writes import (
+    customer_fields,
+    customer_values,
+    index_rows,
+    now_utc,
+    write_index,
+)
 
 __all__ = ["insert_all"]
 
@@ -21,10 +27,11 @@ _COLUMNS: Final = ("id", "uuid", "version", "last_write", "updated_at",
                    *customer_fields(Customer()).keys())
 
 
-def insert_all(db: Any, customers: Sequence[Customer], marker: str,
+def insert_all(db: Any, customers: Sequence[tuple[Customer, list[str]]], marker: str,
                progress: Callable[[int], None] | None = None,
                cancelled: Callable[[], bool] | None = None) -> int:
-    """Insert ``customers`` (ids ignored: all new); how many. Runs inside a write transaction."""
+    """Insert ``customers`` (each with the index keys of its numbers, as ``check_customer``
+    returns them; ids ignored: all new); how many. Runs inside a write transaction."""
     if not customers:
         return 0
     cursor = db.cursor()
@@ -42,11 +49,11 @@ def insert_all(db: Any, customers: Sequence[Customer], marker: str,
         if cancelled is not None and cancelled():
             raise StoreError("import cancelled: nothing was imported")
         rows, indexes = [], []
-        for n, c in enumerate(customers[start:start + _CHUNK], start):
+        for n, (c, keys) in enumerate(customers[start:start + _CHUNK], start):
             cid = first + n
             rows.append((cid, f"{marker}-{n}", 1, marker, stamp,
-                         *customer_fields(c).values()))
-            indexes.append(index_rows(c, cid))
+                         *customer_values(c)))
+            indexes.append(index_rows(c, cid, keys))
         cursor.executemany(insert_customer, rows)
         write_index(db, indexes)
         done += len(rows)

@@ -30,7 +30,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -322,20 +322,23 @@ class CrmStore:
 
     def insert_customers(self, customers: Iterable[Customer],
                          progress: Callable[[int], None] | None = None,
-                         cancelled: Callable[[], bool] | None = None, *,
-                         checked: bool = False) -> int:
-        """Insert many new customers in one transaction (the importer's): all or none. Never
-        queued: ShareUnavailable when the share is away (nothing written). ``cancelled()``
-        returning True rolls everything back (StoreError). ``checked``: the caller has already
-        passed each through ``check_customer``."""
-        batch = list(customers)
-        if not checked:
-            for c in batch:
-                check_customer(c)
+                         cancelled: Callable[[], bool] | None = None) -> int:
+        """Insert many new customers in one transaction (the importer's): all or none (the
+        first that cannot be saved raises StoreError). Never queued: ShareUnavailable when the
+        share is away (nothing written). ``cancelled()`` returning True rolls everything back
+        (StoreError)."""
+        return self.insert_checked([(c, check_customer(c)) for c in customers], progress,
+                                   cancelled)
+
+    def insert_checked(self, customers: Sequence[tuple[Customer, list[str]]],
+                       progress: Callable[[int], None] | None = None,
+                       cancelled: Callable[[], bool] | None = None) -> int:
+        """``insert_customers`` of customers already checked: each with the index keys
+        ``check_customer`` returned for it."""
         marker = str(uuid.uuid4())
 
         def insert() -> int:
-            return insert_all(self._share.db, batch, marker, progress, cancelled)
+            return insert_all(self._share.db, customers, marker, progress, cancelled)
 
         count = self._share.run(insert, write=True)
         self._writes += 1

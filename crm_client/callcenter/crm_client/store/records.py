@@ -143,6 +143,7 @@ _MAX_LENGTH: Final[dict[str, int]] = {"notes": 10_000, "address": 1_000, "blackl
 _DEFAULT_MAX: Final = 200
 _TEXT_FIELDS: Final = tuple(f.name for f in fields(Customer)
                             if f.name not in ("id", "version", "phones", "vip", "blacklist"))
+_TEXT_LIMITS: Final = tuple((name, _MAX_LENGTH.get(name, _DEFAULT_MAX)) for name in _TEXT_FIELDS)
 
 
 def _label(field: str) -> str:
@@ -161,39 +162,44 @@ def customer_digits(c: Customer) -> list[str]:
     return keys
 
 
-def check_customer(c: Customer) -> None:
-    """Raise StoreError naming the first field that cannot be saved and what is allowed."""
-    for name in _TEXT_FIELDS:
+def check_customer(c: Customer) -> list[str]:
+    """Raise StoreError naming the first field that cannot be saved and what is allowed; else
+    the index keys of its numbers (as ``customer_digits``, computed once here)."""
+    for name, limit in _TEXT_LIMITS:
         value = getattr(c, name)
-        if not isinstance(value, str):
+        if value.__class__ is not str and not isinstance(value, str):
             raise StoreError(f"{_label(name)}: must be text, not {type(value).__name__}")
-        limit = _MAX_LENGTH.get(name, _DEFAULT_MAX)
         if len(value) > limit:
             raise StoreError(f"{_label(name)}: at most {limit} characters (got {len(value)})")
-    if not isinstance(c.phones, tuple) or not all(isinstance(p, str) for p in c.phones):
+    phones = c.phones
+    if not isinstance(phones, tuple) or not all(isinstance(p, str) for p in phones):
         raise StoreError(f"{_label('phones')}: must be a tuple of texts")
-    if len(c.phones) > 20 or sum(len(p) for p in c.phones) > 1_000:
+    if len(phones) > 20 or sum(len(p) for p in phones) > 1_000:
         raise StoreError(f"{_label('phones')}: at most 20 numbers and 1000 characters")
-    for name in ("phones", "mobile", "fax"):
-        values = c.phones if name == "phones" else (getattr(c, name),)
+    keys: list[str] = []
+    for name, values in (("phones", phones), ("mobile", (c.mobile,)), ("fax", (c.fax,))):
         for typed in values:
-            if not typed.strip():
+            if not typed or typed.isspace():
                 continue
             pieces = numbers_in(typed)
             if not pieces:
                 raise StoreError(f"{_label(name)}: {typed!r} holds no digits (a phone number, "
                                  "several separated by commas)")
             for number in pieces:
-                if not normalise_number(number):
+                key = normalise_number(number)
+                if not key:
                     raise StoreError(f"{_label(name)}: {number!r} is not a phone number "
                                      "(digits, with spaces, -, (), + allowed)")
+                if name != "fax" and key not in keys:
+                    keys.append(key)
     if c.email and ("@" not in c.email or c.email.strip() != c.email or " " in c.email):
         raise StoreError(f"{_label('email')}: {c.email!r} is not an e-mail address "
                          "(name@domain, no spaces)")
-    if not c.name.strip() and not c.numbers():
+    if not keys and not c.name.strip():
         raise StoreError(f"{_label('name')}: a customer needs a name or a phone number")
-    if not isinstance(c.vip, bool) or not isinstance(c.blacklist, bool):
+    if c.vip.__class__ is not bool or c.blacklist.__class__ is not bool:
         raise StoreError(f"{_label('vip')}/{_label('blacklist')}: must be true or false")
+    return keys
 
 
 def check_call(e: CallEntry) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta, timezone
+from operator import attrgetter
 from typing import Any, Final
 
 from callcenter.crm_client.phone import normalise_number
@@ -42,6 +43,7 @@ __all__ = [
     "customer_fields",
     "customer_from_row",
     "customer_from_tuple",
+    "customer_values",
     "format_utc",
     "index_rows",
     "parse_time",
@@ -53,6 +55,7 @@ __all__ = [
 CUSTOMER_DATA: Final = tuple(f.name for f in fields(Customer) if f.name not in ("id", "version"))
 _PHONES: Final = CUSTOMER_DATA.index("phones")
 _FLAGS: Final = (CUSTOMER_DATA.index("vip"), CUSTOMER_DATA.index("blacklist"))
+_DATA_OF: Final = attrgetter(*CUSTOMER_DATA)
 
 
 _JSON: Final = json.JSONEncoder(ensure_ascii=False)
@@ -81,9 +84,14 @@ def now_utc() -> str:
 
 def customer_fields(c: Customer) -> dict[str, Any]:
     """The stored columns of a customer's data (no id, version or bookkeeping)."""
-    data = {name: getattr(c, name) for name in CUSTOMER_DATA}
-    data["phones"] = _JSON.encode(list(c.phones))
-    return data
+    return dict(zip(CUSTOMER_DATA, customer_values(c), strict=True))
+
+
+def customer_values(c: Customer) -> list[Any]:
+    """The stored columns of a customer's data in ``CUSTOMER_DATA`` order."""
+    values = list(_DATA_OF(c))
+    values[_PHONES] = _JSON.encode(list(c.phones))
+    return values
 
 
 def customer_from_row(row: Any) -> Customer:
@@ -118,8 +126,10 @@ class IndexRows:
     search: tuple[int, str, str]  # customer_search (customer_id, name_key, text)
 
 
-def index_rows(c: Customer, customer_id: int) -> IndexRows:
-    digits = customer_digits(c)
+def index_rows(c: Customer, customer_id: int, digits: list[str] | None = None) -> IndexRows:
+    """The index rows of a customer (``digits``: its number keys, when already computed)."""
+    if digits is None:
+        digits = customer_digits(c)
     return IndexRows([(customer_id, d, d[::-1]) for d in digits],
                      (customer_id, c.name.lower(), search_text(c, digits)))
 
