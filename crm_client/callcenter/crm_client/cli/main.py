@@ -105,7 +105,7 @@ def _open(args: argparse.Namespace) -> CrmStore:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from callcenter.crm_client.store.importer import (  # noqa: PLC0415 - openpyxl when needed
+    from callcenter.crm_client.store.importer import (  # noqa: PLC0415 - loaded when used
         import_customers,
         parse_mapping,
     )
@@ -127,7 +127,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace, what: str) -> int:
-    from callcenter.crm_client.store.exporter import (  # noqa: PLC0415 - openpyxl when needed
+    from callcenter.crm_client.store.exporter import (  # noqa: PLC0415 - loaded when used
         export_calls,
         export_customers,
     )
