@@ -565,3 +565,23 @@ def test_without_a_printer_printing_says_so(tk_root: tk.Tk, tmp_path: Path,
     pump_until(tk_root, lambda: "no default destination" in page.print_status[0],
                timeout=60, what="lp's refusal")
     assert page.print_status[0].startswith("没有可用的打印机（请在系统中添加并设为默认打印机）")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="xdg-open is not Windows' way")
+def test_without_ghostscript_the_preview_opens_the_system_viewer(
+        tk_root: tk.Tk, tmp_path: Path, page_of: Callable[[], Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _fake_command(tmp_path / "bin", "xdg-open", 0, "")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no gs here: xdg-open only
+    page = page_of()
+    page.preview_button.invoke()
+    pump_until(tk_root, lambda: page.print_status[0].startswith("没有 Ghostscript"),
+               timeout=60, what="the viewer opened")
+    pump_until(tk_root, log.exists, what="xdg-open run")
+    assert log.read_text(encoding="utf-8").splitlines() == [str(page.export.path)]
+    assert page.preview is None
+    (tmp_path / "bin" / "xdg-open").unlink()  # neither Ghostscript nor a viewer
+    page.preview_button.invoke()
+    pump_until(tk_root, lambda: page.print_status[0].startswith("预览需要 Ghostscript"),
+               timeout=60, what="the message")
+

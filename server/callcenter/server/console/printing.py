@@ -3,7 +3,9 @@
 and sent to the system printer.
 
 - Preview: Ghostscript (``gs``; ``gswin64c``/``gswin32c`` on Windows) renders each page to a
-  PNG that Tk shows as it is.  Without Ghostscript the preview says so; printing still works.
+  PNG that Tk shows as it is.  Without Ghostscript the PDF opens in the system's viewer
+  (``os.startfile`` on Windows, ``open`` on macOS, ``xdg-open`` elsewhere) when there is one;
+  printing works either way.
 - Printer: ``lp`` (CUPS), else ``lpr``, with the PDF's path; on Windows the PDF reader's
   "print" verb (``os.startfile(path, "print")``).  No command, or a command that finds no
   printer, is a ``PrintProblem`` whose ``key`` names the message (the catalogue's
@@ -76,6 +78,25 @@ def send_to_printer(pdf: Path) -> str:
         raise PrintProblem("print.no_printer" if no_printer else "print.failed",
                            said or f"{Path(command[0]).name} exit {result.returncode}")
     return result.stdout.strip()
+
+
+def open_in_viewer(pdf: Path) -> None:
+    """Show ``pdf`` in the system's PDF viewer; PrintProblem("print.no_renderer") when this
+    computer has no way to."""
+    if sys.platform == "win32":
+        try:
+            os.startfile(str(pdf))  # type: ignore[attr-defined]
+        except OSError as exc:
+            raise PrintProblem("print.no_renderer", str(exc)) from None
+        return
+    opener = shutil.which("open" if sys.platform == "darwin" else "xdg-open")
+    if opener is None:
+        raise PrintProblem("print.no_renderer")
+    try:  # the viewer stays open: not waited for
+        subprocess.Popen([opener, str(pdf)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError as exc:
+        raise PrintProblem("print.no_renderer", str(exc)) from None
 
 
 def renderer() -> str | None:

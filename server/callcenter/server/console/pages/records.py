@@ -27,7 +27,9 @@ from callcenter.server.console.dialogs import grab_when_shown
 from callcenter.server.console.pages.records_print import PrintPreview
 from callcenter.server.console.printing import (
     PrintProblem,
+    open_in_viewer,
     render_pages,
+    renderer,
     run_in_thread,
     send_to_printer,
 )
@@ -879,7 +881,12 @@ class RecordsPage:
             self._print_folder = None
 
     def _report_ready(self, export: ExportProgress) -> None:
-        if export.purpose == "preview":
+        if export.purpose == "preview" and renderer() is None:
+            # no Ghostscript: the system's PDF viewer shows the pages (and prints them)
+            run_in_thread(self.frame.after, lambda: open_in_viewer(export.path),
+                          lambda _none: self._say_print(self.catalogue.text(
+                              "print.opened", path=export.path)), self._print_failed)
+        elif export.purpose == "preview":
             folder = export.path.parent / "pages"
             self._say_print(self.catalogue.text("print.rendering"))
             run_in_thread(self.frame.after, lambda: render_pages(export.path, folder),

@@ -3,8 +3,9 @@
 The page (``pages.records``) fetches the report the service makes (``records_export``,
 format pdf, the same filters as the list) into a temporary folder of this computer, then
 either renders it (``printing.render_pages``, in a worker thread) and opens
-``PrintPreview`` -- the pages one under the other, scrolled, with 打印 and 关闭 -- or sends
-it to the system printer (``printing.send_to_printer``).  The texts of both are here.
+``PrintPreview`` -- the pages one under the other, scrolled, with 打印 and 关闭 -- (without
+Ghostscript: opens it in the system's PDF viewer, ``printing.open_in_viewer``) or sends it to
+the system printer (``printing.send_to_printer``).  The texts of both are here.
 """
 
 from __future__ import annotations
@@ -36,9 +37,12 @@ add_texts({
                          "No printer available (add one and make it the default in the "
                          "system): {detail}"),
     "print.failed": ("打印失败：{detail}", "Printing failed: {detail}"),
-    "print.no_renderer": ("预览需要 Ghostscript（gs），本机未安装；仍可直接打印，或导出 PDF 查看。",
-                          "The preview needs Ghostscript (gs), not installed here; printing "
-                          "and the PDF export still work."),
+    "print.no_renderer": ("预览需要 Ghostscript（gs）或系统的 PDF 阅读器，本机都没有；"
+                          "仍可直接打印，或导出 PDF 查看。",
+                          "The preview needs Ghostscript (gs) or the system's PDF viewer, "
+                          "neither is here; printing and the PDF export still work."),
+    "print.opened": ("没有 Ghostscript：已用系统的 PDF 阅读器打开 {path}",
+                     "No Ghostscript: {path} opened in the system's PDF viewer"),
     "print.render_failed": ("预览失败：{detail}", "The preview failed: {detail}"),
 })
 
