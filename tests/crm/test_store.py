@@ -74,7 +74,10 @@ def test_numbers_in_one_field_and_landlines_are_indexed(store: CrmStore) -> None
     assert store.find_by_number("13912345678") == saved
     # A local call's caller ID without the area code finds the number by its ending...
     assert store.find_by_number("82895782") == saved
-    # ... unless two customers' numbers end so (then nobody: a pop must not guess).
+    # ... unless two customers' numbers end so (then nobody: a pop must not guess), even when
+    # one of them has several such numbers.
+    store.save_customer(replace(saved, phones=("010-82895782", "0755-82895782", "13912345678")))
+    assert store.find_by_number("82895782") is not None
     store.save_customer(Customer(name="上海", phones=("021-82895782",)))
     assert store.find_by_number("82895782") is None
     assert store.find_by_number("5782") is None

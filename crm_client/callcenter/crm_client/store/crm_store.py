@@ -253,7 +253,7 @@ class CrmStore:
             if row is not None or len(digits) < _SUFFIX_MIN:
                 return row
             reverse = digits[::-1]
-            ids = {r.customer_id for r in p.select(p.customer_id).where(
+            ids = {r.customer_id for r in p.select(p.customer_id).distinct().where(
                 (p.rdigits >= reverse) & (p.rdigits < reverse + "\uffff")).limit(2)}
             return c.get_by_id(ids.pop()) if len(ids) == 1 else None
 
