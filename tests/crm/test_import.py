@@ -279,3 +279,19 @@ def test_an_xlsx_with_prefixed_tags_and_rich_text(tmp_path: Path) -> None:
                                                   "</worksheet>")
         book.writestr("xl/workbook.xml", f'<workbook xmlns="{main}"/>')
     assert list(read_rows(tmp_path / "empty.xlsx")) == []
+
+
+def test_a_bulk_insert_run_again_after_its_commit_inserts_nothing(store: CrmStore) -> None:
+    """The importer's transaction retried after a commit that did go through (an error
+    reported after it): its rows are found by their uuids and not inserted twice."""
+    from callcenter.crm_client.store.bulk import insert_all
+    from callcenter.crm_client.store.records import check_customer
+
+    rows = [(c, check_customer(c)) for c in (Customer(name="甲", mobile="13800000001"),
+                                               Customer(name="乙", mobile="13800000002"))]
+    db = store._share.db  # the gateway's database: the same transaction the store runs
+    for _ in range(2):
+        with db.atomic("IMMEDIATE"):
+            assert insert_all(db, rows, "batch-1") == 2
+    assert store.count_customers() == 2
+    assert store.find_by_number("013800000002") is not None
