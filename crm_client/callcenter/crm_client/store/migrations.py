@@ -130,6 +130,10 @@ def migrate(db: Any, chains: tuple[str, ...]) -> int:
             if current > len(migrations):
                 raise StoreError(f"{db.database}: its {chain} schema is version {current}, newer "
                                  f"than this program's {len(migrations)}: update callcenter-crm")
+            if chain == "shared" and current >= 1 and not db.execute_sql(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'customer_fts'").fetchone():
+                raise StoreError(f"{db.database}: made by a development build of 2026-12-03 "
+                                 "(before the search index): delete the file and import again")
             for m in migrations[current:]:
                 m.apply(db)
                 db.execute_sql(
