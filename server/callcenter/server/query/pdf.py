@@ -3,35 +3,121 @@ console's print.
 
 ``render_pdf(rows, summary, title, out)`` draws landscape A4 pages with reportlab's canvas: a
 title line, the Chinese column titles, one line per record, page numbers, and at the end the
-totals (and the per-group lines of a ``Summary`` when one is given). Chinese text uses the CID
-font ``STSong-Light`` (built into reportlab and every PDF reader: nothing to embed or install).
+totals (and the per-group lines of a ``Summary`` when one is given).
+
+Fonts: neither is embedded (nothing to install, the same file from every computer), and a
+text is drawn in runs of two fonts that every PDF reader and Ghostscript have:
+``LATIN_FONT`` (Helvetica) for what it can show -- digits, Latin letters, punctuation, the
+characters of Windows-1252 -- and the CID font ``CJK_FONT`` (STSong-Light) for the rest.
+STSong-Light alone would do for a PDF reader, but Ghostscript (the console's print preview, a
+CUPS printer filtering through it) draws it with its substitute, Droid Sans Fallback, which
+has no Latin glyphs: digits and ASCII came out blank.  A cell wider than its column is cut
+by its drawn width, with "…".
+
 Rows are drawn as they come; a PDF is held in memory until saved, so it is capped at
 ``PDF_MAX_ROWS`` records (use CSV or XLSX for more).
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, TYPE_CHECKING, Final
 
 from callcenter.server.query.export import Totals, duration_text
 from callcenter.server.query.search import RecordView
 from callcenter.server.query.summary import Summary
 
-FONT: Final = "STSong-Light"
-PDF_MAX_ROWS: Final = 100_000
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
-#: (title, width in points, value) per printed column.
-_COLUMNS: Final = (
+CJK_FONT: Final = "STSong-Light"
+LATIN_FONT: Final = "Helvetica"
+PDF_MAX_ROWS: Final = 100_000
+ELLIPSIS: Final = "…"
+
+#: (title, width in points) per printed column, left to right from the margin.
+PRINTED_COLUMNS: Final = (
     ("序号", 48), ("开始时间", 112), ("端口", 40), ("分机号", 48), ("外线", 34), ("号码", 110),
     ("时长", 54), ("费用", 54), ("类型", 30), ("账号", 50), ("业务/说明", 120),
 )
+#: The page's margin on every side, in points (the first column starts there).
+PAGE_MARGIN: Final = 30.0
+#: Space kept free at the right of a cell, in points.
+CELL_GAP: Final = 3.0
 
 
 class ReportTooLarge(ValueError):
     """More rows than a PDF report takes; the text says what to do."""
+
+
+def _latin_class() -> str:
+    """A regular-expression class of the characters Helvetica draws (its WinAnsi encoding,
+    Windows-1252; control characters left out)."""
+    chars = []
+    for byte in range(0x20, 0x100):
+        try:
+            chars.append(bytes([byte]).decode("cp1252"))
+        except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d: nothing there
+            continue
+    return "[" + "".join(re.escape(c) for c in chars) + "]"
+
+
+_LATIN: Final = _latin_class()
+_RUNS: Final = re.compile(f"({_LATIN}+)|((?:(?!{_LATIN}).)+)", re.DOTALL)
+
+
+def text_runs(text: str) -> list[tuple[str, str]]:
+    """``text`` as ``(font, run)`` pieces in order: ``LATIN_FONT`` for the characters it has,
+    ``CJK_FONT`` for the others."""
+    if text.isascii():
+        return [(LATIN_FONT, text)] if text else []
+    return [(LATIN_FONT, latin) if latin else (CJK_FONT, other)
+            for latin, other in _RUNS.findall(text)]
+
+
+@functools.cache
+def register_fonts() -> None:
+    """Make ``CJK_FONT`` known to reportlab (once; Helvetica always is)."""
+    from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415 - only reports
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # noqa: PLC0415
+
+    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+
+
+def text_width(text: str, size: float) -> float:
+    """The drawn width of ``text`` at ``size`` points (each run in its font)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: PLC0415 - only reports
+
+    register_fonts()
+    return float(sum(stringWidth(run, font, size) for font, run in text_runs(text)))
+
+
+def fit(text: str, width: float, size: float) -> str:
+    """``text``, or as much of it as fits ``width`` points followed by "…"."""
+    if text_width(text, size) <= width:
+        return text
+    low, high = 0, len(text)  # the longest prefix that fits with the ellipsis: bisected
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text_width(text[:middle] + ELLIPSIS, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + ELLIPSIS
+
+
+def draw_text(pdf: Canvas, x: float, y: float, text: str, size: float) -> None:
+    """``text`` at ``(x, y)`` (its baseline's left end), each run in its font."""
+    line = pdf.beginText(x, y)
+    for font, run in text_runs(text):
+        line.setFont(font, size)
+        line.textOut(run)
+    pdf.drawText(line)
 
 
 def _cells(view: RecordView) -> list[str]:
@@ -45,17 +131,15 @@ def _cells(view: RecordView) -> list[str]:
 class _Report:
     """One PDF being drawn: pages with a title and the column titles, then lines of text."""
 
-    MARGIN: Final = 30.0
+    MARGIN: Final = PAGE_MARGIN
     LINE: Final = 13.0
+    SIZE: Final = 8.0  # a record line's and the header's size; the title 13, headings 9
 
     def __init__(self, title: str, out: Path | str | IO[bytes]) -> None:
         from reportlab.lib.pagesizes import A4, landscape  # noqa: PLC0415 - only reports
-        from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415
-        from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # noqa: PLC0415
         from reportlab.pdfgen import canvas  # noqa: PLC0415
 
-        if FONT not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+        register_fonts()
         self.width, self.height = landscape(A4)
         target = str(out) if isinstance(out, Path) else out
         self.pdf = canvas.Canvas(target, pagesize=(self.width, self.height))
@@ -71,28 +155,26 @@ class _Report:
         if self.page:
             pdf.showPage()
         self.page += 1
-        pdf.setFont(FONT, 13)
-        pdf.drawString(margin, self.height - margin - 4, self.title)
-        pdf.setFont(FONT, 8)
-        pdf.drawRightString(self.width - margin, self.height - margin - 4,
-                            f"打印 {self.printed}  第 {self.page} 页")
+        top = self.height - margin - 4
+        draw_text(pdf, margin, top, self.title, 13)
+        corner = f"打印 {self.printed}  第 {self.page} 页"
+        draw_text(pdf, self.width - margin - text_width(corner, self.SIZE), top, corner,
+                  self.SIZE)
         self.y = self.height - margin - 26
         x = margin
-        pdf.setFont(FONT, 9)
-        for text, w in _COLUMNS:
-            pdf.drawString(x, self.y, text)
+        for text, w in PRINTED_COLUMNS:
+            draw_text(pdf, x, self.y, text, 9)
             x += w
         pdf.line(margin, self.y - 3, self.width - margin, self.y - 3)
         self.y -= self.LINE + 2
-        pdf.setFont(FONT, 8)
 
     def record(self, cells: list[str]) -> None:
         if self.y < self.MARGIN + self.LINE:
             self.new_page()
         x = self.MARGIN
-        for (_title, w), cell in zip(_COLUMNS, cells, strict=True):
-            limit = int(w / 4.6)
-            self.pdf.drawString(x, self.y, cell if len(cell) <= limit else cell[:limit - 1] + "…")
+        for (_title, w), cell in zip(PRINTED_COLUMNS, cells, strict=True):
+            if cell:
+                draw_text(self.pdf, x, self.y, fit(cell, w - CELL_GAP, self.SIZE), self.SIZE)
             x += w
         self.y -= self.LINE
 
@@ -100,12 +182,10 @@ class _Report:
         self.y -= 6
         self.pdf.line(self.MARGIN, self.y + self.LINE - 2, self.width - self.MARGIN,
                       self.y + self.LINE - 2)
-        self.pdf.setFont(FONT, 9)
         for text in lines:
             if self.y < self.MARGIN + self.LINE:
                 self.new_page()
-                self.pdf.setFont(FONT, 9)
-            self.pdf.drawString(self.MARGIN, self.y, text)
+            draw_text(self.pdf, self.MARGIN, self.y, text, 9)
             self.y -= self.LINE
         self.pdf.save()
 

@@ -1,0 +1,122 @@
+"""The printed report's fonts (``query/pdf.py``): Latin runs in Helvetica, Chinese in
+STSong-Light, cells cut by their drawn width; and the report drawn by Ghostscript, as the
+console's print preview draws it (``console/printing.render_pages``), shows its digits and
+Latin letters (with STSong-Light alone Ghostscript's substitute font left them blank)."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageChops
+
+from callcenter.server.console.printing import render_pages, renderer
+from callcenter.server.query.pdf import (
+    CJK_FONT,
+    LATIN_FONT,
+    PAGE_MARGIN,
+    PRINTED_COLUMNS,
+    fit,
+    render_pdf,
+    text_runs,
+    text_width,
+)
+from callcenter.server.query.search import RecordView
+
+DPI = 100
+needs_ghostscript = pytest.mark.skipif(
+    renderer() is None, reason="needs Ghostscript (gs; apt-get install ghostscript)")
+
+ROW = RecordView(
+    id=1, pbx="pbx-a", seq=4711, start=datetime(2026, 11, 5, 10, 30, tzinfo=timezone(
+        timedelta(hours=8))), port="805", extension="8123", trunk="1", number="13800138000",
+    duration=185, cost=Decimal("0.44"), call_type="OUT", caller="8123", account="A-17",
+    service_type=None, description="前台 Room 8", unknown=False, source="live")
+
+
+def test_text_runs_put_latin_in_helvetica_and_chinese_in_stsong() -> None:
+    assert text_runs("13800138000") == [(LATIN_FONT, "13800138000")]
+    assert text_runs("合计: 12 条") == [(CJK_FONT, "合计"), (LATIN_FONT, ": 12 "),
+                                        (CJK_FONT, "条")]
+    assert text_runs("Café 前台…") == [(LATIN_FONT, "Café "), (CJK_FONT, "前台"),
+                                       (LATIN_FONT, "…")]
+    assert text_runs("") == []
+    assert "".join(run for _, run in text_runs("业务/说明：Room 8（前台）")) == \
+        "业务/说明：Room 8（前台）"
+
+
+def test_a_cell_is_cut_by_its_drawn_width() -> None:
+    assert fit("13800138000", 107, 8) == "13800138000"
+    long = fit("北京市朝阳区" * 10, 117, 8)  # Chinese is twice as wide as digits
+    assert long.endswith("…") and len(long) < 20 and text_width(long, 8) <= 117
+    assert "北京市朝阳区".startswith(long[:6])
+    assert fit("x" * 300, 50, 8).endswith("…") and text_width(fit("x" * 300, 50, 8), 8) <= 50
+
+
+def test_the_report_uses_both_fonts_and_embeds_neither(tmp_path: Path) -> None:
+    target = tmp_path / "r.pdf"
+    render_pdf([ROW], None, "话单 2026-11", target)
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF") and b"/STSong-Light" in data and b"/Helvetica" in data
+    assert b"/FontFile" not in data  # nothing embedded: the readers' own fonts
+
+
+def _page(tmp_path: Path, name: str, row: RecordView) -> Image.Image:
+    pdf = tmp_path / f"{name}.pdf"
+    render_pdf([row], None, "话单 2026-11", pdf)
+    pages = render_pages(pdf, tmp_path / name, dpi=DPI)  # the console preview's way
+    assert len(pages) == 1
+    return Image.open(pages[0]).convert("L")
+
+
+def _column_pixels(title: str) -> tuple[int, int]:
+    """Where column ``title`` is on a page rendered at ``DPI``: (left, right) pixels."""
+    left = PAGE_MARGIN
+    for name, width in PRINTED_COLUMNS:
+        if name == title:
+            return int(left * DPI / 72), int((left + width) * DPI / 72) + 1
+        left += width
+    raise AssertionError(title)
+
+
+@needs_ghostscript
+@pytest.mark.parametrize(("field", "title", "blank"), [
+    ("number", "号码", ""),
+    ("account", "账号", ""),
+    ("seq", "序号", 0),  # "4711" -> "0": the digits drawn differ
+    ("description", "业务/说明", "前台"),  # the Latin of a Chinese cell
+])
+def test_ghostscript_draws_the_latin_of_a_record(tmp_path: Path, field: str, title: str,
+                                                 blank: Any) -> None:
+    full = _page(tmp_path, "full", ROW)
+    other = _page(tmp_path, "other", dataclasses.replace(ROW, **{field: blank}))
+    below_header = int((PAGE_MARGIN + 14) * DPI / 72)  # the print time may differ above
+    box = ImageChops.difference(full, other).crop(
+        (0, below_header, full.width, full.height)).getbbox()
+    assert box is not None, f"the {field} drew nothing: no ink where its text is"
+    left, right = _column_pixels(title)
+    assert left <= box[0] and box[2] <= right, (box, left, right)
+    ink = sum(full.crop((left, below_header + box[1], right,
+                         below_header + box[3])).histogram()[:128])  # dark pixels
+    assert ink > 20  # strokes, not a speck
+
+
+@needs_ghostscript
+def test_ghostscript_gives_the_digits_and_the_chinese_back(tmp_path: Path) -> None:
+    pdf = tmp_path / "r.pdf"
+    render_pdf([ROW], None, "话单 2026-11", pdf)
+    program = renderer()
+    assert program is not None
+    done = subprocess.run([program, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE",
+                           "-sDEVICE=txtwrite", "-sOutputFile=-", str(pdf)],
+                          capture_output=True, text=True, encoding="utf-8", timeout=60,
+                          check=True)
+    text = done.stdout
+    for expected in ("13800138000", "2026-11-05 10:30:00", "4711", "A-17", "Room 8", "0.44",
+                     "合计", "2026-11"):
+        assert expected in text, (expected, text)
