@@ -124,6 +124,7 @@ def shots(sim: Simulator, address: ServiceAddress, out: Path) -> None:
     app.start()
     pump(root, lambda: app.window.modules and app.monitor.have_snapshot
          and "已连接" in app.window.status["link"].cget("text"))
+    name_ports(root, app)
     shoot(root, out / "console-monitor.png")
     app.show_page("monitor")
     app.set_language("en")
@@ -142,6 +143,24 @@ def shots(sim: Simulator, address: ServiceAddress, out: Path) -> None:
     root.destroy()
     for port in ("002", "005", "009", "014"):
         ask(sim, {"cmd": "hangup", "extension": port})
+
+
+#: Names an admin gave some ports (protocol 1.2): the monitor shows them under the number.
+PORT_NAMES = {"001": "前台", "002": "销售一", "003": "销售二", "005": "财务室",
+              "009": "经理", "014": "Room 14"}
+
+
+def name_ports(root: tk.Tk, app: ConsoleApp) -> None:
+    """Give ``PORT_NAMES`` through the admin API (``extension_names_set``), as an admin does,
+    and wait for the snapshot that brings them to the monitor."""
+    failed: list[str] = []
+    app.connection.request("extension_names_set", lambda _result: None,
+                           lambda code, message: failed.append(f"{code}: {message}"),
+                           names=PORT_NAMES)
+    pump(root, lambda: failed or all(app.monitor.name_line(f"ext:{port}") == name
+                                     for port, name in PORT_NAMES.items()))
+    if failed:
+        raise RuntimeError(f"extension_names_set: {failed[0]}")
 
 
 if __name__ == "__main__":

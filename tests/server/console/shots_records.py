@@ -4,7 +4,8 @@ simulator (1024x768), made like make_screenshots.py's.
     .venv/bin/python -m tests.server.console.shots_records [OUT_DIR]
 
 (default docs/images): console-records.png (the list), console-records-query.png (综合查询),
-console-records-live.png, console-records-summary.png (with its chart), console-records-en.png.
+console-records-live.png, console-records-summary.png (with its chart), console-records-en.png,
+console-print-preview.png (打印预览: the report's pages drawn by Ghostscript; needs ``gs``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.accounts import add_account
 from callcenter.server.console.app import ConsoleApp
 from callcenter.server.console.connection import ServiceAddress
+from callcenter.server.console.printing import renderer
 from callcenter.server.runtime import ServerRuntime
 from tests.server.console.console_support import ask, start_xvfb
 from tests.server.console.make_screenshots import (
@@ -85,10 +87,25 @@ def shots(sim: Simulator, address: ServiceAddress, out: Path) -> None:
     shoot(root, out / "console-records-summary.png")
 
     page.notebook.select(page.list_tab)
+    preview(root, page, out)
     app.set_language("en")
     shoot(root, out / "console-records-en.png")
     app.close()
     root.destroy()
+
+
+def preview(root: Any, page: Any, out: Path) -> None:
+    """打印预览 of the list: the service's PDF report drawn by Ghostscript, in its window."""
+    if renderer() is None:
+        print("no Ghostscript (gs): console-print-preview.png not made", file=sys.stderr)
+        return
+    page.preview_button.invoke()
+    pump(root, lambda: page.preview is not None and page.preview.winfo_exists(), timeout=60)
+    window = page.preview
+    window.geometry("+140+40")
+    shoot(root, out / "console-print-preview.png")
+    window.button_close.invoke()
+    pump(root, lambda: not window.winfo_exists())
 
 
 if __name__ == "__main__":
