@@ -139,3 +139,25 @@ def test_four_imports_into_one_shared_folder_at_once_keep_every_row(tmp_path: Pa
     last = store.find_by_number("+86 139 0030 0499")
     assert last is not None and last.name == "PC3-499"
     store.close()
+
+
+def test_python_dash_m_runs_the_same_command(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = CrmStore.open(data)
+    store.log_call(CallEntry(key="m/1", time=datetime(2026, 12, 3, 9, 15, tzinfo=UTC),
+                             number="01082895782", extension="011"))
+    store.close()
+    run = subprocess.run([sys.executable, "-m", "callcenter.crm_client", "calls", "export",
+                          "--data", str(data)], capture_output=True, text=True,
+                         encoding="utf-8", timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "01082895782" in run.stdout
+    helped = subprocess.run([sys.executable, "-m", "callcenter.crm_client", "--help"],
+                            capture_output=True, text=True, encoding="utf-8", timeout=60,
+                            check=False)
+    assert helped.returncode == 0 and "callcenter-crm" in helped.stdout
+    wrong = subprocess.run([sys.executable, "-m", "callcenter.crm_client", "customers",
+                            "import", str(tmp_path / "missing.csv"), "--data", str(data)],
+                           capture_output=True, text=True, encoding="utf-8", timeout=60,
+                           check=False)
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
