@@ -19,6 +19,7 @@ from callcenter.crm_client.gui import (
     messages_model,
     settings_model,
 )
+from callcenter.crm_client.gui.page_dialog import page_target
 from callcenter.crm_client.gui.strings import Catalogue
 from callcenter.crm_client.settings import CrmSettings
 from callcenter.crm_client.store import (
@@ -228,6 +229,21 @@ def test_read_settings_names_bad_fields_and_keeps_the_rest(tmp_path: Path) -> No
         assert not settings_model.host_ok(host), host
 
 
+def test_read_settings_takes_the_outside_line_prefix_or_names_it(tmp_path: Path) -> None:
+    base = CrmSettings(extension="001", server_host="192.168.1.122")
+    values = settings_model.form_values(base)
+    assert values["outside_prefix"] == "9"
+    for bad in ("12345", "9a", "+"):
+        values["outside_prefix"] = bad
+        problems = settings_model.read_settings(values, base)
+        assert isinstance(problems, list) and [p.field for p in problems] == ["outside_prefix"]
+        assert problems[0].text(ZH).startswith(f"外线字冠：“{bad}”")
+    for good in ("", "0", "*9#"):
+        values["outside_prefix"] = good
+        new = settings_model.read_settings(values, base)
+        assert isinstance(new, CrmSettings) and new.outside_prefix == good
+
+
 def test_password_protection_and_local_users() -> None:
     values = settings_model.form_values(CrmSettings())
     values["password_protection"] = True
@@ -272,3 +288,14 @@ def test_monitor_icon_rules() -> None:
     assert isinstance(taken, list) and taken[0].text(ZH) == "分机端口：分机 004 已有监控图标"
     bad = entry_models.read_icon({"port": "4", "label": "x" * 21}, icon)
     assert isinstance(bad, list) and [p.field for p in bad] == ["port", "label"]
+
+
+def test_page_target_all_a_port_or_a_known_number() -> None:
+    numbers = {"8005": "005", "8012": "012"}
+    assert page_target("", numbers) == "" and page_target("  ", numbers) == ""
+    assert page_target("007", numbers) == "007"
+    assert page_target(" 8012 ", numbers) == "012"
+    for bad in ("000", "8099", "12ab", "0005"):
+        with pytest.raises(ValueError, match=r"page\.bad_target"):
+            page_target(bad, numbers)
+    assert ZH.text("page.bad_target", value="8099").startswith("传呼分机：“8099”")

@@ -90,6 +90,14 @@ def test_a_call_back_dials_outside_numbers_behind_the_access_code() -> None:
         call_back_number("", [])
 
 
+def test_a_call_back_uses_this_pcs_outside_line_prefix_and_none_for_extensions() -> None:
+    internal = ["8001", "8002"]
+    assert call_back_number("13800138000", internal, "") == "13800138000"
+    assert call_back_number("13800138000", internal, "0") == "013800138000"
+    assert call_back_number("13800138000", internal, "*9#") == "*9#13800138000"
+    assert call_back_number("8002", internal, "0") == "8002"
+
+
 def test_the_call_still_ringing_is_not_called_missed() -> None:
     presenter = CallLogPresenter(Catalogue(), UTC)
     ringing = CallEntry(key="011/7/20261203T091502", time=datetime.now(UTC), number="1")

@@ -130,3 +130,17 @@ def test_local_user_rules() -> None:
 def test_default_data_dir_is_per_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_data_dir() == tmp_path / "callcenter-crm"
+
+
+def test_the_outside_line_prefix_is_checked_and_kept(tmp_path: Path) -> None:
+    assert CrmSettings().outside_prefix == "9"
+    for good in ("", "0", "9", "*9#1", "0000"):
+        assert CrmSettings(outside_prefix=good).outside_prefix == good
+    for bad in ("12345", "9a", " 9", "+9", "九"):
+        with pytest.raises(SettingsError, match=r"outside_prefix.*at most 4 of the keys 0-9"):
+            CrmSettings(outside_prefix=bad)
+    save_settings(tmp_path, CrmSettings(outside_prefix=""))
+    assert load_settings(tmp_path).outside_prefix == ""
+    (tmp_path / "settings.json").write_text('{"outside_prefix": "99999"}', encoding="utf-8")
+    with pytest.raises(SettingsError, match="outside_prefix"):
+        load_settings(tmp_path)

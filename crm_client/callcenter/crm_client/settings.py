@@ -38,6 +38,9 @@ from typing import Any, Final
 SETTINGS_FILE: Final = "settings.json"
 DEFAULT_PORT: Final = 7600
 DEVICES: Final = ("normal", "proprietary", "headset")
+#: 外线字冠: what this PC dials before an outside number (回叫, 回拨, 呼叫); "" none.
+DEFAULT_OUTSIDE_PREFIX: Final = "9"
+OUTSIDE_PREFIX_PATTERN: Final = re.compile(r"[0-9*#]{0,4}")
 LANGUAGES: Final = ("zh", "en")
 
 #: What a local user may be allowed to use (权限设置); ``admin`` has them all.
@@ -151,6 +154,7 @@ class CrmSettings:
     trust: str = ""                   # a certificate (PEM) to trust, "" the system's
     extension: str = ""               # this PC's extension port, "001"; "" not set
     device: str = "normal"            # normal | proprietary | headset
+    outside_prefix: str = DEFAULT_OUTSIDE_PREFIX  # 外线字冠: dialled before an outside number
     user: str = ""                    # the agent's account on the hub
     shared_folder: str = ""           # network mode's shared folder; "" standalone
     language: str = "zh"
@@ -184,6 +188,10 @@ class CrmSettings:
         if self.device not in DEVICES:
             raise SettingsError(f"field 'device': one of {', '.join(DEVICES)}; got "
                                 f"{self.device!r}")
+        if not isinstance(self.outside_prefix, str) or not OUTSIDE_PREFIX_PATTERN.fullmatch(
+                self.outside_prefix):
+            raise SettingsError(f"field 'outside_prefix' (外线字冠): at most 4 of the keys 0-9, "
+                                f"* and #, or empty; got {self.outside_prefix!r}")
         _check_text("user", self.user, 64)
         _check_text("shared_folder", self.shared_folder, 4096)
         if self.language not in LANGUAGES:

@@ -47,7 +47,7 @@ from typing import Any, Final
 from callcenter.crm_client.app.times import event_time, parse_time
 from callcenter.crm_client.phone import normalise_number
 from callcenter.crm_client.settings import write_private
-from callcenter.crm_client.store import CallEntry, CrmStore
+from callcenter.crm_client.store import CallEntry, CrmStore, ShareUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -300,6 +300,9 @@ class CallRecorder:
             return ""
         try:
             return self.name_of(number)
+        except ShareUnavailable as exc:  # network mode, the share away: no name, no trace
+            log.warning("call log: no name for %s: %s", number, exc)
+            return ""
         except Exception:  # a store that cannot be read: log the number without a name
             log.exception("call log: no name for %s", number)
             return ""

@@ -11,6 +11,8 @@ reported to the listeners as ``AppUpdate`` items (the window queues them for its
 - ``desk``: what changed in the phone state (``changes``: redraw those);
 - ``calls``: a call log entry written (``entries``; written on the call log's own thread,
   ``CallLogWriter``, so a slow shared folder never delays the next pop);
+- ``outbox``: a call log entry kept in the outbox (network mode, the shared folder away;
+  ``entries``): the window shows the writes waiting and replays them (``replay_outbox``);
 - ``message``: an internal message arrived (``message``);
 - ``status``: the link's state (``status``);
 - ``event``: every hub event as received (``event``), for anything else.
@@ -41,6 +43,7 @@ from callcenter.crm_client.app.times import event_time
 from callcenter.crm_client.desk import ALL, Desk, DeskChange
 from callcenter.crm_client.link import AgentLink, HubUnavailable, LinkStatus
 from callcenter.crm_client.settings import CrmSettings
+from callcenter.crm_client.store import ShareUnavailable
 
 if TYPE_CHECKING:
     from callcenter.crm_client.store import CallEntry, CrmStore
@@ -77,7 +80,7 @@ def default_link_factory(settings: CrmSettings, password: str, on_event: EventHa
 @dataclass(frozen=True)
 class AppUpdate:
     """One thing the window may redraw (module docstring): ``kind`` pop | desk | calls |
-    message | status | event, and the field of that kind."""
+    outbox | message | status | event, and the field of that kind."""
 
     kind: str
     pop: Pop | None = None
@@ -105,7 +108,7 @@ class CrmApp:
         self._listeners: list[Listener] = [listener] if listener else []
         self._lock = threading.Lock()
         self._link: LinkLike | None = None
-        self.log_writer = CallLogWriter(store, self._logged)
+        self.log_writer = CallLogWriter(store, self._logged, self._kept)
         self.recorder = CallRecorder(store, settings.extension, settings.user,
                                      name_of=self.customer_name,
                                      is_extension=lambda n: bool(self.desk.port_of_number(n)),
@@ -164,6 +167,9 @@ class CrmApp:
     def _logged(self, entry: CallEntry) -> None:
         self._notify(AppUpdate("calls", entries=(entry,)))
 
+    def _kept(self, entry: CallEntry) -> None:
+        self._notify(AppUpdate("outbox", entries=(entry,)))
+
     def request(self, action: str, **params: Any) -> dict[str, Any]:
         """A hub request on the link: RequestFailed / HubUnavailable (not connected)."""
         link = self._link
@@ -214,6 +220,9 @@ class CrmApp:
         """The pop of a ring event (a pop without a record when the store fails)."""
         try:
             return compute_pop(self.store, ring)
+        except ShareUnavailable as exc:  # network mode, the share away: a pop without a record
+            log.warning("pop: the caller could not be looked up: %s", exc)
+            return unknown_pop(ring)
         except Exception:
             log.exception("pop: the caller could not be looked up")
             return unknown_pop(ring)

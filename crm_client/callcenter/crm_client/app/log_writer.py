@@ -5,9 +5,11 @@ The link's thread must stay free for the next ring's pop; a write to the call lo
 the share is gone and the outbox takes it).  ``CallLogWriter`` takes the entries in order in
 a bounded queue and writes them on its own thread (``crm-call-log``), one after the other, so
 the ring's write always comes before the end's; ``on_written(entry)`` reports each one
-written.  When the queue is full (the store has been stuck for thousands of calls) ``submit``
-waits a bounded time, then writes on the caller's thread.  ``close()`` writes what is queued
-(bounded) and ends the thread.
+written.  In network mode a write the shared folder cannot take now is kept in the store's
+outbox (``ShareUnavailable``): that is no failure, the entry is replayed later; it is logged as
+a warning line and reported to ``on_kept(entry)``.  When the queue is full (the store has been
+stuck for thousands of calls) ``submit`` waits a bounded time, then writes on the caller's
+thread.  ``close()`` writes what is queued (bounded) and ends the thread.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Final
 
-from callcenter.crm_client.store import CallEntry, CrmStore
+from callcenter.crm_client.store import CallEntry, CrmStore, ShareUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +33,11 @@ class CallLogWriter:
     """Writes call-log entries to ``store`` on its own thread (module docstring)."""
 
     def __init__(self, store: CrmStore,
-                 on_written: Callable[[CallEntry], None] | None = None) -> None:
+                 on_written: Callable[[CallEntry], None] | None = None,
+                 on_kept: Callable[[CallEntry], None] | None = None) -> None:
         self.store = store
         self.on_written = on_written
+        self.on_kept = on_kept
         self._queue: queue.Queue[CallEntry | None] = queue.Queue(QUEUE_LIMIT)
         self._idle = threading.Condition()
         self._pending = 0
@@ -86,6 +90,13 @@ class CallLogWriter:
     def _write(self, entry: CallEntry) -> None:
         try:
             self.store.log_call(entry)
+        except ShareUnavailable as exc:  # kept in the outbox, replayed when the share is back
+            log.warning("call log: %s kept in the outbox: %s", entry.key, exc)
+            if self.on_kept is not None:
+                try:
+                    self.on_kept(entry)
+                except Exception:
+                    log.exception("call log: the listener failed on %s", entry.key)
         except Exception:  # refused or unreachable: the log is best effort, the call goes on
             log.exception("call log: %s could not be written", entry.key)
         else:

@@ -17,8 +17,11 @@ the store opens and the link connects with the password from the environment, an
 client's own password protection is off for this run.  Otherwise: on the first run (no
 server or extension in the settings) the settings dialog opens, then 登录 → 连接服务器 asks the
 hub password (later starts ask it at once); with the client's password protection on, a
-local user is asked first (login_actions.py).  What the call-record and information areas'
-widgets do is in log_actions.py and info_actions.py (mixins of this class).
+local user is asked first (login_actions.py), and what that user may not use is greyed out
+(permissions.py).  What the call-record and information areas' widgets do is in
+log_actions.py and info_actions.py, which pop window a ring goes to in pop_actions.py (mixins of
+this class).  In network mode the outbox (writes kept on this PC while the shared folder is
+away) is replayed every ~30 s and counted in the status bar (outbox_sync.py).
 
 Errors are words (``DialogContext.error_text``): a call-control failure in the 通话区's line
 and the status bar (``needs_offhook`` → 请先摘机), never a traceback.
@@ -58,6 +61,9 @@ from callcenter.crm_client.gui.login_dialog import (
 )
 from callcenter.crm_client.gui.main_window import MainWindow, MenuActions
 from callcenter.crm_client.gui.options import GuiOptions, merged_settings
+from callcenter.crm_client.gui.outbox_sync import REPLAY_MS, OutboxSync
+from callcenter.crm_client.gui.permissions import PermissionActions
+from callcenter.crm_client.gui.pop_actions import PopActions
 from callcenter.crm_client.gui.pop_window import PopArea, PopWindow
 from callcenter.crm_client.gui.presenters import (
     FunctionState,
@@ -75,7 +81,7 @@ from callcenter.crm_client.gui.strings import Catalogue
 from callcenter.crm_client.gui.worker import TaskRunner
 from callcenter.crm_client.link import LinkStatus
 from callcenter.crm_client.settings import CrmSettings, load_settings, save_settings
-from callcenter.crm_client.store import CrmStore, PhonebookEntry
+from callcenter.crm_client.store import CrmStore, PhonebookEntry, ShareUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +91,7 @@ DEFAULT_ICONS = 15
 JOURNAL_FILE = "open-calls.json"
 
 
-class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
+class CrmWindowApp(PermissionActions, LoginActions, CallLogActions, InfoActions, PopActions):
     """The CRM window on one data folder (see the module docstring)."""
 
     def __init__(self, root: tk.Tk, options: GuiOptions, *,
@@ -112,15 +118,16 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
         self.local_dialog: LocalLoginDialog | None = None
         self.local_user: Any = None
         self._poll_job = ""
-        self._log_dirty = False
-        self._log_loading = False
-        self._default_icons = False
+        self.outbox_ms = REPLAY_MS  # how often the outbox is replayed (tests shorten it)
+        self.outbox: OutboxSync | None = None
+        self._outbox_pending = 0
+        self._log_dirty = self._log_loading = self._default_icons = False
         self._phone_rows: list[PhonebookEntry] = []
         self._missed_rows: list[Any] = []
         self.runner = TaskRunner(3, on_error=self.show_exception)
         self.ctx = DialogContext(self.catalogue, self.runner, data_dir=options.data_dir,
                                  settings=self.settings, settings_saved=self._settings_saved,
-                                 dial=self.dial_number, root=root)
+                                 dial=self.dial_number, root=root, permission=self.may)
         # presenters
         self.log_presenter = CallLogPresenter(self.catalogue, self.tz)
         self.monitor = MonitorPresenter(self.catalogue)
@@ -157,11 +164,13 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
         self.function_area = FunctionArea(self.window.function_frame, self.catalogue,
                                           self.functions, on_action=self.call_action,
                                           on_transfer_pick=self._transfer_pick,
-                                          has_call=self._has_call)
+                                          has_call=self._has_call,
+                                          on_page_ask=self.ask_page)
         self.function_area.grid(row=0, column=0, sticky="nsew")
         self.status_bar = StatusBar(self.window.status_frame)
         self.status_bar.grid(row=0, column=0, sticky="ew")
         self._pop_window: PopWindow | None = None  # made once the window is drawn
+        self.kept_pops: list[PopWindow] = []  # pops kept open with unsaved edits
         self.catalogue.add_listener(self._relabel)
         root.protocol("WM_DELETE_WINDOW", self.close)
         self._show_status()
@@ -193,6 +202,9 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
         self.store = store
         self.ctx.store = store
         self._make_app()
+        self.outbox = OutboxSync(self.root, self.runner, store, self._outbox_counted,
+                                 interval_ms=self.outbox_ms)
+        self.outbox.start()
         self.refresh_log()
         self.root.after_idle(lambda: self.pop_window)  # ready before the first ring
         self.load_icons()
@@ -212,6 +224,8 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
             self.ctx.show_error(text)
 
     def _after_local_login(self) -> None:
+        self.apply_permissions()
+        self._log_dirty = True  # read (or not) as the local user may
         if not self.settings.configured:
             self.open_settings(first_run=True)
         else:
@@ -243,6 +257,8 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
             self._poll_job = ""
         self.function_area.stop()
         self.status_bar.stop()
+        if self.outbox is not None:
+            self.outbox.stop()
         self.runner.close()
         crm, store = self.crm, self.store
         if crm is not None:
@@ -278,6 +294,8 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
             self._desk_changed(update.changes)
         elif update.kind == "calls":
             self._log_dirty = True
+        elif update.kind == "outbox" and self.outbox is not None:
+            self.outbox.nudge()
         elif update.kind == "status" and update.status is not None:
             self._link_status(update.status)
         elif update.kind == "message" and update.message is not None:
@@ -319,6 +337,7 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
             for slot, parked in dict(desk.park_slots).items():
                 self.functions.set_park(slot, parked.occupied)
             self._my_line_changed()
+            self._ringing_changed()
         for change in changes:
             if change.kind == "extension":
                 view = desk.extensions.get(change.key)
@@ -334,6 +353,7 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
                     self.functions.set_park(slot, view_slot.occupied)
             elif change.kind == "my_call":
                 self._my_line_changed()
+                self._ringing_changed()
                 if desk.my_call is None:  # a call ended: the hub's missed calls may have grown
                     self.refresh_missed()
         self.info.monitor.redraw(self.monitor.take_changed())
@@ -361,54 +381,7 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
     def _has_call(self) -> bool:
         return self.crm is not None and self.crm.desk.my_call is not None
 
-    # ------------------------------------------------------------------ the pop
-    def _pop(self, pop: Any) -> None:
-        self.last_pop = pop
-        self.pop_area.show(pop)
-        if self.settings.pop_on_ring:
-            self.pop_window.show(pop)
-
-    @property
-    def pop_window(self) -> PopWindow:
-        """The pop window, made at its first use or just after the start."""
-        if self._pop_window is None:
-            self._pop_window = PopWindow(self.root, self.ctx, on_answer=partial(
-                self.call_action, "answer", {}), on_saved=self._customer_saved,
-                on_top=self.settings.pop_on_top)
-        return self._pop_window
-
-    def show_pop(self) -> None:
-        """显示弹屏: the last pop again."""
-        if self.last_pop is not None:
-            self.pop_window.show(self.last_pop)
-
-    def _customer_saved(self, customer: Any) -> None:
-        """The pop's form saved the caller's record: the last pop (shown again by 显示弹屏)
-        and the 弹屏区 follow it."""
-        pop = self.last_pop
-        if pop is not None:
-            pop = dataclasses.replace(pop, customer=customer, record=customer, vip=customer.vip,
-                                      blacklist=customer.blacklist,
-                                      reason=customer.blacklist_reason)
-            self.last_pop = pop
-            if self.pop_window.pop is not None and \
-                    self.pop_window.pop.call_id == pop.call_id:
-                self.pop_window.pop = pop
-            self.pop_area.show(pop)
-        self._log_dirty = True
-
     # ------------------------------------------------------------------ call control
-    def allowed(self, area: str) -> bool:
-        """Whether the local user (password protection, C-2 权限设置) may use ``area``
-        (``settings.AREAS``); without protection everything is.  A refusal is said in the
-        status bar."""
-        user = self.local_user
-        if user is None or user.may(area):
-            return True
-        self.status_bar.show_notice(self.catalogue.text(
-            "local.not_allowed", user=user.name, area=self.catalogue.text(f"area.{area}")))
-        return False
-
     def call_action(self, action: str, params: dict[str, Any]) -> None:
         """A hub call-control action, in a worker; a failure in words in the dial area."""
         if not self.allowed("call_control"):
@@ -435,9 +408,11 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
 
     def dial_number(self, number: str) -> None:
         """Call ``number`` as a customer record or a list holds it (an outside number gets
-        the trunk access code): into the entry, then dial (the forms' 呼叫, 回叫, 回拨)."""
+        this PC's 外线字冠, ``settings.outside_prefix``; an extension number of the snapshot
+        none): into the entry, then dial (the forms' 呼叫, 回叫, 回拨)."""
         try:
-            dial = call_back_number(number, self._internal_numbers())
+            dial = call_back_number(number, self._internal_numbers(),
+                                    self.settings.outside_prefix)
         except ValueError as exc:
             self.dial_pad.say(self.catalogue.text(str(exc)), error=True)
             return
@@ -449,6 +424,27 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
         if crm is None:
             return []
         return [view.number for view in dict(crm.desk.extensions).values()]
+
+    def ask_page(self) -> None:
+        """传呼: ask the target (empty: every extension), then page."""
+        if not self.allowed("call_control"):
+            return
+        from callcenter.crm_client.gui.page_dialog import PageDialog  # noqa: PLC0415
+
+        dialog = self.ctx.extra.get("page_dialog")
+        if dialog is not None and dialog.alive():
+            dialog.lift()
+            return
+        self.ctx.extra["page_dialog"] = PageDialog(
+            self.root, self.ctx, ports_by_number=self._ports_by_number,
+            on_page=lambda target: self.call_action("page", {"target": target}))
+
+    def _ports_by_number(self) -> dict[str, str]:
+        crm = self.crm
+        if crm is None:
+            return {}
+        return {view.number: port for port, view in dict(crm.desk.extensions).items()
+                if view.number}
 
     def _transfer_pick(self, on: bool) -> None:
         if on:
@@ -480,6 +476,7 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
         old, self.settings = self.settings, settings
         self.ctx.settings = settings
         self.pop_window.on_top = settings.pop_on_top
+        self.pop_window.detail_first = settings.show_detail_on_pop
         if settings.language != self.catalogue.language:
             self.catalogue.set_language(settings.language)
         link_fields = ("server_host", "server_port", "tls", "trust", "extension", "device",
@@ -568,6 +565,7 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
                           phone_state=phone, pbx_up=pbx_up,
                           detail=self._status_detail(status))
         self.status_bar.set_texts(status_texts(self.catalogue, info))
+        self._show_outbox()
         self.window.set_title(window_title(self.catalogue, self.settings.extension,
                                            self.settings.user))
 
@@ -575,6 +573,21 @@ class CrmWindowApp(LoginActions, CallLogActions, InfoActions):
     def show_exception(self, exc: BaseException) -> None:
         """A worker's failure nobody else handles: in words, in the status bar."""
         self.status_bar.show_notice(self.ctx.error_text(exc))
+        if isinstance(exc, ShareUnavailable) and self.outbox is not None:
+            self.outbox.nudge()  # a write may have been kept: count it now
+
+    def _outbox_counted(self, waiting: int) -> None:
+        """The writes waiting for the shared folder, in the status bar; when some went out
+        the call log is read again."""
+        if waiting < self._outbox_pending:
+            self._log_dirty = True
+        self._outbox_pending = waiting
+        self._show_outbox()
+
+    def _show_outbox(self) -> None:
+        waiting = self._outbox_pending
+        self.status_bar.set_outbox(self.catalogue.text("status.outbox", count=waiting)
+                                   if waiting > 0 else "")
 
     def _ask_yes_no(self, title: str, text: str) -> bool:
         return bool(messagebox.askyesno(title, text, parent=self.root))

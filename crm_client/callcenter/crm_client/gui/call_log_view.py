@@ -34,6 +34,7 @@ class CallLogView(ttk.Frame):
         self.on_call_back = on_call_back
         self.on_save = on_save
         self.on_clear = on_clear
+        self.may_read = self.may_clear = self.may_save = True  # allow()
         top = ttk.Frame(self)
         top.grid(row=0, column=0, columnspan=2, sticky="ew", pady=(0, 2))
         self.today = ttk.Label(top)
@@ -93,15 +94,29 @@ class CallLogView(ttk.Frame):
         self.menu.add_command(label=text("log.clear"), command=self.on_clear)
         self.show()
 
+    def allow(self, *, read: bool = True, clear: bool = True, save: bool = True) -> None:
+        """The local user's permissions (gui/permissions.py): ``read`` the log (search,
+        pages, 回叫), ``clear`` it, ``save`` a number to a phone book; what is not allowed
+        is greyed out."""
+        self.may_read, self.may_clear, self.may_save = read, clear, save
+        for widget in (self.search, self.search_button):
+            widget.state(["!disabled"] if read else ["disabled"])
+        self.clear_button.state(["!disabled"] if clear else ["disabled"])
+        self.show()
+
     def show(self) -> None:
         """Draw the presenter's page (the Treeview holds only this page's rows)."""
         presenter = self.presenter
         self.today.configure(text=presenter.today_text())
         self.page_label.configure(text=presenter.page_text())
-        self.previous.state(["!disabled" if presenter.has_previous() else "disabled"])
-        self.next.state(["!disabled" if presenter.has_next() else "disabled"])
+        self.previous.state(["!disabled" if self.may_read and presenter.has_previous()
+                             else "disabled"])
+        self.next.state(["!disabled" if self.may_read and presenter.has_next()
+                         else "disabled"])
         selected = self.selected_index()
         self.table.delete(*self.table.get_children())
+        if not self.may_read:  # the local user may not see the call log
+            return
         for index, (values, entry) in enumerate(zip(presenter.rows(), presenter.entries,
                                                     strict=True)):
             missed = presenter.description(entry) == presenter.catalogue.text("log.missed")
@@ -124,10 +139,13 @@ class CallLogView(ttk.Frame):
         row = self.table.identify_row(event.y)
         if row:
             self.table.selection_set(row)
-        state = "normal" if self.selected_index() is not None else "disabled"
+        row_there = self.selected_index() is not None
         for index in range(5):  # call back and the three books need a row
             if self.menu.type(index) == "command":
-                self.menu.entryconfigure(index, state=state)
+                may = self.may_read if index == 0 else self.may_save
+                self.menu.entryconfigure(index, state="normal" if row_there and may
+                                         else "disabled")
+        self.menu.entryconfigure("end", state="normal" if self.may_clear else "disabled")
         self.menu.tk_popup(event.x_root, event.y_root)
         self.menu.grab_release()
 

@@ -55,6 +55,12 @@ class DialogContext:
     #: the window errors are shown over when a dialog passes no parent
     root: tk.Misc | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: whether the local user (password protection) may use an area of ``settings.AREAS``
+    permission: Callable[[str], bool] | None = None
+
+    def may(self, area: str) -> bool:
+        """Whether the local user may use ``area`` (everything without protection)."""
+        return self.permission is None or self.permission(area)
 
     def text(self, key: str, **fields: object) -> str:
         """Shorthand for ``catalogue.text``."""

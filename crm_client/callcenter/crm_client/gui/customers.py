@@ -71,6 +71,9 @@ class CustomersWindow(DialogWindow):
             button = ttk.Button(actions, command=command)
             button.grid(row=0, column=place, padx=(0, 12 if name in ("call", "export") else 4))
             self.buttons[name] = button
+        if not ctx.may("import_export"):  # the local user's permissions (权限设置)
+            for name in ("import", "export"):
+                self.buttons[name].state(["disabled"])
         self._table(body)
         self.message = MessageLine(body, wraplength=760)
         self.message.grid(row=4, column=0, sticky="w", pady=(6, 0))
@@ -247,7 +250,17 @@ class CustomersWindow(DialogWindow):
             self.message.show_info(self.catalogue.text("customers.calling", number=number))
             self.ctx.dial(number)
 
+    def _may_import_export(self) -> bool:
+        if self.ctx.may("import_export"):
+            return True
+        self.message.show_error(self.catalogue.text(
+            "local.not_allowed", user=self.ctx.extra.get("local_user", ""),
+            area=self.catalogue.text("area.import_export")))
+        return False
+
     def import_file(self) -> ImportWindow | None:
+        if not self._may_import_export():
+            return None
         chosen = ask_open_file(self.ctx, self, self.catalogue.text("import.title"), FILE_TYPES)
         if not chosen:
             return None
@@ -258,6 +271,8 @@ class CustomersWindow(DialogWindow):
         return ImportWindow(self, self.ctx, path, on_end=self._saved)
 
     def export_file(self) -> None:
+        if not self._may_import_export():
+            return
         chosen = ask_save_file(self.ctx, self, self.catalogue.text("customers.export"),
                                FILE_TYPES, initial="customers.csv")
         if not chosen:

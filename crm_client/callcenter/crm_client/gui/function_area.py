@@ -4,7 +4,8 @@ that flash while their slot is taken, 呼叫转移 with its number, and 免打�
 Every button names a hub action and hands it to ``on_action(action, params)``; which
 action (hold or retrieve, park or unpark, flash or pickup) and what the buttons show come
 from ``FunctionState``.  转接 is two steps: the button arms the pick (``on_transfer_pick``),
-then a double-click on a monitor icon transfers (the info area calls the app).
+then a double-click on a monitor icon transfers (the info area calls the app).  传呼 asks
+its target first (``on_page_ask``: the app opens gui/page_dialog.py; empty pages all).
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ class FunctionArea(tk.LabelFrame):
 
     def __init__(self, parent: tk.Misc, catalogue: Catalogue, state: FunctionState, *,
                  on_action: Action, on_transfer_pick: Callable[[bool], None],
-                 has_call: Callable[[], bool]) -> None:
+                 has_call: Callable[[], bool],
+                 on_page_ask: Callable[[], None] | None = None) -> None:
         super().__init__(parent, padx=4, pady=2)
         self.catalogue = catalogue
         self.state = state
         self.on_action = on_action
         self.on_transfer_pick = on_transfer_pick
         self.has_call = has_call
+        self.on_page_ask = on_page_ask
         self._flash_job = ""
         self.buttons: dict[str, tk.Button] = {}
         layout = (("transfer", 0, 0), ("hold", 0, 1), ("conference", 1, 0), ("page", 1, 1),
@@ -135,6 +138,8 @@ class FunctionArea(tk.LabelFrame):
         elif name == "flash":
             # 闪断 on a call; 接答 (pick up a call ringing in my group) without one
             self.on_action("flash" if self.has_call() else "pickup", {})
+        elif name == "page" and self.on_page_ask is not None:
+            self.on_page_ask()
         else:
             self.on_action(name, {})
 

@@ -43,14 +43,18 @@ class CallLogActions:
         raise NotImplementedError  # CrmWindowApp's
 
     def allowed(self, area: str) -> bool:
-        raise NotImplementedError  # CrmWindowApp's
+        raise NotImplementedError  # CrmWindowApp's (permissions.py)
+
+    def may(self, area: str) -> bool:
+        raise NotImplementedError  # CrmWindowApp's (permissions.py)
 
     def refresh_log(self) -> None:
         self._load_log(self.log_presenter.query())
 
     def _load_log(self, query: LogQuery) -> None:
         store = self.store
-        if store is None:
+        if store is None or not self.may("call_log"):
+            self._log_dirty = False
             return
         self._log_dirty = False
         self._log_loading = True
@@ -77,13 +81,13 @@ class CallLogActions:
 
     def call_back_entry(self, index: int) -> None:
         entries = self.log_presenter.entries
-        if 0 <= index < len(entries):
+        if 0 <= index < len(entries) and self.allowed("call_log"):
             self.dial_number(entries[index].number)
 
     def save_entry_to_book(self, index: int, book: str) -> None:
         entries = self.log_presenter.entries
         if not 0 <= index < len(entries) or self.store is None or not self.allowed(
-                "phonebooks"):
+                "call_log") or not self.allowed("phonebooks"):
             return
         entry = entries[index]
         store = self.store

@@ -54,6 +54,8 @@ class MainWindow:
         self.menubar = tk.Menu(root, tearoff=False)
         root.configure(menu=self.menubar)
         self._menus: list[tk.Menu] = []
+        #: areas (customers, messages, settings) the local user may not use: greyed out
+        self.denied: set[str] = set()
         body = ttk.Frame(root, padding=4)
         body.grid(row=0, column=0, sticky="nsew")
         body.columnconfigure(0, weight=1)
@@ -100,6 +102,50 @@ class MainWindow:
         self.root.setvar(self.language_variable, self.catalogue.language)
         self.log_frame.configure(text=self.catalogue.text("log.title"))
         self._build_menus()
+
+    def set_allowed(self, areas: dict[str, bool]) -> None:
+        """Grey out the menu entries of the areas (customers, messages, settings) mapped to
+        False; the others back to normal."""
+        for area, on in areas.items():
+            if on:
+                self.denied.discard(area)
+            else:
+                self.denied.add(area)
+        self._apply_allowed()
+
+    def _apply_allowed(self) -> None:
+        text = self.catalogue.text
+        for area, key in (("customers", "menu.customers"), ("messages", "menu.messages")):
+            index = self._index(text(key))
+            if index is not None:
+                self.menubar.entryconfigure(
+                    index, state="disabled" if area in self.denied else "normal")
+        system = self.menu(text("menu.system"))
+        if system is not None:  # its first item: 系统设置
+            system.entryconfigure(0, state="disabled" if "settings" in self.denied else "normal")
+
+    def _index(self, label: str) -> int | None:
+        last = self.menubar.index("end")
+        for index in range(0 if last is None else last + 1):
+            if self.menubar.entrycget(index, "label") == label:
+                return index
+        return None
+
+    def entry_state(self, label: str, item: str = "") -> str:
+        """``normal`` or ``disabled``: the menu bar entry ``label`` (or ``item`` in it)."""
+        index = self._index(label)
+        if index is None:
+            raise KeyError(label)
+        if not item:
+            return str(self.menubar.entrycget(index, "state"))
+        sub = self.menu(label)
+        if sub is None:
+            raise KeyError(label)
+        end = sub.index("end")
+        for position in range(0 if end is None else end + 1):
+            if sub.type(position) != "separator" and sub.entrycget(position, "label") == item:
+                return str(sub.entrycget(position, "state"))
+        raise KeyError(f"{label} / {item}")
 
     def set_title(self, text: str) -> None:
         self.title_text = text
@@ -170,6 +216,7 @@ class MainWindow:
                                      command=partial(actions.language, code))
         help_menu = self._cascade(text("menu.help"))
         help_menu.add_command(label=text("menu.about"), command=actions.about)
+        self._apply_allowed()
 
     def _cascade(self, label: str) -> tk.Menu:
         menu = tk.Menu(self.menubar, tearoff=False)

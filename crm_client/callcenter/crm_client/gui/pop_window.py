@@ -7,9 +7,16 @@ customer's name (``presenters.pop_title``).  It holds the dialogs' ``CustomerFor
 接听 / 关闭.  An unknown number opens a new record with the number filled in.
 
 One window is made once and reused (withdrawn between calls), so a ring costs a title, a
-form load and a ``deiconify``.  It does not take the keyboard: the focus is never moved to
-it, and if a window manager gives it the focus while the agent was typing in the main window,
-the focus goes back to the widget that had it.
+form load and a ``deiconify``.  A new ring while the agent is editing the pop (the form holds
+unsaved changes) does not take that window: it is *kept* (``keep()``: it stays open as a
+window of its own, with its edits, until it is saved and closed; its 关闭 then destroys it)
+and the window program makes a new one for the new caller.  The form opens on 详细信息 when
+``detail_first`` (the ``show_detail_on_pop`` setting), else on 基本信息.  接听 can be pressed
+only while the pop's call is ringing at this PC (``set_ringing``).
+
+It does not take the keyboard: the focus is never moved to it, and if a window manager gives
+it the focus while the agent was typing in the main window, the focus goes back to the widget
+that had it.
 """
 
 from __future__ import annotations
@@ -36,10 +43,15 @@ class PopWindow(tk.Toplevel):
     def __init__(self, parent: tk.Misc, ctx: DialogContext, *,
                  on_answer: Callable[[], None],
                  on_saved: Callable[[Any], None] | None = None,
-                 on_top: bool = True) -> None:
+                 on_top: bool = True, detail_first: bool = False,
+                 on_closed: Callable[[PopWindow], None] | None = None) -> None:
         super().__init__(parent)
         self.withdraw()
         self.ctx = ctx
+        self.detail_first = detail_first
+        self.kept = False  # kept open with unsaved edits for an earlier caller (keep())
+        self.may_answer = True  # the local user may use call control (permissions.py)
+        self.on_closed = on_closed
         self.catalogue = ctx.catalogue
         self.on_answer = on_answer
         self.on_saved_customer = on_saved
@@ -84,8 +96,11 @@ class PopWindow(tk.Toplevel):
         """Show the pop of a ring (``app.pop.Pop``) without taking the keyboard."""
         self.pop = pop
         self.form.load(pop.record)
+        self.form.notebook.select(  # type: ignore[no-untyped-call]
+            self.form.tabs["detail" if self.detail_first else "basic"])
         self._draw_marks(pop.name, pop.vip, pop.blacklist, pop.reason)
         self.title(pop_title(pop.caller, pop.name))
+        self.set_ringing(True)
         try:
             had_focus = self.focus_get()
         except (KeyError, tk.TclError):  # a focus in a widget Tk no longer knows
@@ -111,11 +126,43 @@ class PopWindow(tk.Toplevel):
         self.geometry(f"+{x}+{y}")
 
     def hide(self) -> None:
-        self.withdraw()
+        """关闭: withdrawn for the next ring; a kept window is destroyed."""
+        if not self.kept:
+            self.withdraw()
+            return
+        if self.on_closed is not None:
+            self.on_closed(self)
+        self.catalogue.remove_listener(self._listener)
+        self.destroy()
 
     @property
     def showing(self) -> bool:
-        return bool(self.winfo_ismapped())
+        return bool(self.winfo_exists() and self.winfo_ismapped())
+
+    @property
+    def editing(self) -> bool:
+        """Shown, and the form holds changes not saved yet."""
+        return self.showing and self.pop is not None and self.form.changed
+
+    def keep(self) -> None:
+        """From now on this window belongs to its caller's unsaved edits: the next ring gets
+        another window; 关闭 destroys this one."""
+        self.kept = True
+        self._stop_returning()
+        self.set_ringing(False)
+
+    def set_ringing(self, ringing: bool) -> None:
+        """接听 only while the pop's call rings at this PC (and the user may answer)."""
+        on = ringing and self.may_answer
+        self.answer_button.state(["!disabled"] if on else ["disabled"])
+
+    def shown_tab(self) -> str:
+        """The form's tab in front: ``basic`` or ``detail``."""
+        selected = str(self.form.notebook.select())  # type: ignore[no-untyped-call]
+        return next((tab for tab, frame in self.form.tabs.items() if str(frame) == selected), "")
+
+    def answer_enabled(self) -> bool:
+        return not self.answer_button.instate(["disabled"])
 
     def _focus_in(self, _event: tk.Event[tk.Misc]) -> None:
         """The pop got the keyboard without the agent asking (mapped, a window manager):
@@ -184,6 +231,7 @@ class PopArea(ttk.LabelFrame):
         super().__init__(parent, padding=(8, 4))
         self.catalogue = ctx.catalogue
         self.pop: Any = None
+        self.may_answer = True  # the local user may use call control (permissions.py)
         self.caller = ttk.Label(self, font="TkHeadingFont", anchor="w")
         self.caller.grid(row=0, column=0, columnspan=3, sticky="ew")
         self.marks = ttk.Label(self, anchor="w", foreground=VIP_COLOUR)
@@ -197,11 +245,17 @@ class PopArea(ttk.LabelFrame):
         self.columnconfigure(2, weight=1)
         self.rowconfigure(2, weight=1)
         self.relabel()
+        self.set_ringing(False)
 
     def show(self, pop: Any, record: Any = None) -> None:
         """The last pop (``record``: the customer as saved since, if it was)."""
         self.pop = pop
         self._draw(record)
+
+    def set_ringing(self, ringing: bool) -> None:
+        """接听 only while the last pop's call rings at this PC (and the user may answer)."""
+        on = ringing and self.may_answer
+        self.answer_button.state(["!disabled"] if on else ["disabled"])
 
     def relabel(self) -> None:
         text = self.catalogue.text

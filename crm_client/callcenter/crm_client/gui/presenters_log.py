@@ -16,12 +16,13 @@ from datetime import datetime, tzinfo
 from typing import Any, Final, Protocol
 
 from callcenter.crm_client.gui.strings import Catalogue
+from callcenter.crm_client.settings import DEFAULT_OUTSIDE_PREFIX
 
 PAGE_SIZE: Final = 50
 COLUMNS: Final = ("seq", "number", "name", "description", "seat", "time")
-#: The trunk access code an outside number is called back with (the simulator's and the
-#: original PBX's ``9``; an extension number is dialled as it is).
-OUTSIDE_ACCESS: Final = "9"
+#: The default outside-line prefix (外线字冠) an outside number is called back with (the
+#: simulator's and the original PBX's ``9``); each PC sets its own (``outside_prefix``).
+OUTSIDE_ACCESS: Final = DEFAULT_OUTSIDE_PREFIX
 BOOKS: Final = ("common", "company", "customer")
 
 
@@ -157,11 +158,14 @@ class CallLogPresenter:
         return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def call_back_number(number: str, internal_numbers: Iterable[str]) -> str:
-    """What to dial to call ``number`` back: an extension number as it is, an outside number
-    behind the trunk access code.  ValueError (a catalogue key) for no number."""
+def call_back_number(number: str, internal_numbers: Iterable[str],
+                     prefix: str = OUTSIDE_ACCESS) -> str:
+    """What to dial to call ``number`` back: an extension number (one of
+    ``internal_numbers``, the snapshot's) as it is, an outside number behind ``prefix`` (this
+    PC's 外线字冠, the setting ``outside_prefix``; may be empty).  ValueError (a catalogue key)
+    for no number."""
     if not number:
         raise ValueError("dial.need_number")
     if number in set(internal_numbers):
         return number
-    return OUTSIDE_ACCESS + number
+    return prefix + number

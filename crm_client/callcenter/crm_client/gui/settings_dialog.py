@@ -27,7 +27,8 @@ from callcenter.crm_client.gui.dialog_support import (
 )
 from callcenter.crm_client.settings import AREAS, CrmSettings, save_settings
 
-_ENTRIES: Final = ("extension", "server_host", "server_port", "trust", "user", "shared_folder")
+_ENTRIES: Final = ("extension", "server_host", "server_port", "trust", "user", "shared_folder",
+                   "outside_prefix")
 
 
 class SettingsDialog(DialogWindow):
@@ -104,8 +105,14 @@ class SettingsDialog(DialogWindow):
         self.device_buttons: dict[str, ttk.Radiobutton] = {}
         for row, device in enumerate(model.DEVICES):
             button = ttk.Radiobutton(frame, value=device, variable=self.choices["device"])
-            button.grid(row=row, column=0, sticky="w", pady=1)
+            button.grid(row=row, column=0, columnspan=2, sticky="w", pady=1)
             self.device_buttons[device] = button
+        self._row(frame, len(model.DEVICES), "outside_prefix", 6)
+        self.labels["outside_prefix"].grid_configure(pady=(6, 2))
+        self.entries["outside_prefix"].grid_configure(pady=(6, 2))
+        self.labels["outside_prefix_hint"] = ttk.Label(frame, foreground="#555555")
+        self.labels["outside_prefix_hint"].grid(row=len(model.DEVICES) + 1, column=0,
+                                                columnspan=2, sticky="w")
         return frame
 
     def _display(self, body: ttk.Frame) -> ttk.LabelFrame:

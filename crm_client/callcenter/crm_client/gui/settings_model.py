@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Final
 
 from callcenter.crm_client.gui import strings
-from callcenter.crm_client.settings import INITIAL_PASSWORD, CrmSettings, SettingsError
+from callcenter.crm_client.settings import (
+    INITIAL_PASSWORD,
+    OUTSIDE_PREFIX_PATTERN,
+    CrmSettings,
+    SettingsError,
+)
 
 strings.add_texts({
     "settings.title": ("系统设置", "Settings"),
@@ -38,6 +43,13 @@ strings.add_texts({
     "settings.device.normal": ("普通话机", "Normal phone"),
     "settings.device.proprietary": ("专用话机", "Proprietary phone"),
     "settings.device.headset": ("头戴耳机", "Headset"),
+    "settings.outside_prefix": ("外线字冠", "Outside-line prefix"),
+    "settings.outside_prefix_hint": ("拨外线号码前加拨，如 9；可为空",
+                                     "dialled before an outside number, e.g. 9; may be empty"),
+    "settings.problem.outside_prefix": ("外线字冠：“{value}”不可用（最多 4 位，只能是 0-9、* 和 #，"
+                                        "可为空）",
+                                        "Outside-line prefix: “{value}” cannot be used (at most "
+                                        "4 of 0-9, * and #, or empty)"),
     "settings.display": ("资料显示方式", "Display"),
     "settings.show_detail_on_pop": ("来电弹屏时显示详细信息", "Show the details tab on a pop"),
     "settings.language": ("界面语言", "Language"),
@@ -148,6 +160,7 @@ def form_values(settings: CrmSettings) -> dict[str, FormValue]:
         "trust": str(settings.trust or ""),
         "user": str(settings.user or ""),
         "device": str(settings.device),
+        "outside_prefix": str(settings.outside_prefix),
         "show_detail_on_pop": bool(settings.show_detail_on_pop),
         "language": str(settings.language),
         "mode": "network" if shared else "standalone",
@@ -193,6 +206,9 @@ def read_settings(values: Mapping[str, FormValue],
     device = _text(values, "device")
     if device not in DEVICES:
         problems.append(Problem("device", "settings.problem.device", device))
+    prefix = _text(values, "outside_prefix")
+    if not OUTSIDE_PREFIX_PATTERN.fullmatch(prefix):
+        problems.append(Problem("outside_prefix", "settings.problem.outside_prefix", prefix))
     language = _text(values, "language")
     if language not in LANGUAGES:
         problems.append(Problem("language", "settings.problem.language", language))
@@ -206,6 +222,7 @@ def read_settings(values: Mapping[str, FormValue],
         new = dataclasses.replace(
             base, extension=extension, server_host=host, server_port=port,
             tls=bool(values.get("tls")) or bool(trust), trust=trust, user=user, device=device,
+            outside_prefix=prefix,
             show_detail_on_pop=bool(values.get("show_detail_on_pop")), language=language,
             shared_folder=shared if network else "")
         return new.with_password_protection(bool(values.get("password_protection")))

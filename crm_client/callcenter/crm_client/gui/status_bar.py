@@ -1,5 +1,6 @@
 """The status bar, the view: the hub link, this PC's extension, the agent, the phone's state,
-and a clock.  Its texts come from ``presenters.status_texts``; a notice (a new message, a
+the writes waiting for the shared folder (network mode; shown only while some wait), and a
+clock.  Its texts come from ``presenters.status_texts``; a notice (a new message, a
 call saved) may stand in the middle for a while.
 """
 
@@ -26,11 +27,12 @@ class StatusBar(ttk.Frame):
             ttk.Separator(self, orient="vertical").grid(row=0, column=2 * column + 1,
                                                         sticky="ns", padx=4)
             self.labels[name] = label
+        self.outbox = ttk.Label(self, text="", anchor="w", foreground="#e65100")
         self.notice = ttk.Label(self, text="", anchor="w", foreground="#1565c0")
-        self.notice.grid(row=0, column=2 * len(FIELDS), sticky="ew", padx=4)
+        self.notice.grid(row=0, column=2 * len(FIELDS) + 1, sticky="ew", padx=4)
         self.clock = ttk.Label(self, text="", anchor="e")
-        self.clock.grid(row=0, column=2 * len(FIELDS) + 1, sticky="e", padx=(6, 2))
-        self.columnconfigure(2 * len(FIELDS), weight=1)
+        self.clock.grid(row=0, column=2 * len(FIELDS) + 2, sticky="e", padx=(6, 2))
+        self.columnconfigure(2 * len(FIELDS) + 1, weight=1)
         self._clock_job = ""
         self._notice_job = ""
         self._tick()
@@ -41,7 +43,17 @@ class StatusBar(ttk.Frame):
                 self.labels[name].configure(text=text)
 
     def text(self, name: str) -> str:
+        if name == "outbox":
+            return str(self.outbox.cget("text"))
         return str(self.labels[name].cget("text"))
+
+    def set_outbox(self, text: str) -> None:
+        """The writes waiting for the shared folder ("" hides the field)."""
+        self.outbox.configure(text=text)
+        if text:
+            self.outbox.grid(row=0, column=2 * len(FIELDS), sticky="w", padx=(2, 6))
+        else:
+            self.outbox.grid_remove()
 
     def show_notice(self, text: str, ms: int = NOTICE_MS) -> None:
         """A passing notice (no window, no focus taken)."""

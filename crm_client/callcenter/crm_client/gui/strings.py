@@ -162,6 +162,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "status.user": ("座席：{user}", "Agent: {user}"),
     "status.state": ("话机：{state}", "Phone: {state}"),
     "status.pbx_down": ("交换机未连接", "PBX not connected"),
+    "status.outbox": ("{count} 条待同步", "{count} writes waiting for the shared folder"),
     # phone states (the hub's names)
     "state.idle": ("空闲", "idle"),
     "state.offhook": ("摘机", "off-hook"),
