@@ -67,6 +67,12 @@ def test_calls_logged_while_the_share_is_away_wait_in_the_outbox_and_are_replaye
                     and app.status_bar.text("outbox") == f"{sync.pending} 条待同步")
     pump_until(tk_root, all_kept, what="the call's entries waiting, counted")
     assert app.outbox is not None
+    form = app.pop_window.form  # a customer saved from the pop waits too
+    form.set_value("name", "离线客户")
+    form.save()
+    before = app.outbox.pending
+    pump_until(tk_root, lambda: app.outbox is not None and app.outbox.pending == before + 1
+               and form.message.text.startswith("共享文件夹暂时无法访问"), what="the save kept")
     waiting = app.outbox.pending
     assert app.status_bar.outbox.winfo_ismapped()
     kept = [r for r in caplog.records if "kept in the outbox" in r.getMessage()]
@@ -82,6 +88,8 @@ def test_calls_logged_while_the_share_is_away_wait_in_the_outbox_and_are_replaye
     try:
         [entry] = other.calls()
         assert (entry.number, entry.answered, entry.extension) == ("13911112222", True, "001")
+        customer = other.find_by_number("13911112222")
+        assert customer is not None and customer.name == "离线客户"
     finally:
         other.close()
     pump_until(tk_root, lambda: any(row[1] == "13911112222"

@@ -127,7 +127,8 @@ class CrmWindowApp(PermissionActions, LoginActions, CallLogActions, InfoActions,
         self.runner = TaskRunner(3, on_error=self.show_exception)
         self.ctx = DialogContext(self.catalogue, self.runner, data_dir=options.data_dir,
                                  settings=self.settings, settings_saved=self._settings_saved,
-                                 dial=self.dial_number, root=root, permission=self.may)
+                                 dial=self.dial_number, root=root, permission=self.may,
+                                 writes_kept=self._writes_kept)
         # presenters
         self.log_presenter = CallLogPresenter(self.catalogue, self.tz)
         self.monitor = MonitorPresenter(self.catalogue)
@@ -575,6 +576,11 @@ class CrmWindowApp(PermissionActions, LoginActions, CallLogActions, InfoActions,
         self.status_bar.show_notice(self.ctx.error_text(exc))
         if isinstance(exc, ShareUnavailable) and self.outbox is not None:
             self.outbox.nudge()  # a write may have been kept: count it now
+
+    def _writes_kept(self) -> None:
+        """A dialog's write was kept in the outbox: count the waiting writes now."""
+        if self.outbox is not None:
+            self.outbox.nudge()
 
     def _outbox_counted(self, waiting: int) -> None:
         """The writes waiting for the shared folder, in the status bar; when some went out

@@ -57,6 +57,8 @@ class DialogContext:
     extra: dict[str, Any] = field(default_factory=dict)
     #: whether the local user (password protection) may use an area of ``settings.AREAS``
     permission: Callable[[str], bool] | None = None
+    #: a write was kept in network mode's outbox (the share away): the window counts it now
+    writes_kept: Callable[[], None] = lambda: None
 
     def may(self, area: str) -> bool:
         """Whether the local user may use ``area`` (everything without protection)."""

@@ -267,6 +267,7 @@ class CustomerForm(ttk.Frame):
             return
         if isinstance(exc, ShareUnavailable):  # queued in the outbox: replayed later
             self.message.show_info(self.catalogue.text("dialog.queued"))
+            self.ctx.writes_kept()
             return
         self.message.show_error(self.ctx.error_text(exc))
 

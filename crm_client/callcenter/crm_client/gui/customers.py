@@ -231,6 +231,7 @@ class CustomersWindow(DialogWindow):
                 self.refresh()
             elif isinstance(exc, ShareUnavailable):  # queued: replayed when the share is back
                 self.message.show_info(self.catalogue.text("dialog.queued"))
+                self.ctx.writes_kept()
             else:
                 self._failed(exc)
         self.ctx.run_in_worker(lambda: store.delete_customer(customer.id, customer.version),

@@ -107,6 +107,7 @@ class PhonebookEntryDialog(DialogWindow):
         if isinstance(exc, ShareUnavailable):  # queued in the outbox: replayed later
             self.button_save.state(["disabled"])
             self.message.show_info(self.catalogue.text("dialog.queued"))
+            self.ctx.writes_kept()
             return
         self.message.show_error(self.ctx.error_text(exc))
 
