@@ -243,6 +243,9 @@ def test_a_local_user_sees_the_areas_it_may_not_use_greyed_out(
         assert app.dial_pad.call_button.instate(["!disabled"])
         assert app.call_log.search_button.instate(["!disabled"])
         assert str(app.function_area.dnd_button.cget("state")) == "normal"
+        app._log_dirty = True  # the call log the clerk was not shown
+        pump_until(tk_root, lambda: [row[1] for row in app.call_log.row_values()] == [
+            "13955556666"], what="the admin sees the call log")
     finally:
         app.close()
 

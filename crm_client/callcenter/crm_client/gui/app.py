@@ -206,7 +206,8 @@ class CrmWindowApp(PermissionActions, LoginActions, CallLogActions, InfoActions,
         self.outbox = OutboxSync(self.root, self.runner, store, self._outbox_counted,
                                  interval_ms=self.outbox_ms)
         self.outbox.start()
-        self.refresh_log()
+        if not self.settings.password_protection:  # else after the local login, if it may
+            self.refresh_log()
         self.root.after_idle(lambda: self.pop_window)  # ready before the first ring
         self.load_icons()
         self.info.phonebook.reload()
@@ -226,7 +227,8 @@ class CrmWindowApp(PermissionActions, LoginActions, CallLogActions, InfoActions,
 
     def _after_local_login(self) -> None:
         self.apply_permissions()
-        self._log_dirty = True  # read (or not) as the local user may
+        if self.local_user is not None:
+            self._log_dirty = True  # read now, as the local user may
         if not self.settings.configured:
             self.open_settings(first_run=True)
         else:

@@ -80,8 +80,10 @@ class CallLogActions:
             self._load_log(query)
 
     def call_back_entry(self, index: int) -> None:
+        if not self.allowed("call_log"):
+            return
         entries = self.log_presenter.entries
-        if 0 <= index < len(entries) and self.allowed("call_log"):
+        if 0 <= index < len(entries):
             self.dial_number(entries[index].number)
 
     def save_entry_to_book(self, index: int, book: str) -> None:
