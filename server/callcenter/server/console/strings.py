@@ -9,10 +9,12 @@ tests (``KeyError``) rather than showing a blank.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
-LANGUAGES: Final = ("zh", "en")
+from callcenter.common import catalogue as common_catalogue
+from callcenter.common.catalogue import LANGUAGES
+
+__all__ = ["LANGUAGES", "TEXTS", "Catalogue", "add_texts"]
 
 #: key -> (Chinese, English).  ``{name}`` fields are filled by ``Catalogue.text``.
 TEXTS: Final[dict[str, tuple[str, str]]] = {
@@ -131,50 +133,14 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
 
 def add_texts(texts: dict[str, tuple[str, str]]) -> None:
     """Add a page's texts to the one catalogue (a key defined twice is a bug)."""
-    twice = sorted(set(texts) & set(TEXTS))
-    if twice:
-        raise KeyError(f"catalogue keys defined twice: {twice}")
-    TEXTS.update(texts)
+    common_catalogue.add_texts(TEXTS, texts)
 
 
-class Catalogue:
-    """The texts in the chosen language; views listen for language changes."""
+class Catalogue(common_catalogue.Catalogue):
+    """The console's texts in the chosen language; views listen for language changes."""
 
     def __init__(self, language: str = "zh") -> None:
-        self._language = self._check(language)
-        self._listeners: list[Callable[[], None]] = []
-
-    @staticmethod
-    def _check(language: str) -> str:
-        if language not in LANGUAGES:
-            raise ValueError(f"language {language!r}: allowed {', '.join(LANGUAGES)}")
-        return language
-
-    @property
-    def language(self) -> str:
-        return self._language
-
-    def set_language(self, language: str) -> None:
-        """Switch the language and tell every listener (views re-label themselves)."""
-        language = self._check(language)
-        if language == self._language:
-            return
-        self._language = language
-        for listener in list(self._listeners):
-            listener()
-
-    def add_listener(self, listener: Callable[[], None]) -> None:
-        self._listeners.append(listener)
-
-    def has(self, key: str) -> bool:
-        """Whether the catalogue has a text for ``key``."""
-        return key in TEXTS
-
-    def text(self, key: str, **fields: object) -> str:
-        """The text of ``key`` in the current language, with ``fields`` filled in."""
-        zh, en = TEXTS[key]
-        template = zh if self._language == "zh" else en
-        return template.format(**fields) if fields else template
+        super().__init__(TEXTS, language)
 
     def error(self, code: str, message: str) -> str:
         """What to tell a person about a failed request (by the protocol's error code)."""
