@@ -1,4 +1,4 @@
-"""Fixtures of the CRM dialog tests: the dialogs' own virtual display (:65), a
+"""Fixtures of the CRM dialog tests: the session's display, a
 ``DialogContext`` on a real ``TaskRunner`` whose results the test drains while it pumps the
 Tk loop, and answers to the questions a dialog asks (yes/no, files) set in ``ctx.extra``.
 
@@ -17,49 +17,16 @@ from typing import Any
 
 import pytest
 
-from tests.server.console.console_support import pump_until
-
-DISPLAY_NUMBER = 65
+from tests.server.console.console_support import display, pump_until
 
 
 @pytest.fixture(scope="session")
-def dialog_xvfb() -> Iterator[str]:
-    """Xvfb on :65 for the whole session (started here unless one already runs there).
-
-    It lives until the session ends, not only as long as a module: the console's
-    ``tk_root`` keeps every Tk root until the interpreter exits, and Tk ends the whole
-    process when the X server of a live root goes away."""
-    name = f":{DISPLAY_NUMBER}"
-    proc: subprocess.Popen[bytes] | None = None
-    socket_path = Path(f"/tmp/.X11-unix/X{DISPLAY_NUMBER}")
-    if not socket_path.exists():
-        binary = shutil.which("Xvfb")
-        if binary is None:
-            pytest.skip("no Xvfb binary (apt-get install xvfb): the dialog tests need one")
-        proc = subprocess.Popen([binary, name, "-screen", "0", "1024x768x24", "-nolisten",
-                                 "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not socket_path.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"Xvfb did not start on {name}")
-            time.sleep(0.02)
-    yield name
-    if proc is not None:
-        proc.terminate()
-        proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def display(dialog_xvfb: str) -> Iterator[str]:
-    """DISPLAY is :65 while this module's tests run (the previous value back after)."""
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = dialog_xvfb
-    yield dialog_xvfb
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
+def dialog_xvfb(display: str) -> str:
+    """The X display of the dialog tests: the session's one (``console_support.display``:
+    the DISPLAY that scripts/test.sh set, else an Xvfb started on a free number for the
+    session; Tk ends the whole process when the X server of a live root goes away, so it
+    lives until the session ends)."""
+    return display
 
 
 class Answers:

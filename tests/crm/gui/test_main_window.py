@@ -1,4 +1,4 @@
-"""The CRM main window under Xvfb (:64), on the real server and simulator, driven through
+"""The CRM main window under Xvfb, on the real server and simulator, driven through
 its widgets: the unattended start, the pop window, the call log, dialling from the pad, the
 park buttons and the language switch."""
 

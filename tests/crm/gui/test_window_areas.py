@@ -1,4 +1,4 @@
-"""More of the CRM main window under Xvfb (:64) on the real server and simulator: the
+"""More of the CRM main window under Xvfb on the real server and simulator: the
 client's own password protection at start and a local user's areas, the call-record area's
 right-click save to a phone book, a message notice that leaves the keyboard alone, and a
 monitor icon following another extension's state."""

@@ -1,4 +1,4 @@
-"""The CRM window's second round (issue 9) under Xvfb (:64), on the real server, simulator and
+"""The CRM window's second round (issue 9) under Xvfb, on the real server, simulator and
 SQLite files: the outbox replayed on a timer with its count in the status bar, the pop kept
 while it is being edited, the outside-line prefix of call-backs, the local users' greyed-out
 areas and the page with a target."""

@@ -1,4 +1,4 @@
-"""The CRM window under Xvfb (:64) across a restart of the hub: the real server
+"""The CRM window under Xvfb across a restart of the hub: the real server
 (``ServerRuntime``) stops and starts again on the same port; the status bar says the link is
 retrying, then connected, and a ring after the reconnect pops."""
 
