@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.benchinfo import cpu_model
+from callcenter.common.tkfonts import apply_cjk_font
 from callcenter.server.console.app import ConsoleApp
 from callcenter.server.console.connection import ServiceAddress
-from callcenter.server.console.fonts import apply_cjk_font
 from tests.server.console.console_support import start_xvfb
 from tests.server.console.test_models import snapshot
 

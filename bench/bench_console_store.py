@@ -50,12 +50,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_records import build, machine
 
 from callcenter.common.pbx.line import LineSettings
+from callcenter.common.tkfonts import apply_cjk_font
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
 from callcenter.server.accounts import add_account, find_account
 from callcenter.server.console.app import ConsoleApp
 from callcenter.server.console.connection import ServiceAddress
-from callcenter.server.console.fonts import apply_cjk_font
 from callcenter.server.pbx.link import LinkOptions
 from callcenter.server.runtime import ServerRuntime
 from callcenter.server.store.db import open_store

@@ -49,8 +49,8 @@ def child_start(args: argparse.Namespace) -> None:
     """One start, timed from this interpreter's first line; prints a JSON line."""
     import tkinter as tk  # noqa: PLC0415
 
+    from callcenter.common.tkfonts import apply_cjk_font  # noqa: PLC0415
     from callcenter.crm_client.gui.app import CrmWindowApp  # noqa: PLC0415
-    from callcenter.crm_client.gui.fonts import apply_cjk_font  # noqa: PLC0415
     from callcenter.crm_client.gui.options import GuiOptions  # noqa: PLC0415
 
     root = tk.Tk(className="callcenter-crm")
@@ -123,8 +123,8 @@ def measure_rings(data: Path, address: tuple[str, int], control: Any,
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_crm_pop import mobile  # noqa: PLC0415
 
+    from callcenter.common.tkfonts import apply_cjk_font  # noqa: PLC0415
     from callcenter.crm_client.gui.app import CrmWindowApp  # noqa: PLC0415
-    from callcenter.crm_client.gui.fonts import apply_cjk_font  # noqa: PLC0415
     from callcenter.crm_client.gui.options import GuiOptions  # noqa: PLC0415
 
     root = tk.Tk(className="callcenter-crm")

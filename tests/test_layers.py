@@ -18,6 +18,7 @@ SOURCE_ROOTS = ("common", "server", "pbxsim", "crm_client")
 #: layers.  docs/architecture.md draws the same table.
 LAYERS: dict[str, int] = {
     "callcenter.common": 0,  # codecs and schema (pure, sans-I/O)
+    "callcenter.common.tkfonts": 6,  # Tk fonts of both windows: GUI layer
     "callcenter.common.agent.client": 1,  # the agent-protocol link of consoles and the CRM
     "callcenter.pbxsim": 1,  # the simulator: a separate program on the codecs
     "callcenter.server.pbx.port": 1,  # links

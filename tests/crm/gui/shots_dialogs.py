@@ -21,11 +21,11 @@ import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
 
+from callcenter.common.tkfonts import apply_cjk_font
 from callcenter.crm_client.app import CrmApp
 from callcenter.crm_client.gui.context import DialogContext
 from callcenter.crm_client.gui.customer_form import CustomerDialog
 from callcenter.crm_client.gui.customers import ImportWindow, open_customers
-from callcenter.crm_client.gui.fonts import apply_cjk_font
 from callcenter.crm_client.gui.messages import notify_message, open_messages
 from callcenter.crm_client.gui.settings_dialog import open_settings
 from callcenter.crm_client.gui.strings import Catalogue

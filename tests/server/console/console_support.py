@@ -95,7 +95,7 @@ def tk_root(display: str, collect_in_this_thread: None) -> Iterator[tk.Tk]:
     """A Tk root (with the console's CJK font); a Tk callback that raised fails the test."""
     import tkinter as tk
 
-    from callcenter.server.console.fonts import apply_cjk_font
+    from callcenter.common.tkfonts import apply_cjk_font
 
     root = tk.Tk(className="callcenter-test")
     apply_cjk_font(root)

@@ -18,11 +18,11 @@ import tkinter as tk
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from callcenter.common.tkfonts import apply_cjk_font
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.server.accounts import add_account
 from callcenter.server.console.app import ConsoleApp
 from callcenter.server.console.connection import ServiceAddress
-from callcenter.server.console.fonts import apply_cjk_font
 from callcenter.server.runtime import ServerRuntime
 from tests.server.console.console_support import ask, start_xvfb
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from callcenter.common.tkfonts import pick_family
 from callcenter.server.console.credentials import login_problem, new_password_problem
-from callcenter.server.console.fonts import pick_family
 from callcenter.server.console.monitor_model import (
     ALL,
     EXTENSION_COLOURS,

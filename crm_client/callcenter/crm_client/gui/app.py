@@ -44,12 +44,12 @@ from pathlib import Path
 from tkinter import messagebox
 from typing import Any
 
+from callcenter.common.tkfonts import apply_cjk_font
 from callcenter.crm_client.app.crm_app import AppUpdate, CrmApp, LinkFactory
 from callcenter.crm_client.desk import DeskChange
 from callcenter.crm_client.gui.call_log_view import CallLogView
 from callcenter.crm_client.gui.context import DialogContext
 from callcenter.crm_client.gui.dial_pad import DialPadView
-from callcenter.crm_client.gui.fonts import apply_cjk_font
 from callcenter.crm_client.gui.function_area import FunctionArea
 from callcenter.crm_client.gui.info_actions import InfoActions
 from callcenter.crm_client.gui.info_area import InfoArea, InfoCallbacks

@@ -34,7 +34,7 @@ def open_root() -> tuple[tk.Tk | None, str]:
         return None, problem
     import tkinter as tk  # noqa: PLC0415
 
-    from callcenter.server.console.fonts import apply_cjk_font  # noqa: PLC0415
+    from callcenter.common.tkfonts import apply_cjk_font  # noqa: PLC0415
     try:
         root = tk.Tk(className="callcenter")
     except tk.TclError as exc:

@@ -1,7 +1,7 @@
 """A font that shows Chinese: the first CJK family Tk knows, else Tk's own default.
 
-(The server console has the same small rule; the CRM imports nothing from the server, so
-it keeps its own.)
+Both windows (the server console and the CRM client) use it.  It imports Tk, so although it
+lives in ``callcenter.common`` it belongs to the GUI layer (tests/test_layers.py).
 """
 
 from __future__ import annotations
