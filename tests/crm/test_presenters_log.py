@@ -104,3 +104,7 @@ def test_the_call_still_ringing_is_not_called_missed() -> None:
     assert presenter.description(ringing) == "未接"
     presenter.live_prefix = "011/7/"
     assert presenter.description(ringing) == "振铃中"
+    presenter.live_state = "talking"  # answered: written as answered only when it ends
+    assert presenter.description(ringing) == "通话中"
+    presenter.live_state = "held"
+    assert presenter.description(ringing) == "通话中"

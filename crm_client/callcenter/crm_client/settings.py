@@ -158,7 +158,7 @@ class CrmSettings:
     user: str = ""                    # the agent's account on the hub
     shared_folder: str = ""           # network mode's shared folder; "" standalone
     language: str = "zh"
-    show_detail_on_pop: bool = True   # the pop opens on the detail tab's fields too
+    show_detail_on_pop: bool = False  # the pop opens on 详细信息 (default: 基本信息, manual 2-6 a)
     pop_on_ring: bool = True          # a ring opens the pop window
     pop_on_top: bool = True           # the pop window stays above the others
     password_protection: bool = False

@@ -98,7 +98,7 @@ def test_save_writes_settings_json_and_tells_the_main_window(
     assert (saved.extension, saved.server_host, saved.server_port, saved.user) == (
         "018", "pbx.example.com", 7601, "alice")
     assert saved.device == "headset"
-    assert saved.show_detail_on_pop is False
+    assert saved.show_detail_on_pop is True  # off by default, ticked above
     assert saved.shared_folder == str(shared)
     assert ctx.extra["saved"] == [saved]
     assert ctx.settings == saved

@@ -82,6 +82,8 @@ def test_a_ring_opens_the_pop_window_titled_with_the_number_and_the_imported_nam
     # answered and hung up: the call is in the record area and in `calls export`
     pbx.answer("012")
     pump_until(tk_root, lambda: app.status_bar.text("phone") == "话机：通话", what="talking")
+    pump_until(tk_root, lambda: [row[3] for row in app.call_log.row_values()] == ["通话中"],
+               what="the record area's row reads 通话中 once answered")
     pbx.hangup("012")
     pump_until(tk_root, lambda: any(row[1] == "013800138000" and row[2] == "王建国"
                                     for row in app.call_log.row_values()),

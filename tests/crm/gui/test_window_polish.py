@@ -101,11 +101,12 @@ def test_a_ring_while_the_pop_is_being_edited_keeps_the_edits_in_their_own_windo
         tk_root: tk.Tk, make_window: MakeWindow, pbx: Pbx) -> None:
     app = make_window("pol-pop", "002")
     wait_online(tk_root, app)
+    app._settings_saved(dataclasses.replace(app.settings, show_detail_on_pop=True))
     pbx.ring("002", "13922223333")
     pump_until(tk_root, lambda: app.pop_window.showing, what="the first pop")
     first = app.pop_window
     form = first.form
-    # show_detail_on_pop is on (the default): the pop opens on 详细信息
+    # show_detail_on_pop on (off by default): the pop opens on 详细信息
     assert first.shown_tab() == "detail"
     pump_until(tk_root, lambda: first.answer_enabled()
                and app.pop_area.answer_button.instate(["!disabled"]), what="接听 while it rings")

@@ -371,8 +371,10 @@ class CrmWindowApp(PermissionActions, LoginActions, CallLogActions, InfoActions,
         mine = crm.desk.my_extension
         call = crm.desk.my_call
         live = f"{crm.desk.my_port}/{call.call_id}/" if call is not None else ""
-        if live != self.log_presenter.live_prefix:
-            self.log_presenter.live_prefix = live
+        state = call.state if call is not None else ""
+        presenter = self.log_presenter
+        if (live, state) != (presenter.live_prefix, presenter.live_state):
+            presenter.live_prefix, presenter.live_state = live, state
             self.call_log.show()
         self.functions.holding = bool(mine is not None and mine.state == "held") or bool(
             call is not None and call.state == "held")

@@ -80,6 +80,8 @@ class CallLogPresenter:
         #: The key prefix of this port's call in progress (``"{port}/{call_id}/"``, the call
         #: recorder's keys): its entry is not "missed" while it still rings.
         self.live_prefix = ""
+        #: the state of that call at this port (ringing, talking, held): 振铃中 or 通话中
+        self.live_state = ""
         self._generation = 0
 
     # ------------------------------------------------------------------ queries
@@ -148,7 +150,8 @@ class CallLogPresenter:
             return str(entry.description)
         if entry.direction == "in" and not entry.answered:
             if self.live_prefix and str(entry.key).startswith(self.live_prefix):
-                return self.catalogue.text("log.ringing")
+                talking = self.live_state in ("talking", "held")
+                return self.catalogue.text("log.talking" if talking else "log.ringing")
             return self.catalogue.text("log.missed")
         if entry.direction in ("out", "internal"):
             return self.catalogue.text(f"log.direction.{entry.direction}")

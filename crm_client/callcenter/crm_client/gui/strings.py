@@ -79,6 +79,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "log.direction.internal": ("内部", "internal"),
     "log.missed": ("未接", "missed"),
     "log.ringing": ("振铃中", "ringing"),
+    "log.talking": ("通话中", "talking"),
     # 弹屏区 / pop window (C-6)
     "pop.area": ("弹屏区", "Screen pop"),
     "pop.none": ("无来电", "No call"),
