@@ -48,6 +48,9 @@ PRINTED_COLUMNS: Final = (
 PAGE_MARGIN: Final = 30.0
 #: Space kept free at the right of a cell, in points.
 CELL_GAP: Final = 3.0
+#: The widest glyph of both fonts, in ems (Helvetica's "@"; a Chinese character is 1): a
+#: text of n characters is at most n * size * _WIDEST points wide.
+_WIDEST: Final = 1.02
 
 
 class ReportTooLarge(ValueError):
@@ -99,7 +102,7 @@ def text_width(text: str, size: float) -> float:
 
 def fit(text: str, width: float, size: float) -> str:
     """``text``, or as much of it as fits ``width`` points followed by "…"."""
-    if text_width(text, size) <= width:
+    if len(text) * size * _WIDEST <= width or text_width(text, size) <= width:
         return text
     low, high = 0, len(text)  # the longest prefix that fits with the ellipsis: bisected
     while low < high:
@@ -113,10 +116,21 @@ def fit(text: str, width: float, size: float) -> str:
 
 def draw_text(pdf: Canvas, x: float, y: float, text: str, size: float) -> None:
     """``text`` at ``(x, y)`` (its baseline's left end), each run in its font."""
-    line = pdf.beginText(x, y)
-    for font, run in text_runs(text):
-        line.setFont(font, size)
-        line.textOut(run)
+    draw_line(pdf, y, [(x, text)], size)
+
+
+def draw_line(pdf: Canvas, y: float, texts: list[tuple[float, str]], size: float) -> None:
+    """Texts on one baseline ``y``, each at its ``x``, in one PDF text object (a font is
+    set only when a run needs another one than the run before)."""
+    line = pdf.beginText(0, y)
+    font_now = ""
+    for x, text in texts:
+        line.setTextOrigin(x, y)
+        for font, run in text_runs(text):
+            if font != font_now:
+                line.setFont(font, size)
+                font_now = font
+            line.textOut(run)
     pdf.drawText(line)
 
 
@@ -161,21 +175,23 @@ class _Report:
         draw_text(pdf, self.width - margin - text_width(corner, self.SIZE), top, corner,
                   self.SIZE)
         self.y = self.height - margin - 26
-        x = margin
+        x, titles = margin, []
         for text, w in PRINTED_COLUMNS:
-            draw_text(pdf, x, self.y, text, 9)
+            titles.append((x, text))
             x += w
+        draw_line(pdf, self.y, titles, 9)
         pdf.line(margin, self.y - 3, self.width - margin, self.y - 3)
         self.y -= self.LINE + 2
 
     def record(self, cells: list[str]) -> None:
         if self.y < self.MARGIN + self.LINE:
             self.new_page()
-        x = self.MARGIN
+        x, texts = self.MARGIN, []
         for (_title, w), cell in zip(PRINTED_COLUMNS, cells, strict=True):
             if cell:
-                draw_text(self.pdf, x, self.y, fit(cell, w - CELL_GAP, self.SIZE), self.SIZE)
+                texts.append((x, fit(cell, w - CELL_GAP, self.SIZE)))
             x += w
+        draw_line(self.pdf, self.y, texts, self.SIZE)
         self.y -= self.LINE
 
     def closing(self, lines: list[str]) -> None:
