@@ -85,23 +85,26 @@ def _column_pixels(title: str) -> tuple[int, int]:
 
 
 @needs_ghostscript
-@pytest.mark.parametrize(("field", "title", "blank"), [
-    ("number", "号码", ""),
-    ("account", "账号", ""),
-    ("seq", "序号", 0),  # "4711" -> "0": the digits drawn differ
-    ("description", "业务/说明", "前台"),  # the Latin of a Chinese cell
-])
-def test_ghostscript_draws_the_latin_of_a_record(tmp_path: Path, field: str, title: str,
-                                                 blank: Any) -> None:
-    full = _page(tmp_path, "full", ROW)
-    other = _page(tmp_path, "other", dataclasses.replace(ROW, **{field: blank}))
+@pytest.mark.parametrize(("title", "drawn", "without"), [
+    ("号码", {}, {"number": ""}),
+    ("账号", {}, {"account": ""}),
+    ("序号", {}, {"seq": 0}),  # "4711" -> "0": the digits drawn differ
+    ("业务/说明", {"description": "前台 Room 8"}, {"description": "前台"}),
+    ("业务/说明", {"description": "前台"}, {"description": ""}),  # Ghostscript's CJK font
+], ids=["number", "account", "sequence", "latin-in-chinese", "chinese"])
+def test_ghostscript_draws_every_character_of_a_record(
+        tmp_path: Path, title: str, drawn: dict[str, Any], without: dict[str, Any]) -> None:
+    """Two reports that differ in one cell, drawn by Ghostscript: they differ on the page,
+    and only in that cell's column (the cell's characters have ink)."""
+    full = _page(tmp_path, "full", dataclasses.replace(ROW, **drawn))
+    other = _page(tmp_path, "other", dataclasses.replace(ROW, **without))
     below_header = int((PAGE_MARGIN + 14) * DPI / 72)  # the print time may differ above
     box = ImageChops.difference(full, other).crop(
         (0, below_header, full.width, full.height)).getbbox()
-    assert box is not None, f"the {field} drew nothing: no ink where its text is"
+    assert box is not None, f"{drawn or ROW} drew nothing: no ink where its text is"
     left, right = _column_pixels(title)
     assert left <= box[0] and box[2] <= right, (box, left, right)
-    ink = sum(full.crop((left, below_header + box[1], right,
+    ink = sum(full.crop((box[0], below_header + box[1], box[2],
                          below_header + box[3])).histogram()[:128])  # dark pixels
     assert ink > 20  # strokes, not a speck
 
