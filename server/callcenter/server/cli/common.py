@@ -19,6 +19,7 @@ from typing import IO, Any
 from peewee import Database
 
 from callcenter.common.agent.client import HubClient, HubUnavailable, RequestFailed
+from callcenter.server.cli.widths import display_width, ljust, rjust
 from callcenter.server.service_file import read_service_file
 from callcenter.server.settings import ServerSettings
 from callcenter.server.store.db import NoServerData, open_store, require_server_data
@@ -91,14 +92,15 @@ def link_values(settings: ServerSettings, args: argparse.Namespace) -> tuple[flo
 
 def print_table(table: Sequence[Sequence[str]], out: IO[str],
                 right: Collection[int] = ()) -> None:
-    """Rows of cells in columns as wide as their widest cell; ``right``: right-aligned
-    column indexes.  Trailing blanks are trimmed."""
+    """Rows of cells in columns as wide as their widest cell, by display width (a Chinese
+    character takes two columns); ``right``: right-aligned column indexes.  Trailing blanks
+    are trimmed."""
     if not table:
         return
-    widths = [max(len(row[i]) for row in table if i < len(row))
+    widths = [max(display_width(row[i]) for row in table if i < len(row))
               for i in range(max(len(row) for row in table))]
     for row in table:
-        cells = [c.rjust(widths[i]) if i in right else c.ljust(widths[i])
+        cells = [rjust(c, widths[i]) if i in right else ljust(c, widths[i])
                  for i, c in enumerate(row)]
         print("  ".join(cells).rstrip(), file=out)
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from callcenter.server.cli.common import print_table
+from callcenter.server.cli.records import EXIT_BROKEN_PIPE, _discard_stdout
 from callcenter.server.query.filters import Filters
 from callcenter.server.query.summary import summarize
 from callcenter.server.rating import Tariff
@@ -74,6 +76,9 @@ def add_tariff_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run_tariff(args: argparse.Namespace) -> int:
     try:
         return _run(args)
+    except BrokenPipeError:  # `tariff show | head -1`: the reader has what it wanted
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
     except TariffUsageError as exc:
         print(f"callcenter-server tariff: {exc}", file=sys.stderr)
         return 2
@@ -154,12 +159,10 @@ def _show(tariff: Tariff, as_json: bool) -> int:
         return 0
     print(f"tariff {tariff.version}: {len(rows)} rows, {len(tariff.holiday_rows)} holiday rows, "
           f"{len(tariff.holidays)} holidays")
-    print(f"{'字头':<10}{'起步时间':>8}{'起步费率':>9}{'计费间隔':>8}{'计费费率':>9}"
-          f"{'业务类型':>6}  字头说明")
-    for r in tariff.rows:
-        print(f"{r.prefix:<12}{r.initial_seconds:>10}{r.initial_charge:>12}"
-              f"{r.interval_seconds:>10}{r.interval_charge:>12}{r.service_type:>9}  "
-              f"{r.description}")
+    table = [["字头", "起步时间", "起步费率", "计费间隔", "计费费率", "业务类型", "字头说明"]]
+    table += [[r.prefix, str(r.initial_seconds), str(r.initial_charge), str(r.interval_seconds),
+               str(r.interval_charge), str(r.service_type), r.description] for r in tariff.rows]
+    print_table(table, sys.stdout, right={1, 2, 3, 4, 5})
     return 0
 
 

@@ -1,0 +1,84 @@
+"""Columns by display width (cli/widths.py, print_table) and ``tariff show``: its table lines
+up with Chinese text, and ``tariff show | head -1`` ends quietly."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from callcenter.server.cli.common import print_table
+from callcenter.server.cli.tariff import add_tariff_parser, run_tariff
+from callcenter.server.cli.widths import display_width, ljust, rjust
+from callcenter.server.store.db import database, open_store
+
+
+def tariff(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    add_tariff_parser(parser.add_subparsers(dest="command"))
+    return run_tariff(parser.parse_args(["tariff", *argv]))
+
+
+def test_wide_characters_take_two_columns() -> None:
+    assert display_width("abc") == 3
+    assert display_width("国际长途") == 8
+    assert display_width("ＡＢ") == 4  # fullwidth forms
+    assert display_width("e\u0301") == 1  # a combining accent takes no column
+    assert display_width("a\u200bb") == 2
+    assert ljust("长途", 6) == "长途  " and rjust("长途", 6) == "  长途"
+    assert ljust("长途长途", 4) == "长途长途"  # never cut
+
+
+def test_print_table_pads_by_display_width() -> None:
+    out = io.StringIO()
+    print_table([["业务类型", "count", "cost"], ["国际长途电话", "3", "1.20"],
+                 ["local", "12", "0.40"]], out, right={1, 2})
+    lines = out.getvalue().splitlines()
+    # Every column ends at the same screen column on every line.
+    ends = [[display_width(line[:line.index(cell) + len(cell)]) for cell in cells]
+            for line, cells in zip(lines, [["业务类型", "count", "cost"],
+                                           ["国际长途电话", "3", "1.20"],
+                                           ["local", "12", "0.40"]], strict=True)]
+    assert ends[0][1:] == ends[1][1:] == ends[2][1:]
+    assert lines[2].startswith("local         ")  # 12 columns of 国际长途电话 + 2 blanks
+
+
+def test_tariff_show_lines_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    open_store(tmp_path)
+    assert tariff("show", "--data", str(tmp_path)) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert lines[0].startswith("字头")
+    # The description column starts at the same screen column on every line.
+    starts = set()
+    for line in lines:
+        head = line.rstrip().rsplit("  ", 1)[0]
+        starts.add(display_width(head))
+    assert len(starts) == 1
+
+
+def test_tariff_show_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``tariff show | head -1``: no "[Errno 32] Broken pipe", no traceback."""
+    data = tmp_path / "data"
+    open_store(data)
+    database.close()
+    rows = tmp_path / "big.csv"
+    rows.write_text("prefix,description,initial_seconds,initial_charge,interval_seconds,"
+                    "interval_charge,service_type\n"
+                    + "".join(f"9{i:05d},长途电话 {i},60,0.30,60,0.30,1\n" for i in range(3000)),
+                    encoding="utf-8")
+    assert tariff("import", str(rows), "--data", str(data)) == 0  # > 64 KiB when shown
+    database.close()
+    child = subprocess.Popen([sys.executable, "-m", "callcenter.server", "tariff", "show",
+                              "--data", str(data)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.readline()
+    child.stdout.close()  # as head does after its first line
+    err = child.stderr.read()
+    code = child.wait(timeout=60)
+    assert err == b""
+    assert code in (0, 141)
