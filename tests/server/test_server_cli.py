@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -252,7 +253,7 @@ def test_headless_service_prints_events_and_saves_settings(sim: Simulator, tmp_p
     code, err = service.stop(signal.SIGTERM)
     assert code == 0, err
     record = next(line for line in service.lines if line.startswith("record #"))
-    assert record.endswith(" OUT 02088886666 65s")
+    assert re.search(r" OUT 02088886666 65s cost [0-9]+\.[0-9][0-9]$", record), record
     # Verification progress: a few lines (per group, per quarter), not one per block.
     progress = [line for line in service.lines if "data verification: reading " in line]
     assert any(" reading extension, " in line for line in progress), service.lines

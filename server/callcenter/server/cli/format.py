@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
 from callcenter.common.pbx.messages import (
@@ -42,8 +46,28 @@ def format_record(record: CallRecord) -> str:
             f"{record.call_type}{number}{caller} {record.duration}s{account}")
 
 
-def _extension_text(e: ExtensionState) -> str:
-    text = f"ext {e.port} {_EXTENSION_WORDS.get(e.state, e.state)}"
+def cost_text(cost_fen: int) -> str:
+    """``1.20`` for 120 fen (yuan, two decimals)."""
+    return f"{Decimal(cost_fen) / 100:.2f}"
+
+
+def port_ranges(ports: Iterable[str]) -> str:
+    """``001-024`` for ports 001 to 024, ``001-003, 007`` with a gap (ports are digits)."""
+    numbers = sorted({p for p in ports}, key=lambda p: (not p.isdigit(), len(p), p))
+    runs: list[list[str]] = []
+    for port in numbers:
+        last = runs[-1][-1] if runs else ""
+        if (last.isdigit() and port.isdigit() and len(port) == len(last)
+                and int(port) == int(last) + 1):
+            runs[-1].append(port)
+        else:
+            runs.append([port])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
+def _extension_text(e: ExtensionState, port: str | None = None) -> str:
+    """``ext 001 ringing from 13800138000``; ``port``: what to print for the port."""
+    text = f"ext {e.port if port is None else port} {_EXTENSION_WORDS.get(e.state, e.state)}"
     if e.peer:
         text += {"ringing": " from ", "talking": " with ", "dialing": " "}.get(e.state, " ") \
             + e.peer
@@ -66,7 +90,8 @@ def format_event(event: ServiceEvent | LinkNotice, now: datetime | None = None) 
     stamp = (now or datetime.now()).strftime("%H:%M:%S")
     text: str | None
     if isinstance(event, RecordStored):
-        return format_record(event.record)
+        line = format_record(event.record)
+        return line if event.cost_fen is None else f"{line} cost {cost_text(event.cost_fen)}"
     if isinstance(event, CallRecord):
         return format_record(event)
     if isinstance(event, ExtensionState):
@@ -136,6 +161,71 @@ class EventFormatter:
             self._group, self._step = event.group, step
             return True
         return False
+
+
+#: Seconds a burst of like extension states (a ring group ringing) is held after its last
+#: event to be one line (24 states take about 1 s on a 9600 baud line), and at most in all.
+BURST_HOLD = 0.5
+BURST_MAX = 3.0
+
+
+class EventLines:
+    """The service's output: ``EventFormatter``'s lines written through ``write``, with a
+    burst of extension events of the same state, peer and trunk (24 ports of a ring group
+    ringing, the 23 that stop ringing when one answers) as one line,
+    ``ext 001-024 ringing from 13800138000``.  A burst ends at another event or
+    ``BURST_HOLD`` seconds after its last (``BURST_MAX`` after its first); ``flush`` writes a
+    held burst now."""
+
+    def __init__(self, write: Callable[[str], None], zone: tzinfo | None = None,
+                 hold: float = BURST_HOLD) -> None:
+        self.formatter = EventFormatter(zone)
+        self.zone = zone
+        self.hold = hold
+        self._write = write
+        self._lock = threading.Lock()
+        self._burst: tuple[str, ExtensionState, list[str], datetime] | None = None
+        self._timer: threading.Timer | None = None
+        self._started = 0.0
+
+    def __call__(self, event: ServiceEvent | LinkNotice, now: datetime | None = None) -> None:
+        with self._lock:
+            if isinstance(event, ExtensionState):
+                key = _extension_text(event, port="")
+                burst = self._burst
+                if burst is not None and burst[0] == key and event.port not in burst[2]:
+                    burst[2].append(event.port)
+                else:
+                    self._flush()
+                    self._burst = (key, event, [event.port], now or datetime.now(self.zone))
+                    self._started = time.monotonic()
+                if self._timer is not None:
+                    self._timer.cancel()
+                # held BURST_HOLD after its last event (a slow serial line), BURST_MAX at most
+                wait = min(self.hold, self._started + BURST_MAX - time.monotonic())
+                self._timer = threading.Timer(max(0.0, wait), self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+                return
+            self._flush()
+            line = self.formatter(event, now)
+            if line is not None:
+                self._write(line)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._burst is None:
+            return
+        _, first, ports, stamp = self._burst
+        self._burst = None
+        self._write(f"{stamp.strftime('%H:%M:%S')} "
+                    f"{_extension_text(first, port=port_ranges(ports))}")
 
 
 def event_to_json(event: LinkNotice | ServiceEvent, now: datetime | None = None

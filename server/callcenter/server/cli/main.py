@@ -30,7 +30,7 @@ from callcenter.server.cli import pbx as cli_pbx
 from callcenter.server.cli.accounts import add_accounts_parser, run_accounts
 from callcenter.server.cli.common import UsageError, add_link_arguments, stop_on_signals
 from callcenter.server.cli.extensions import add_extensions_parser, run_extensions
-from callcenter.server.cli.format import EventFormatter
+from callcenter.server.cli.format import EventLines
 from callcenter.server.cli.rate import add_rate_parser, run_rate
 from callcenter.server.cli.records import add_records_parser, run_records
 from callcenter.server.cli.rooms import add_rooms_parser, run_rooms
@@ -188,18 +188,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class _Printer:
-    """Prints the service's events on standard output, one line each (progress thinned)."""
+    """Prints the service's events on standard output, one line each (progress thinned, a
+    burst of like extension states as one line: ``cli.format.EventLines``)."""
 
     def __init__(self) -> None:
         # Stamped in the site's time zone, as the PBX's clock and its records are.
-        self.formatter = EventFormatter(site_zone())
+        self.lines = EventLines(self._print, site_zone())
 
     def __call__(self, event: ServiceEvent) -> None:
-        line = self.formatter(event)
-        if line is not None:
-            # BrokenPipeError: nobody reads standard output any more; the service goes on.
-            with contextlib.suppress(BrokenPipeError, ValueError):
-                print(line, flush=True)
+        self.lines(event)
+
+    @staticmethod
+    def _print(line: str) -> None:
+        # BrokenPipeError: nobody reads standard output any more; the service goes on.
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            print(line, flush=True)
 
 
 def check_db_url(url: str) -> None:
