@@ -98,11 +98,11 @@ def test_bill_line_and_console_line_of_a_disa_record() -> None:
 
 def test_rooms_cli_with_disa(store_db: StoreTarget) -> None:
     code, out, _ = rooms(store_db, "topup", "--disa", "3", "5")
-    assert code == 0 and "DISA 03: balance 5.00 (normal class)" in out
+    assert code == 0 and "DISA 03: balance 5.00 (PBX to be set to normal class)" in out
     assert rooms(store_db, "topup", "--password", "3", "8")[0] == 0
     assert rooms(store_db, "topup", "002", "9")[0] == 0
     code, out, _ = rooms(store_db, "adjust", "--disa", "03", "-7.5")
-    assert code == 0 and "DISA 03: balance -2.50 (over limit)" in out
+    assert code == 0 and "DISA 03: balance -2.50 (PBX to be set to over limit)" in out
     code, out, _ = rooms(store_db, "balance")
     assert code == 0 and [line.split() for line in out.splitlines()[1:]] == [
         ["room", "002", "9.00", "normal"], ["password", "03", "8.00", "normal"],

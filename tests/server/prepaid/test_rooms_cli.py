@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import io
+from datetime import UTC
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +14,7 @@ from callcenter.pbxsim.app import Simulator, SimulatorConfig
 from callcenter.pbxsim.control import ControlClient
 from callcenter.server.cli.rooms import add_rooms_parser, run_rooms
 from callcenter.server.prepaid import ledger
+from callcenter.server.store.settings import get_setting, set_setting
 from tests.server.store_fixtures import StoreTarget
 
 
@@ -29,12 +32,12 @@ def rooms(target: StoreTarget | Path, *argv: str) -> tuple[int, str, str]:
 
 def test_topup_balance_ledger_clear_release(store_db: StoreTarget) -> None:
     code, out, _ = rooms(store_db, "topup", "1", "50")
-    assert code == 0 and "room 001: balance 50.00 (normal class)" in out
+    assert code == 0 and "room 001: balance 50.00 (PBX to be set to normal class)" in out
     assert "next reconcile" in out
     assert rooms(store_db, "topup", "001", "12.5")[0] == 0
     assert rooms(store_db, "topup", "--password", "3", "8")[0] == 0
     code, out, _ = rooms(store_db, "adjust", "001", "-70")
-    assert code == 0 and "balance -7.50 (over limit)" in out
+    assert code == 0 and "balance -7.50 (PBX to be set to over limit)" in out
     code, out, _ = rooms(store_db, "balance")
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["account", "port", "number", "balance", "state"]
@@ -111,3 +114,25 @@ def test_a_port_the_pbx_does_not_have_is_refused(store_db: StoreTarget) -> None:
         assert f"PORT '{port}': this PBX has 24 extension ports (allowed: 001-024)" in err
     assert ledger.state(ledger.room("25")) is None
     assert rooms(store_db, "topup", "024", "5")[0] == 0
+
+
+def test_ledger_times_are_in_the_site_zone(store_db: StoreTarget) -> None:
+    """``rooms ledger`` prints its times in the ``timezone`` setting's zone, not UTC."""
+    assert rooms(store_db, "topup", "001", "5")[0] == 0
+    set_setting("timezone", "America/New_York", "test")
+    at = ledger.entries(ledger.room("1"))[0].at
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    code, out, _ = rooms(store_db, "ledger", "001")
+    header, line = out.splitlines()[:2]
+    assert code == 0 and "at (America/New_York)" in header and "UTC" not in header
+    local = at.astimezone(ZoneInfo(str(get_setting("timezone"))))
+    assert f"{local:%Y-%m-%d %H:%M:%S}" in line
+
+
+def test_rooms_help_names_no_internal_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="callcenter-server")
+    add_rooms_parser(parser.add_subparsers(dest="command"))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["rooms", "--help"])
+    out = capsys.readouterr().out
+    assert "Prepaid rooms" in out and "S-39" not in out and "S-26" not in out

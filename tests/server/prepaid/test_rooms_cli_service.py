@@ -55,10 +55,10 @@ def test_money_changes_go_through_the_service(running: tuple[Simulator, Path]) -
     sim, data_dir = running
     done = rooms(data_dir, "topup", "005", "1")
     assert done.returncode == 0, done.stderr
-    assert "room 005: balance 1.00 (normal class)" in done.stdout
+    assert "room 005: balance 1.00 (PBX to be set to normal class)" in done.stdout
     assert "recorded by the running service" in done.stdout
     over = rooms(data_dir, "adjust", "005", "-2")
-    assert over.returncode == 0 and "balance -1.00 (over limit)" in over.stdout
+    assert over.returncode == 0 and "balance -1.00 (PBX to be set to over limit)" in over.stdout
     wait_until(lambda: ask(sim, {"cmd": "get", "key": "extension.005.over_limit"})["value"]
                == "on", 20, "the service to set the over-limit switch")
     assert rooms(data_dir, "topup", "005", "5").returncode == 0

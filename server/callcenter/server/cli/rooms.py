@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from callcenter.common.agent.client import HubClient, HubUnavailable, RequestFailed
 from callcenter.server.cli.common import open_existing_store, running_service
@@ -28,7 +30,7 @@ from callcenter.server.prepaid.ledger import FIELD_WORDS, AccountRef, AccountSta
 from callcenter.server.store.db import NoServerData, StoreError, database, read_snapshot
 from callcenter.server.store.models import CallRecordRow
 from callcenter.server.store.prepaid_models import DISA, EXTENSION, PASSWORD
-from callcenter.server.store.settings import cli_user
+from callcenter.server.store.settings import cli_user, get_setting
 
 ACTIONS = ("topup", "clear", "adjust", "balance", "ledger", "release")
 #: The inputs as this command line names them (LedgerError.field -> argument or flag).
@@ -62,8 +64,8 @@ def add_rooms_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "rooms", help="prepaid rooms, personal and DISA passwords: top up, clear, balance, "
                       "ledger",
-        description="Prepaid rooms (extension ports), personal passwords and DISA passwords "
-                    "(S-39, S-26). PORT is the extension port (001-999); --password ROW names "
+        description="Prepaid rooms (extension ports), personal passwords and DISA passwords. "
+                    "PORT is the extension port (001-999); --password ROW names "
                     "a personal-password row (01-50) and --disa ROW a DISA-password row "
                     "(01-10) instead. AMOUNT is in yuan, > 0, at most 2 decimal places, at "
                     "most 100000 (adjust: signed).")
@@ -160,7 +162,10 @@ def run_rooms(args: argparse.Namespace, out: TextIO | None = None,
 
 def _print_state(ref: AccountRef, balance: object, over_limit: bool, active: bool,
                  out: TextIO) -> None:
-    print(f"{ref}: balance {balance} ({'over limit' if over_limit else 'normal class'}"
+    """The account after a change: its balance and the class the PBX is to be set to (the
+    next line says when: now by the service or through --pbx, else at its next reconcile)."""
+    print(f"{ref}: balance {balance} (PBX to be set to "
+          f"{'over limit' if over_limit else 'normal class'}"
           f"{'' if active else ', not on prepaid'})", file=out)
 
 
@@ -284,14 +289,25 @@ def _print_balances(data_dir: Path, refs: list[AccountRef], out: TextIO) -> None
 def _print_ledger(ref: AccountRef, out: TextIO) -> None:
     with read_snapshot(database):
         rows = ledger.entries(ref)
+        zone = _site_zone()
     if not rows:
         print(f"{ref}: no ledger entries (never topped up)", file=out)
         return
-    print(f"{'id':>6}  {'at (UTC)':<19}  {'kind':<10} {'amount':>10} {'balance':>10}  "
+    print(f"{'id':>6}  {f'at ({zone})':<19}  {'kind':<10} {'amount':>10} {'balance':>10}  "
           f"{'who':<16} record", file=out)
     for e in rows:
         record = "" if e.record_id is None else f"#{e.record_id} {e.note}"
         if e.record_id is None and e.note:
             record = e.note
-        print(f"{e.id:>6}  {e.at:%Y-%m-%d %H:%M:%S}  {e.kind:<10} {e.amount!s:>10} "
+        print(f"{e.id:>6}  {_in_zone(e.at, zone):%Y-%m-%d %H:%M:%S}  {e.kind:<10} {e.amount!s:>10} "
               f"{e.balance!s:>10}  {e.who:<16} {record}", file=out)
+
+
+def _site_zone() -> ZoneInfo:
+    """The site's time zone (setting ``timezone``): the ledger's times are printed in it."""
+    return ZoneInfo(str(get_setting("timezone")))
+
+
+def _in_zone(at: datetime, zone: ZoneInfo) -> datetime:
+    """A stored time (UTC; naive as SQLite gives it back) in ``zone``."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone)
