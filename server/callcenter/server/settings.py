@@ -37,6 +37,15 @@ def default_data_dir() -> Path:
     return Path(base) / "callcenter"
 
 
+#: The demo's data folder inside the default one (``callcenter-server --demo`` without --data).
+DEMO_FOLDER = "demo"
+
+
+def demo_data_dir() -> Path:
+    """Where ``callcenter-server --demo`` keeps its data without ``--data``."""
+    return default_data_dir() / DEMO_FOLDER
+
+
 def check_port_url(url: str, flag: str = "--pbx") -> str:
     """``url`` if pyserial can open something of its form, else SettingError naming ``flag``
     (a usage error: nothing is saved or opened)."""

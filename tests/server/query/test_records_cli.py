@@ -272,3 +272,17 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path, argv: tuple[str, ...]) -> No
     code = child.wait(timeout=60)
     assert err == b""
     assert code in (0, 141)
+
+
+def test_list_says_its_order_and_how_to_page(store_db: Any,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11 item 8: the line under a page says the order and how to page or reverse."""
+    store_records(KNOWN)
+    assert run(store_db, "list", "--limit", "2") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "(2 of 3 record(s) from 1, oldest first; next page: --offset 2; newest first: --desc)")
+    assert run(store_db, "list", "--offset", "2", "--desc") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "(1 of 3 record(s) from 3, newest first)"
+    assert run(store_db, "list", "--sort", "cost", "--limit", "1") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "(1 of 3 record(s) from 1, ascending by cost; next page: --offset 1)")

@@ -14,13 +14,16 @@ import argparse
 import getpass
 import sys
 from datetime import UTC
-from pathlib import Path
 from typing import Any, TextIO
 
 from callcenter.common.agent.catalog import ROLES
 from callcenter.server.accounts import service
 from callcenter.server.accounts.service import AccountError, AccountInfo
-from callcenter.server.cli.common import open_existing_store, open_or_create_store
+from callcenter.server.cli.common import (
+    add_data_argument,
+    open_existing_store,
+    open_or_create_store,
+)
 from callcenter.server.store.db import NoServerData, StoreError
 from callcenter.server.store.settings import cli_user
 
@@ -38,8 +41,7 @@ def add_accounts_parser(subparsers: Any) -> argparse.ArgumentParser:
     list_ = actions.add_parser("list", help="print every account")
     remove = actions.add_parser("remove", help="delete an account (not the last admin)")
     for sub in (add, passwd, list_, remove):
-        sub.add_argument("--data", type=Path, required=True, metavar="DIR",
-                         help="the server's data folder")
+        add_data_argument(sub)
         sub.add_argument("--db", default=None, metavar="URL",
                          help="postgresql://... store (remembered in DIR); default: SQLite in "
                               "DIR")

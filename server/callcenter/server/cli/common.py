@@ -21,8 +21,8 @@ from peewee import Database
 from callcenter.common.agent.client import HubClient, HubUnavailable, RequestFailed
 from callcenter.server.cli.widths import display_width, ljust, rjust
 from callcenter.server.service_file import read_service_file
-from callcenter.server.settings import ServerSettings
-from callcenter.server.store.db import NoServerData, open_store, require_server_data
+from callcenter.server.settings import ServerSettings, default_data_dir, demo_data_dir
+from callcenter.server.store.db import NoServerData, has_store, open_store, require_server_data
 from callcenter.server.store.settings import SettingError, cli_user, spec_for
 
 #: Exit statuses.
@@ -105,10 +105,31 @@ def print_table(table: Sequence[Sequence[str]], out: IO[str],
         print("  ".join(cells).rstrip(), file=out)
 
 
+def add_data_argument(parser: argparse.ArgumentParser) -> None:
+    """``--data DIR``, by default the folder the service uses (the same for every command)."""
+    parser.add_argument("--data", type=Path, default=default_data_dir(), metavar="DIR",
+                        help=f"the server's data folder (default {default_data_dir()}, the "
+                             f"service's; the demo's is {demo_data_dir()})")
+
+
+def require_data(data_dir: Path, url: str | None = None, also: tuple[str, ...] = ()) -> None:
+    """``require_server_data``, and when the default folder holds none but the demo's does,
+    the message says where the demo's data is."""
+    try:
+        require_server_data(Path(data_dir), url=url, also=also)
+    except NoServerData as exc:
+        demo = demo_data_dir()
+        if Path(data_dir) == default_data_dir() and url is None and has_store(demo):
+            raise NoServerData(f"{exc}; the demo's data is in {demo}: give --data "
+                               f"{demo}") from None
+        raise
+
+
 def open_existing_store(data_dir: Path, url: str | None) -> Database:
     """The store of a data folder that holds server data; ``NoServerData`` (exit 1, nothing
-    created) for a mistyped ``--data``. For commands that read, or change what must exist."""
-    require_server_data(Path(data_dir), url=url)
+    created) for a mistyped ``--data`` (naming the demo's folder when that holds data and
+    the default one does not). For commands that read, or change what must exist."""
+    require_data(Path(data_dir), url=url)
     return open_store(Path(data_dir), url)
 
 

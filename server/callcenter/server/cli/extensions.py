@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from callcenter.common.agent.client import HubClient, HubUnavailable, RequestFailed
 from callcenter.server.accounts import extension_names
 from callcenter.server.accounts.extension_names import ExtensionNameError
-from callcenter.server.cli.common import open_existing_store, running_service
+from callcenter.server.cli.common import add_data_argument, open_existing_store, running_service
 from callcenter.server.prepaid.ledger import saved_extensions
 from callcenter.server.store.db import NoServerData, StoreError
 from callcenter.server.store.settings import cli_user
@@ -46,8 +46,7 @@ def add_extensions_parser(subparsers: Any) -> argparse.ArgumentParser:
     name = actions.add_parser("name", help="name a port (\"\" removes the name)",
                               description="name a port; TEXT \"\" removes the name")
     for sub in (names, name):
-        sub.add_argument("--data", type=Path, required=True, metavar="DIR",
-                         help="the server's data folder")
+        add_data_argument(sub)
         sub.add_argument("--db", default=None, metavar="URL",
                          help="postgresql://... store (remembered in DIR)")
     name.add_argument("port", metavar="PORT", help="extension port, e.g. 001")

@@ -20,7 +20,8 @@ from callcenter.server.rating.rate import Rating, Tariff
 from callcenter.server.rating.tariff import TariffError
 from callcenter.server.rating.tariff_io import TARIFF_FILE, load_data_tariff
 from callcenter.server.rating.tariff_service import rating_data
-from callcenter.server.store.db import NoServerData, require_server_data
+from callcenter.server.settings import default_data_dir
+from callcenter.server.store.db import NoServerData, has_store, require_server_data
 
 PROG: Final = "callcenter-server rate"
 MAX_NUMBER_DIGITS: Final = 32
@@ -40,8 +41,10 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON object")
     parser.add_argument("--data", type=Path, metavar="DIR",
                         help="the server's data folder: rate with its tariff (DIR/tariff.json, "
-                             "else the built-in one); without --data: the built-in tariff, "
-                             "no holidays")
+                             "else the built-in one); default: the service's folder "
+                             f"({default_data_dir()}) when it holds a store or a tariff, "
+                             "else the built-in tariff, no holidays (said on standard error, "
+                             "or in --json's tariff_source)")
     parser.add_argument("--at", metavar="DATETIME",
                         help="when the call starts, ISO 8601 (2025-10-01T09:30 or with +08:00); "
                              "without an offset it is local time on this computer; "
@@ -86,9 +89,13 @@ def _start(text: str | None) -> datetime:
 
 def _data_dir(given: str | Path | None) -> Path | None:
     """The data folder; a folder without server data (a mistyped path) raises
-    ``NoServerData`` rather than silently rating with the built-in tariff."""
+    ``NoServerData`` rather than silently rating with the built-in tariff. Without
+    ``--data``: the service's default folder when it holds a store or a tariff, else None
+    (the built-in tariff)."""
     if given is None:
-        return None
+        default = default_data_dir()
+        held = has_store(default) or (default / TARIFF_FILE).is_file()
+        return default if held else None
     path = Path(given)
     require_server_data(path, also=(TARIFF_FILE,))
     return path
@@ -118,16 +125,36 @@ def run_rate(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        tariff = load_data_tariff(_data_dir(args.data))
+        data_dir = _data_dir(args.data)
+        tariff = load_data_tariff(data_dir)
     except (NoServerData, TariffError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_DATA
+    source = tariff_source(data_dir)
     rating = tariff.rate(number, seconds, start=start)
     if args.json:
-        print(json.dumps(rating_data(tariff, number, seconds, start, rating), ensure_ascii=False))
+        data = rating_data(tariff, number, seconds, start, rating)
+        data["tariff_source"] = source
+        print(json.dumps(data, ensure_ascii=False))
     else:
+        if source == BUILT_IN:
+            where = ("no data folder" if data_dir is None
+                     else f"no {TARIFF_FILE} in {data_dir}")
+            print(f"{PROG}: {where}: rated with the built-in default tariff", file=sys.stderr)
         print(rating_line(tariff, number, seconds, rating))
     return 0
+
+
+#: ``tariff_source`` of a rating with the built-in default tariff.
+BUILT_IN: Final = "built-in"
+
+
+def tariff_source(data_dir: Path | None) -> str:
+    """Which tariff ``load_data_tariff(data_dir)`` used: the path of the tariff file, or
+    ``built-in``."""
+    if data_dir is not None and (data_dir / TARIFF_FILE).exists():
+        return str(data_dir / TARIFF_FILE)
+    return BUILT_IN
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from callcenter.server.cli.common import add_data_argument, open_existing_store, print_table
 from callcenter.server.query.export import CSV_HEADER, row_values, write_csv, write_xlsx
 from callcenter.server.query.filters import SORT_COLUMNS, FilterError, Filters, parse_filters
 from callcenter.server.query.pdf import ReportTooLarge, render_pdf
@@ -29,7 +30,7 @@ from callcenter.server.query.search import RecordView, count_records, iter_recor
 from callcenter.server.query.summary import GROUPS, Summary, summarize
 from callcenter.server.query.verify_all import verify_records
 from callcenter.server.store.archive import run_retention
-from callcenter.server.store.db import NoServerData, StoreError, open_store, require_server_data
+from callcenter.server.store.db import NoServerData, StoreError
 from callcenter.server.store.settings import get_setting
 
 _FILTER_FLAGS = (
@@ -57,8 +58,7 @@ _FILTER_FLAGS = (
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, metavar="DIR",
-                        help="the server's data folder")
+    add_data_argument(parser)
     parser.add_argument("--db", default=None, metavar="URL",
                         help="postgresql://... store (remembered in DIR); default: the one "
                              "remembered in DIR, or SQLite in DIR")
@@ -179,8 +179,7 @@ def run_records(args: argparse.Namespace) -> int:
         return 2
     try:
         # A mistyped --data must not create an empty store and answer from it.
-        require_server_data(Path(args.data), url=args.db)
-        db = open_store(Path(args.data), args.db)
+        db = open_existing_store(Path(args.data), args.db)
     except (NoServerData, StoreError) as exc:
         print(f"records {action}: {exc}", file=err)
         return 1
@@ -233,8 +232,7 @@ def _run(action: str, args: argparse.Namespace, db: Any) -> int:
         _print_list(rows, args.format, out)
         if args.format == "table":
             total = count_records(db, filters)
-            print(f"({len(rows)} of {total} record(s), from {args.offset + 1 if rows else 0})",
-                  file=out)
+            print(_page_note(len(rows), total, args), file=out)
         return 0
     if action == "summary":
         _print_summary(summarize(db, filters, args.by), args.format, out)
@@ -281,12 +279,24 @@ def _print_list(rows: list[RecordView], fmt: str, out: IO[str]) -> None:
     _print_table(table, out, right={0, 6, 7})
 
 
+def _page_note(shown: int, total: int, args: argparse.Namespace) -> str:
+    """The line under a listed page: how many, in which order, and how to page or reverse,
+    e.g. ``(50 of 120 record(s) from 1, oldest first; next page: --offset 50; newest first:
+    --desc)``."""
+    first = args.offset + 1 if shown else 0
+    order = (f"{'descending' if args.desc else 'ascending'} by {args.sort}"
+             if args.sort != "start" else "newest first" if args.desc else "oldest first")
+    hints = []
+    if args.offset + shown < total:
+        hints.append(f"next page: --offset {args.offset + shown}")
+    if args.sort == "start" and not args.desc:
+        hints.append("newest first: --desc")
+    return f"({shown} of {total} record(s) from {first}, {order}" + "".join(
+        f"; {hint}" for hint in hints) + ")"
+
+
 def _print_table(table: Sequence[Sequence[str]], out: IO[str], right: set[int]) -> None:
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        cells = [c.rjust(w) if i in right else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        print("  ".join(cells).rstrip(), file=out)
+    print_table(table, out, right=right)
 
 
 def _print_summary(summary: Summary, fmt: str, out: IO[str]) -> None:

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from callcenter.common.agent.client import HubClient, HubUnavailable, RequestFailed
-from callcenter.server.cli.common import open_existing_store, running_service
+from callcenter.server.cli.common import add_data_argument, open_existing_store, running_service
 from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.ledger import FIELD_WORDS, AccountRef, AccountState, LedgerError
 from callcenter.server.store.db import NoServerData, StoreError, database, read_snapshot
@@ -79,8 +79,7 @@ def add_rooms_parser(subparsers: Any) -> argparse.ArgumentParser:
              "release": "take the room off prepaid (normal class; the ledger stays)"}
     for name in ACTIONS:
         sub = actions.add_parser(name, help=helps[name], description=helps[name])
-        sub.add_argument("--data", type=Path, required=True, metavar="DIR",
-                         help="the server's data folder")
+        add_data_argument(sub)
         sub.add_argument("--db", default=None, metavar="URL",
                          help="postgresql://... store (remembered in DIR)")
         which = sub.add_mutually_exclusive_group()

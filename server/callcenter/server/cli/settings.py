@@ -6,10 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from callcenter.server.cli.common import cli_who, open_existing_store, open_or_create_store
+from callcenter.server.cli.common import (
+    add_data_argument,
+    cli_who,
+    open_existing_store,
+    open_or_create_store,
+)
 from callcenter.server.store.db import NoServerData, StoreError
 from callcenter.server.store.settings import (
     SETTINGS,
@@ -33,8 +37,7 @@ def add_settings_parser(subparsers: Any) -> argparse.ArgumentParser:
     get = actions.add_parser("get", help="print one setting, or all as KEY=VALUE lines")
     set_ = actions.add_parser("set", help="change a setting (validated) and print its new value")
     for sub in (get, set_):
-        sub.add_argument("--data", type=Path, required=True, metavar="DIR",
-                         help="the server's data folder")
+        add_data_argument(sub)
         sub.add_argument("--db", default=None, metavar="URL",
                          help="postgresql://... store (remembered in DIR); default: SQLite in DIR")
     get.add_argument("key", nargs="?", metavar="KEY")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from callcenter.server.cli.common import print_table
+from callcenter.server.cli.common import add_data_argument, print_table, require_data
 from callcenter.server.cli.records import EXIT_BROKEN_PIPE, _discard_stdout
 from callcenter.server.query.filters import Filters
 from callcenter.server.query.summary import summarize
@@ -37,7 +37,6 @@ from callcenter.server.store.db import (
     StoreError,
     database,
     open_store,
-    require_server_data,
 )
 from callcenter.server.store.rerate import rerate
 from callcenter.server.store.settings import cli_user, get_setting
@@ -68,8 +67,7 @@ def add_tariff_parser(subparsers: Any) -> argparse.ArgumentParser:
     rer.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD",
                      help="last day, inclusive (days in the store's time zone setting)")
     for sub in (show, imp, exp, hol, rer):
-        sub.add_argument("--data", type=Path, required=True, metavar="DIR",
-                         help="the server's data folder")
+        add_data_argument(sub)
     return parser
 
 
@@ -117,11 +115,11 @@ def _run(args: argparse.Namespace) -> int:
         first, last = _day(args.date_from, "--from"), _day(args.date_to, "--to")
         if last < first:
             raise TariffUsageError("--to must not be before --from")
-        require_server_data(data_dir)
+        require_data(data_dir)
         return _rerate(data_dir, load_data_tariff(data_dir), first, last)
     if action in ("show", "export") or (action == "holidays" and not args.add
                                         and not args.remove):
-        require_server_data(data_dir, also=(TARIFF_FILE,))
+        require_data(data_dir, also=(TARIFF_FILE,))
     tariff = load_data_tariff(data_dir)
     if action == "show":
         return _show(tariff, args.json)

@@ -1,0 +1,83 @@
+"""One default data folder for every command (issue 11, item 7): ``records``, ``rooms``,
+``tariff``, ``settings`` and ``accounts`` use the service's folder without ``--data``; a
+reading command pointed at an empty default folder says where the demo's data is; ``rate``
+without any data folder rates with the built-in tariff and says so on standard error or in
+``--json``, never on standard output.  Real subprocesses, the default folder moved into a
+temporary one with XDG_DATA_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from callcenter.server.rating.rate import default_tariff
+from callcenter.server.rating.tariff_io import save_tariff_file
+
+COMMAND = [sys.executable, "-m", "callcenter.server"]
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``callcenter-server ARGS`` with its default data folder at HOME/callcenter."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(home),
+           "APPDATA": str(home)}
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+
+
+def test_rate_without_a_data_folder_uses_the_built_in_tariff(tmp_path: Path) -> None:
+    human = run(tmp_path, "rate", "13800138000", "60")
+    assert human.returncode == 0, human.stderr
+    assert len(human.stdout.splitlines()) == 1
+    assert human.stdout.startswith("13800138000 60 s: ")
+    assert "built-in default tariff" in human.stderr
+    as_json = run(tmp_path, "rate", "13800138000", "60", "--json")
+    assert as_json.returncode == 0 and as_json.stderr == ""
+    assert json.loads(as_json.stdout)["tariff_source"] == "built-in"
+    assert not (tmp_path / "callcenter").exists()  # nothing created
+
+
+def test_rate_uses_the_default_folders_tariff(tmp_path: Path) -> None:
+    folder = tmp_path / "callcenter"
+    folder.mkdir()
+    save_tariff_file(default_tariff(), folder / "tariff.json")
+    result = run(tmp_path, "rate", "13800138000", "60", "--json")
+    assert result.returncode == 0 and result.stderr == ""
+    assert json.loads(result.stdout)["tariff_source"] == str(folder / "tariff.json")
+    human = run(tmp_path, "rate", "13800138000", "60")
+    assert human.returncode == 0 and human.stderr == ""
+
+
+@pytest.mark.parametrize("command", [
+    ("records", "list"), ("records", "summary"), ("accounts", "list"),
+    ("settings", "get", "timezone"), ("rooms", "balance"), ("tariff", "show")])
+def test_commands_default_to_the_services_folder(tmp_path: Path,
+                                                 command: tuple[str, ...]) -> None:
+    folder = tmp_path / "callcenter"
+    made = run(tmp_path, "settings", "set", "timezone=Asia/Shanghai")
+    assert made.returncode == 0, made.stderr
+    assert (folder / "callcenter.db").exists()
+    result = run(tmp_path, *command)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ("records", "list"), ("accounts", "list"), ("settings", "get"), ("rooms", "balance")])
+def test_an_empty_default_folder_names_the_demos(tmp_path: Path,
+                                                 command: tuple[str, ...]) -> None:
+    demo = tmp_path / "callcenter" / "demo"
+    assert run(tmp_path, "settings", "set", "timezone=UTC", "--data", str(demo)
+               ).returncode == 0
+    result = run(tmp_path, *command)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "no server data in" in lines[0]
+    assert f"the demo's data is in {demo}: give --data {demo}" in lines[0]
+    # A folder given with --data is not the default one: no word of the demo.
+    other = run(tmp_path, *command, "--data", str(tmp_path / "other"))
+    assert other.returncode == 1 and "demo" not in other.stderr
