@@ -11,7 +11,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
   echo "test.sh: not root and no sudo; skipping: $*" >&2; return 0; fi; }
 
 need_pkgs=()
-for p in xvfb xauth fonts-noto-cjk postgresql ghostscript; do
+for p in xvfb xauth fonts-noto-cjk fonts-droid-fallback postgresql ghostscript; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_pkgs+=(python3-venv)

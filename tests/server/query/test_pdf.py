@@ -1,12 +1,16 @@
-"""The printed report's fonts (``query/pdf.py``): Latin runs in Helvetica, Chinese in
-STSong-Light, cells cut by their drawn width; and the report drawn by Ghostscript, as the
-console's print preview draws it (``console/printing.render_pages``), shows its digits and
-Latin letters (with STSong-Light alone Ghostscript's substitute font left them blank)."""
+"""The printed report's fonts (``query/pdf.py``): Latin runs in Helvetica, Chinese in an
+embedded TrueType font (Droid Sans Fallback, fonts-droid-fallback) or, with none on the
+computer, STSong-Light referenced; cells cut by their drawn width, money right-aligned, the
+report's words (出/入, 未知号码); and the report drawn by Ghostscript, as the console's print
+preview draws it (``console/printing.render_pages``), shows its digits, Latin letters and
+Chinese (with STSong-Light alone Ghostscript's substitute font left digits blank)."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
+import zlib
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -16,11 +20,14 @@ import pytest
 from PIL import Image, ImageChops
 
 from callcenter.server.console.printing import render_pages, renderer
+from callcenter.server.query import pdf as pdf_module
 from callcenter.server.query.pdf import (
-    CJK_FONT,
+    CJK_CID_FONT,
+    CJK_FONT_FILES,
     LATIN_FONT,
     PAGE_MARGIN,
     PRINTED_COLUMNS,
+    cjk_font,
     fit,
     render_pdf,
     text_runs,
@@ -31,6 +38,9 @@ from callcenter.server.query.search import RecordView
 DPI = 100
 needs_ghostscript = pytest.mark.skipif(
     renderer() is None, reason="needs Ghostscript (gs; apt-get install ghostscript)")
+needs_a_truetype_chinese_font = pytest.mark.skipif(
+    not any(Path(file).is_file() for _, file, _ in CJK_FONT_FILES),
+    reason="needs a TrueType Chinese font (apt-get install fonts-droid-fallback)")
 
 ROW = RecordView(
     id=1, pbx="pbx-a", seq=4711, start=datetime(2026, 11, 5, 10, 30, tzinfo=timezone(
@@ -39,7 +49,8 @@ ROW = RecordView(
     service_type=None, description="前台 Room 8", unknown=False, source="live")
 
 
-def test_text_runs_put_latin_in_helvetica_and_chinese_in_stsong() -> None:
+def test_text_runs_put_latin_in_helvetica_and_chinese_in_the_chinese_font() -> None:
+    CJK_FONT = cjk_font()  # the font of this computer
     assert text_runs("13800138000") == [(LATIN_FONT, "13800138000")]
     assert text_runs("合计: 12 条") == [(CJK_FONT, "合计"), (LATIN_FONT, ": 12 "),
                                         (CJK_FONT, "条")]
@@ -58,12 +69,33 @@ def test_a_cell_is_cut_by_its_drawn_width() -> None:
     assert fit("x" * 300, 50, 8).endswith("…") and text_width(fit("x" * 300, 50, 8), 8) <= 50
 
 
-def test_the_report_uses_both_fonts_and_embeds_neither(tmp_path: Path) -> None:
+@needs_a_truetype_chinese_font
+def test_the_report_embeds_its_chinese_font(tmp_path: Path) -> None:
     target = tmp_path / "r.pdf"
     render_pdf([ROW], None, "话单 2026-11", target)
     data = target.read_bytes()
-    assert data.startswith(b"%PDF") and b"/STSong-Light" in data and b"/Helvetica" in data
-    assert b"/FontFile" not in data  # nothing embedded: the readers' own fonts
+    assert cjk_font() != CJK_CID_FONT and cjk_font() in [name for name, _, _ in CJK_FONT_FILES]
+    assert data.startswith(b"%PDF") and b"/Helvetica" in data
+    assert b"/FontFile2" in data  # the TrueType glyphs (a subset) are in the file
+    assert b"STSong-Light" not in data
+    assert len(data) < 200_000  # a subset, not the 4 MB font
+
+
+def test_without_a_truetype_chinese_font_stsong_light_is_referenced(tmp_path: Path) -> None:
+    saved = pdf_module.CJK_FONT_FILES
+    pdf_module.CJK_FONT_FILES = (("NoSuchFont", str(tmp_path / "missing.ttf"), 0),)
+    cjk_font.cache_clear()
+    try:
+        assert cjk_font() == CJK_CID_FONT
+        assert text_runs("合计") == [(CJK_CID_FONT, "合计")]
+        target = tmp_path / "r.pdf"
+        render_pdf([ROW], None, "话单 2026-11", target)
+        data = target.read_bytes()
+        assert b"/STSong-Light" in data and b"/Helvetica" in data
+        assert b"/FontFile" not in data  # nothing embedded: the readers' own fonts
+    finally:
+        pdf_module.CJK_FONT_FILES = saved
+        cjk_font.cache_clear()
 
 
 def _page(tmp_path: Path, name: str, row: RecordView) -> Image.Image:
@@ -109,17 +141,67 @@ def test_ghostscript_draws_every_character_of_a_record(
     assert ink > 20  # strokes, not a speck
 
 
+def _gs_text(pdf: Path) -> str:
+    program = renderer()
+    assert program is not None
+    return subprocess.run([program, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE",
+                           "-sDEVICE=txtwrite", "-sOutputFile=-", str(pdf)],
+                          capture_output=True, text=True, encoding="utf-8", timeout=60,
+                          check=True).stdout
+
+
+def _text_of(pdf: Path) -> str:
+    """The characters the report's fonts map back to (their ToUnicode tables, which copy,
+    search and text extraction use): Ghostscript's txtwrite gives the Latin runs back, but
+    not those of an embedded TrueType subset."""
+    data = pdf.read_bytes()
+    chars = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            text = zlib.decompress(stream)
+        except zlib.error:
+            continue
+        if b"beginbfchar" in text:
+            chars += [chr(int(code, 16)) for code in
+                      re.findall(rb"<[0-9A-F]{2}> <([0-9A-F]{4})>", text)]
+    return "".join(chars)
+
+
 @needs_ghostscript
 def test_ghostscript_gives_the_digits_and_the_chinese_back(tmp_path: Path) -> None:
     pdf = tmp_path / "r.pdf"
     render_pdf([ROW], None, "话单 2026-11", pdf)
-    program = renderer()
-    assert program is not None
-    done = subprocess.run([program, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE",
-                           "-sDEVICE=txtwrite", "-sOutputFile=-", str(pdf)],
-                          capture_output=True, text=True, encoding="utf-8", timeout=60,
-                          check=True)
-    text = done.stdout
+    text = _gs_text(pdf)
     for expected in ("13800138000", "2026-11-05 10:30:00", "4711", "A-17", "Room 8", "0.44",
-                     "合计", "2026-11"):
+                     "2026-11"):
         assert expected in text, (expected, text)
+    chinese = text if cjk_font() == CJK_CID_FONT else _text_of(pdf)
+    for expected in ("合计", "话单", "前台", "出"):
+        assert set(expected) <= set(chinese), (expected, chinese)
+
+
+@needs_ghostscript
+def test_money_is_right_aligned(tmp_path: Path) -> None:
+    """0.44 and 1.44 differ in their first digit only: right-aligned, that digit is in the
+    right half of the 费用 column (left-aligned, it would be at the column's left edge)."""
+    full = _page(tmp_path, "full", ROW)
+    other = _page(tmp_path, "other", dataclasses.replace(ROW, cost=Decimal("1.44")))
+    below_header = int((PAGE_MARGIN + 14) * DPI / 72)
+    left, right = _column_pixels("费用")
+    box = ImageChops.difference(full, other).crop(  # the column (the totals line differs too)
+        (left, below_header, right, full.height)).getbbox()
+    assert box is not None
+    assert (right - left) / 2 < box[0], (box, left, right)
+
+
+@needs_ghostscript
+def test_the_report_speaks_as_the_xlsx(tmp_path: Path) -> None:
+    """出/入 for the call type, 未知号码 for a number without a tariff row, the title."""
+    pdf = tmp_path / "r.pdf"
+    unknown = dataclasses.replace(ROW, seq=4712, call_type="IN", description="", unknown=True)
+    render_pdf([ROW, unknown], None, "话单 2026-11 · 端口 805", pdf)
+    text = _gs_text(pdf)
+    assert "805" in text and "OUT" not in text and "IN " not in text
+    chinese = text if cjk_font() == CJK_CID_FONT else _text_of(pdf)
+    for expected in ("出", "入", "未知号码", "端口"):
+        assert set(expected) <= set(chinese), (expected, chinese)

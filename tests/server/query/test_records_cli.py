@@ -107,13 +107,15 @@ def test_xlsx_has_chinese_titles_and_totals(store_db: Any) -> None:
     assert rows[-2][0] == "合计" and rows[-2][6] == 361 and str(rows[-2][7]) == "0.44"
 
 
-def test_pdf_uses_the_chinese_cid_font(store_db: Any) -> None:
+def test_pdf_has_a_chinese_font_and_a_title_in_words(store_db: Any) -> None:
     store_records(KNOWN)
     target = store_db.data_dir / "calls.pdf"
     assert run(store_db, "export", "--format", "pdf", "--out", str(target), "--by",
                "extension") == 0
     data = target.read_bytes()
-    assert data.startswith(b"%PDF") and b"STSong-Light" in data
+    assert data.startswith(b"%PDF")  # the embedded TrueType font, else STSong-Light
+    assert b"/FontFile2" in data or b"STSong-Light" in data
+    assert rb"/Title (\376\377\213\335SU\000 Qh" in data  # 话单 全部记录
 
 
 def test_render_pdf_for_the_console(tmp_path: Path) -> None:

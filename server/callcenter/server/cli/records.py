@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from callcenter.server.cli.common import add_data_argument, open_existing_store, print_table
-from callcenter.server.query.export import CSV_HEADER, row_values, write_csv, write_xlsx
+from callcenter.server.query.export import (
+    CSV_HEADER,
+    report_title,
+    row_values,
+    write_csv,
+    write_xlsx,
+)
 from callcenter.server.query.filters import SORT_COLUMNS, FilterError, Filters, parse_filters
 from callcenter.server.query.pdf import ReportTooLarge, render_pdf
 from callcenter.server.query.search import RecordView, count_records, iter_records, search
@@ -237,7 +243,7 @@ def _run(action: str, args: argparse.Namespace, db: Any) -> int:
     if action == "summary":
         _print_summary(summarize(db, filters, args.by), args.format, out)
         return 0
-    title = args.title or f"话单 Call records: {filters.describe()}"
+    title = args.title or report_title(filters)
     if args.format == "csv":
         if args.out is None:
             with _stdout_text() as text:

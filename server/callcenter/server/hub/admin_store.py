@@ -31,7 +31,7 @@ from callcenter.server.prepaid import ledger
 from callcenter.server.prepaid.ledger import AccountRef, AccountState, LedgerError
 from callcenter.server.query.alerts import list_alerts, resolve_alert
 from callcenter.server.query.archives import archive_list
-from callcenter.server.query.export import write_csv, write_xlsx
+from callcenter.server.query.export import report_title, write_csv, write_xlsx
 from callcenter.server.query.filters import FilterError, Filters, parse_filters
 from callcenter.server.query.pdf import ReportTooLarge, render_pdf
 from callcenter.server.query.search import RecordView, count_records, iter_records, search
@@ -204,7 +204,7 @@ async def _records_export(call: AdminCall) -> dict[str, Any]:
         filters = _filters(params)
         total = count_records(database, filters)
         call.job.progress(0, total, "records")
-        title = str(params.get("title") or f"话单 Call records: {filters.describe()}")
+        title = str(params.get("title") or report_title(filters))
 
         def write(tmp: Path) -> object:
             rows = _counted(iter_records(database, filters), call, total)

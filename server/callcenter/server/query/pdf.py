@@ -5,14 +5,19 @@ console's print.
 title line, the Chinese column titles, one line per record, page numbers, and at the end the
 totals (and the per-group lines of a ``Summary`` when one is given).
 
-Fonts: neither is embedded (nothing to install, the same file from every computer), and a
-text is drawn in runs of two fonts that every PDF reader and Ghostscript have:
-``LATIN_FONT`` (Helvetica) for what it can show -- digits, Latin letters, punctuation, the
-characters of Windows-1252 -- and the CID font ``CJK_FONT`` (STSong-Light) for the rest.
-STSong-Light alone would do for a PDF reader, but Ghostscript (the console's print preview, a
-CUPS printer filtering through it) draws it with its substitute, Droid Sans Fallback, which
-has no Latin glyphs: digits and ASCII came out blank.  A cell wider than its column is cut
-by its drawn width, with "…".
+Fonts: a text is drawn in runs of two fonts. ``LATIN_FONT`` (Helvetica, which every PDF
+reader and Ghostscript have, not embedded) draws what it can show -- digits, Latin letters,
+punctuation, the characters of Windows-1252 -- and the Chinese font (``cjk_font()``) the
+rest. The Chinese font is embedded (the glyphs used, as a subset) so that the report prints
+on a computer without one: the first TrueType font of ``CJK_FONT_FILES`` found on this
+computer (Droid Sans Fallback from Debian's fonts-droid-fallback, else WenQuanYi Micro Hei;
+reportlab cannot embed the CFF outlines of the Noto CJK collections). With none of them the
+report falls back to the CID font ``CJK_CID_FONT`` (STSong-Light), referenced, not embedded:
+every PDF reader has it, but a computer without a Chinese font shows no Chinese. Helvetica
+stays for the Latin runs either way, because Ghostscript (the console's print preview, a
+CUPS printer filtering through it) draws STSong-Light with a substitute that has no Latin
+glyphs. A cell wider than its column is cut by its drawn width, with "…"; money and
+durations are right-aligned in their columns.
 
 Rows are drawn as they come; a PDF is held in memory until saved, so it is capped at
 ``PDF_MAX_ROWS`` records (use CSV or XLSX for more).
@@ -27,14 +32,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
 
-from callcenter.server.query.export import Totals, duration_text
+from callcenter.server.query.export import Totals, about_text, call_type_words, duration_text
 from callcenter.server.query.search import RecordView
 from callcenter.server.query.summary import Summary
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
 
-CJK_FONT: Final = "STSong-Light"
+#: The CID font referenced (not embedded) when no TrueType Chinese font is found.
+CJK_CID_FONT: Final = "STSong-Light"
+#: (reportlab font name, file, font index in a collection) of the TrueType Chinese fonts
+#: embedded, the first found used.
+CJK_FONT_FILES: tuple[tuple[str, str, int], ...] = (
+    ("DroidSansFallback", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    ("WenQuanYiMicroHei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+)
 LATIN_FONT: Final = "Helvetica"
 PDF_MAX_ROWS: Final = 100_000
 ELLIPSIS: Final = "…"
@@ -44,6 +56,8 @@ PRINTED_COLUMNS: Final = (
     ("序号", 48), ("开始时间", 112), ("端口", 40), ("分机号", 48), ("外线", 34), ("号码", 110),
     ("时长", 54), ("费用", 54), ("类型", 30), ("账号", 50), ("业务/说明", 120),
 )
+#: The printed columns drawn right-aligned (money and durations).
+RIGHT_ALIGNED: Final = frozenset({"时长", "费用"})
 #: The page's margin on every side, in points (the first column starts there).
 PAGE_MARGIN: Final = 30.0
 #: Space kept free at the right of a cell, in points.
@@ -75,21 +89,40 @@ _RUNS: Final = re.compile(f"({_LATIN}+)|((?:(?!{_LATIN}).)+)", re.DOTALL)
 
 def text_runs(text: str) -> list[tuple[str, str]]:
     """``text`` as ``(font, run)`` pieces in order: ``LATIN_FONT`` for the characters it has,
-    ``CJK_FONT`` for the others."""
+    ``cjk_font()`` for the others."""
     if text.isascii():
         return [(LATIN_FONT, text)] if text else []
-    return [(LATIN_FONT, latin) if latin else (CJK_FONT, other)
+    cjk = cjk_font()
+    return [(LATIN_FONT, latin) if latin else (cjk, other)
             for latin, other in _RUNS.findall(text)]
 
 
 @functools.cache
-def register_fonts() -> None:
-    """Make ``CJK_FONT`` known to reportlab (once; Helvetica always is)."""
+def cjk_font() -> str:
+    """The name of the Chinese font of the reports, registered with reportlab (once): the
+    first of ``CJK_FONT_FILES`` that exists and loads, else ``CJK_CID_FONT``."""
     from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415 - only reports
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # noqa: PLC0415
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont  # noqa: PLC0415
 
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+    registered = pdfmetrics.getRegisteredFontNames()
+    for name, file, index in CJK_FONT_FILES:
+        if name in registered:
+            return name
+        if Path(file).is_file():
+            try:
+                pdfmetrics.registerFont(TTFont(name, file, subfontIndex=index))
+            except (TTFError, OSError):  # not a font reportlab can embed: the next one
+                continue
+            return name
+    if CJK_CID_FONT not in registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_CID_FONT))
+    return CJK_CID_FONT
+
+
+def register_fonts() -> None:
+    """Make the reports' Chinese font known to reportlab (Helvetica always is)."""
+    cjk_font()
 
 
 def text_width(text: str, size: float) -> float:
@@ -135,11 +168,9 @@ def draw_line(pdf: Canvas, y: float, texts: list[tuple[float, str]], size: float
 
 
 def _cells(view: RecordView) -> list[str]:
-    kind = {"OUT": "出", "IN": "入", "INT": "内"}.get(view.call_type, view.call_type)
-    about = view.description or ("未知号码" if view.unknown else "")
     return [str(view.seq), view.start.strftime("%Y-%m-%d %H:%M:%S"), view.port, view.extension,
-            view.trunk, view.number, duration_text(view.duration), f"{view.cost:.2f}", kind,
-            view.account, about]
+            view.trunk, view.number, duration_text(view.duration), f"{view.cost:.2f}",
+            call_type_words(view.call_type), view.account, about_text(view)]
 
 
 class _Report:
@@ -177,7 +208,8 @@ class _Report:
         self.y = self.height - margin - 26
         x, titles = margin, []
         for text, w in PRINTED_COLUMNS:
-            titles.append((x, text))
+            at = x + w - CELL_GAP - text_width(text, 9) if text in RIGHT_ALIGNED else x
+            titles.append((at, text))
             x += w
         draw_line(pdf, self.y, titles, 9)
         pdf.line(margin, self.y - 3, self.width - margin, self.y - 3)
@@ -187,9 +219,12 @@ class _Report:
         if self.y < self.MARGIN + self.LINE:
             self.new_page()
         x, texts = self.MARGIN, []
-        for (_title, w), cell in zip(PRINTED_COLUMNS, cells, strict=True):
+        for (title, w), cell in zip(PRINTED_COLUMNS, cells, strict=True):
             if cell:
-                texts.append((x, fit(cell, w - CELL_GAP, self.SIZE)))
+                shown = fit(cell, w - CELL_GAP, self.SIZE)
+                at = x + w - CELL_GAP - text_width(shown, self.SIZE) if title in RIGHT_ALIGNED \
+                    else x
+                texts.append((at, shown))
             x += w
         draw_line(self.pdf, self.y, texts, self.SIZE)
         self.y -= self.LINE
