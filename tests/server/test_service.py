@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -24,7 +25,7 @@ from callcenter.server.pbx.events import (
 )
 from callcenter.server.pbx.image import ParameterImage
 from callcenter.server.pbx.link import PbxTimeout, PbxUnavailable
-from callcenter.server.pbx.service import PbxService
+from callcenter.server.pbx.service import PbxService, clock_minute_text
 from callcenter.server.store.audit import entries
 from callcenter.server.store.db import database, open_store
 from callcenter.server.store.intake import RecordIntake
@@ -576,6 +577,22 @@ def test_batch_cancel_and_refusal(sim: Simulator, tmp_path: Path) -> None:
         assert service.key_states()["system.smart_routing"].state == "refused"
         sim.call(lambda: sim.pbx.memory.write("system.multiple_routes", "off"))
         service.write_parameters([(k, "11") for k, _ in pairs], who="test")
+
+
+def test_the_clock_set_is_logged_in_the_site_time_for_people(
+        sim: Simulator, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """"PBX clock set; it takes effect at 2026-12-03 18:41 Asia/Shanghai", not the PBX's
+    raw digits (202612031841)."""
+    caplog.set_level("INFO", logger="callcenter.server.pbx.service")
+    with _service(sim.url, tmp_path, sync_clock=True) as service:
+        service.wait_ready(80)
+        line = next(r.getMessage() for r in caplog.records
+                    if r.getMessage().startswith("PBX clock set"))
+    assert re.fullmatch(r"PBX clock set; it takes effect at \d{4}-\d\d-\d\d \d\d:\d\d "
+                        r"Asia/Shanghai", line), line
+    assert clock_minute_text("202612031841", ZoneInfo("Asia/Shanghai")) == (
+        "2026-12-03 18:41 Asia/Shanghai")
+    assert clock_minute_text("garbled", None) == "garbled"
 
 
 def test_a_failing_audit_log_does_not_fail_the_write(sim: Simulator, tmp_path: Path,

@@ -77,11 +77,13 @@ def add_link_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ack-timeout", type=flag_value("--ack-timeout", "pbx.ack_timeout"),
                         metavar="SECONDS",
                         help="how long to wait for the PBX to acknowledge a frame before "
-                             "sending it again, 0.05-60 (default 3; saved like --baud)")
+                             "sending it again, 0.05-60 (default: the saved value, else 3; the "
+                             "service saves a value given, a pbx command does not)")
     parser.add_argument("--retries", type=flag_value("--retries", "pbx.retries"),
                         metavar="N",
                         help="retransmissions before the link counts as lost, 0-20 "
-                             "(default 3; saved like --baud)")
+                             "(default: the saved value, else 3; the service saves a value given, "
+                             "a pbx command does not)")
 
 
 def link_values(settings: ServerSettings, args: argparse.Namespace) -> tuple[float, int]:

@@ -132,6 +132,17 @@ def site_zone() -> tzinfo | None:
         return None
 
 
+def clock_minute_text(minute: str, zone: tzinfo | None) -> str:
+    """The PBX's answer to a clock set (``YYYYMMDDhhmm``, its local time: the site's zone)
+    as people read it: ``2026-12-03 18:41 Asia/Shanghai``; an answer of another shape as
+    it came."""
+    try:
+        at = datetime.strptime(minute, "%Y%m%d%H%M")
+    except ValueError:
+        return minute
+    return f"{at:%Y-%m-%d %H:%M} {zone if zone is not None else 'local time'}"
+
+
 class KeyState(NamedTuple):
     """A key's state in the image: ``state`` (verified, written, refused) and why."""
 
@@ -670,7 +681,8 @@ class PbxService:
                 self.refresh_states()
                 if self.sync_clock:
                     effective = self.set_clock()
-                    log.info("PBX clock set; it takes effect at %s", effective)
+                    log.info("PBX clock set; it takes effect at %s",
+                             clock_minute_text(effective, site_zone()))
                 self._ready.set()
             except PbxError as exc:
                 log.warning("start-up sync with the PBX failed: %s", exc)
