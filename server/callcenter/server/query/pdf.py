@@ -62,6 +62,9 @@ RIGHT_ALIGNED: Final = frozenset({"时长", "费用"})
 PAGE_MARGIN: Final = 30.0
 #: Space kept free at the right of a cell, in points.
 CELL_GAP: Final = 3.0
+#: Space kept free at the right of a right-aligned cell (the next column's text starts at
+#: its left edge), in points.
+RIGHT_GAP: Final = 8.0
 #: The widest glyph of both fonts, in ems (Helvetica's "@"; a Chinese character is 1): a
 #: text of n characters is at most n * size * _WIDEST points wide.
 _WIDEST: Final = 1.02
@@ -208,7 +211,7 @@ class _Report:
         self.y = self.height - margin - 26
         x, titles = margin, []
         for text, w in PRINTED_COLUMNS:
-            at = x + w - CELL_GAP - text_width(text, 9) if text in RIGHT_ALIGNED else x
+            at = x + w - RIGHT_GAP - text_width(text, 9) if text in RIGHT_ALIGNED else x
             titles.append((at, text))
             x += w
         draw_line(pdf, self.y, titles, 9)
@@ -221,9 +224,9 @@ class _Report:
         x, texts = self.MARGIN, []
         for (title, w), cell in zip(PRINTED_COLUMNS, cells, strict=True):
             if cell:
-                shown = fit(cell, w - CELL_GAP, self.SIZE)
-                at = x + w - CELL_GAP - text_width(shown, self.SIZE) if title in RIGHT_ALIGNED \
-                    else x
+                right = title in RIGHT_ALIGNED
+                shown = fit(cell, w - (RIGHT_GAP if right else CELL_GAP), self.SIZE)
+                at = x + w - RIGHT_GAP - text_width(shown, self.SIZE) if right else x
                 texts.append((at, shown))
             x += w
         draw_line(self.pdf, self.y, texts, self.SIZE)
