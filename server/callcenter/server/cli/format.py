@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from callcenter.server.pbx.events import (
     VerificationProgress,
 )
 from callcenter.server.pbx.link import LinkDown, LinkNotice, LinkUp
+from callcenter.server.store.chain import local_start
 
 _EXTENSION_WORDS = {"offhook": "off-hook", "busy": "busy tone", "held": "on hold"}
 
@@ -228,15 +229,22 @@ class EventLines:
                     f"{_extension_text(first, port=port_ranges(ports))}")
 
 
-def event_to_json(event: LinkNotice | ServiceEvent, now: datetime | None = None
-                  ) -> dict[str, Any] | None:
-    """A JSON object for ``pbx monitor``; None for notices that are not events."""
-    stamp = (now or datetime.now()).astimezone().isoformat(timespec="seconds")
+def event_to_json(event: LinkNotice | ServiceEvent, now: datetime | None = None,
+                  zone: tzinfo | None = None) -> dict[str, Any] | None:
+    """A JSON object for ``pbx monitor``; None for notices that are not events.  ``time``
+    (and a record's ``start_time``, from the PBX's local ``start`` and its offset) in
+    ``zone`` (the site's, setting ``timezone``; None: this computer's), with the offset."""
+    stamp = (now or datetime.now(zone)).astimezone(zone).isoformat(timespec="seconds")
     data: dict[str, Any]
     if isinstance(event, RecordStored):
         event = event.record
     if isinstance(event, CallRecord):
         data = {"event": "record", **record_to_dict(event)}
+        local = local_start(event)
+        if local is not None:
+            offset = timezone(timedelta(minutes=event.utc_offset_minutes))
+            data["start_time"] = (local.replace(tzinfo=offset).astimezone(zone)
+                                  .isoformat(timespec="seconds"))
     elif isinstance(event, ExtensionState):
         data = {"event": "extension", **asdict(event)}
     elif isinstance(event, TrunkState):

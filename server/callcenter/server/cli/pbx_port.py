@@ -257,6 +257,7 @@ def make_backup(args: argparse.Namespace) -> int:
 def monitor(args: argparse.Namespace) -> int:
     notices: queue.SimpleQueue[LinkNotice] = queue.SimpleQueue()
     printed_records: set[int] = set()
+    zone = _site_zone(data_dir_of(args))  # times in the site's zone, with their offset
     # The link's own LinkUp notice (queued before connected() returns) prints "link_up",
     # with its time, like every later reconnect.
     with connected(args, notices.put), stop_on_signals() as stop:
@@ -270,7 +271,7 @@ def monitor(args: argparse.Namespace) -> int:
                 if notice.sequence in printed_records:
                     continue
                 printed_records.add(notice.sequence)
-            data = event_to_json(notice)
+            data = event_to_json(notice, zone=zone)
             if data is not None:
                 print_line(json.dumps(data, ensure_ascii=False))
     return 0
