@@ -28,13 +28,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
+from zoneinfo import ZoneInfo
 
 from callcenter.server.query.export import Totals, about_text, call_type_words, duration_text
 from callcenter.server.query.search import RecordView
 from callcenter.server.query.summary import Summary
+from callcenter.server.store.settings import get_setting
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -170,6 +172,15 @@ def draw_line(pdf: Canvas, y: float, texts: list[tuple[float, str]], size: float
     pdf.drawText(line)
 
 
+def site_zone() -> tzinfo | None:
+    """The site's time zone (setting ``timezone``), that of the report's calls, for its
+    print time; None (this computer's) when no store is open or the zone is unknown."""
+    try:
+        return ZoneInfo(str(get_setting("timezone")))
+    except Exception:  # no store open (a report drawn without one), or an unknown zone
+        return None
+
+
 def _cells(view: RecordView) -> list[str]:
     return [str(view.seq), view.start.strftime("%Y-%m-%d %H:%M:%S"), view.port, view.extension,
             view.trunk, view.number, duration_text(view.duration), f"{view.cost:.2f}",
@@ -193,7 +204,7 @@ class _Report:
         self.pdf = canvas.Canvas(target, pagesize=(self.width, self.height))
         self.pdf.setTitle(title)
         self.title = title
-        self.printed = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+        self.printed = datetime.now(site_zone()).strftime("%Y-%m-%d %H:%M")
         self.page = 0
         self.y = 0.0
         self.new_page()
