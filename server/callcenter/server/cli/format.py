@@ -28,7 +28,8 @@ from callcenter.server.pbx.events import (
 from callcenter.server.pbx.link import LinkDown, LinkNotice, LinkUp
 from callcenter.server.store.chain import local_start
 
-_EXTENSION_WORDS = {"offhook": "off-hook", "busy": "busy tone", "held": "on hold"}
+#: How an extension state is said in a line (the others as they are named).
+EXTENSION_WORDS = {"offhook": "off-hook", "busy": "busy tone", "held": "on hold"}
 
 
 def format_record(record: CallRecord) -> str:
@@ -68,7 +69,7 @@ def port_ranges(ports: Iterable[str]) -> str:
 
 def _extension_text(e: ExtensionState, port: str | None = None) -> str:
     """``ext 001 ringing from 13800138000``; ``port``: what to print for the port."""
-    text = f"ext {e.port if port is None else port} {_EXTENSION_WORDS.get(e.state, e.state)}"
+    text = f"ext {e.port if port is None else port} {EXTENSION_WORDS.get(e.state, e.state)}"
     if e.peer:
         text += {"ringing": " from ", "talking": " with ", "dialing": " "}.get(e.state, " ") \
             + e.peer

@@ -1,4 +1,5 @@
-"""``callcenter-server pbx dump|set|restore|backup|monitor``: technician commands on the PBX.
+"""``callcenter-server pbx dump|set|restore|backup|monitor|status``: technician commands on the
+PBX.
 
 When a service runs for the data folder (``DIR/service.json``, see ``cli.common``) and no
 ``--pbx`` is given, a command is a client of that service (``cli.pbx_service``): it logs in
@@ -26,7 +27,6 @@ from callcenter.server.cli.pbx_port import (
     dump,
     load,
     make_backup,
-    monitor,
     set_parameters,
 )
 from callcenter.server.cli.pbx_service import (
@@ -36,6 +36,7 @@ from callcenter.server.cli.pbx_service import (
     restore_via,
     set_via,
 )
+from callcenter.server.cli.pbx_status import monitor, status, status_via
 from callcenter.server.settings import default_data_dir, setup_logging
 
 log = logging.getLogger("callcenter.server.pbx")
@@ -82,8 +83,13 @@ def add_pbx_parser(sub: Any) -> None:
     backup_cmd.add_argument("--out", metavar="FILE", type=Path,
                             help="write the backup to FILE (with a service running: a copy "
                                  "of the one it keeps in DIR/backups)")
-    command("monitor", "print live state events and call records as JSON lines "
-                       "(read-only: records are not acknowledged)")
+    command("monitor", "print live state events and call records as JSON lines: link_up, "
+                       "the starting state, then the events (read-only: records are not "
+                       "acknowledged)")
+    status = command("status", "print the current state of every extension port, trunk and "
+                               "park slot")
+    status.add_argument("--json", action="store_true",
+                        help="one JSON object (link, extensions, trunks, park_slots)")
 
 
 def _timeout(text: str) -> float:
@@ -102,10 +108,10 @@ def run(args: argparse.Namespace) -> int:
     client = _service(args)
     if client is None:
         local = {"dump": dump, "set": set_parameters, "restore": load, "backup": make_backup,
-                 "monitor": monitor}[name]
+                 "monitor": monitor, "status": status}[name]
         return local(args)
     remote = {"dump": dump_via, "set": set_via, "restore": restore_via, "backup": backup_via,
-              "monitor": monitor_via}[name]
+              "monitor": monitor_via, "status": status_via}[name]
     try:
         with client:
             return remote(args, client)

@@ -195,6 +195,9 @@ def monitor_line(event: dict[str, Any], link: dict[str, Any] | None = None
                 "old": event["old"], "by": event["by"]}
     elif name == "record_stored":
         data = {"event": "record", **_record_fields(event)}
+    elif name == "snapshot":  # the starting state (and a new one after a reconnect)
+        data = {"event": "state", **{k: event.get(k, []) for k in (
+            "extensions", "trunks", "park_slots")}}
     elif name == "link" and event.get("state") == "up":
         data = {"event": "link_up", **{k: (link or {}).get(k, "") for k in (
             "model", "firmware", "extensions", "trunks")}}
