@@ -54,7 +54,8 @@ def test_rate_uses_the_default_folders_tariff(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [
     ("records", "list"), ("records", "summary"), ("accounts", "list"),
-    ("settings", "get", "timezone"), ("rooms", "balance"), ("tariff", "show")])
+    ("settings", "get", "timezone"), ("rooms", "balance"), ("tariff", "show"),
+    ("extensions", "names")])
 def test_commands_default_to_the_services_folder(tmp_path: Path,
                                                  command: tuple[str, ...]) -> None:
     folder = tmp_path / "callcenter"
@@ -67,7 +68,8 @@ def test_commands_default_to_the_services_folder(tmp_path: Path,
 
 
 @pytest.mark.parametrize("command", [
-    ("records", "list"), ("accounts", "list"), ("settings", "get"), ("rooms", "balance")])
+    ("records", "list"), ("accounts", "list"), ("settings", "get"), ("rooms", "balance"),
+    ("tariff", "show"), ("extensions", "names")])
 def test_an_empty_default_folder_names_the_demos(tmp_path: Path,
                                                  command: tuple[str, ...]) -> None:
     demo = tmp_path / "callcenter" / "demo"
