@@ -31,8 +31,9 @@ from callcenter.server.rating import (
     TariffRow,
     default_tariff,
     parse_row,
+    sample_tariff,
 )
-from callcenter.server.rating.tariff_io import save_tariff_file
+from callcenter.server.rating.tariff_io import read_tariff_csv, save_tariff_file
 
 # --- the reference model --------------------------------------------------------------------------
 
@@ -203,7 +204,7 @@ ROW_12315 = SAMPLE_ROWS[0]
     (301, "0.55", "180 s 0.22 + 3 x 60 s 0.11 = 0.55"),
 ])
 def test_the_12315_row(seconds, cost, receipt):
-    rating = default_tariff().rate("12315", seconds)
+    rating = sample_tariff().rate("12315", seconds)
     assert rating.row == ROW_12315
     assert rating.cost == Decimal(cost) and str(rating.cost) == cost
     assert rating.receipt() == receipt
@@ -234,8 +235,8 @@ SAMPLE_COSTS = {
 SAMPLE_DURATIONS = (1, 60, 61, 180, 181, 300, 3600)
 
 
-def test_default_tariff_is_the_manuals_table():
-    tariff = default_tariff()
+def test_sample_tariff_is_the_manuals_table():
+    tariff = sample_tariff()
     assert [r.prefix for r in tariff.rows] == list(SAMPLE_COSTS)
     assert tariff.holiday_rows == () and tariff.holidays == frozenset()
     row = tariff.row_for("12365")
@@ -253,7 +254,7 @@ def test_default_tariff_is_the_manuals_table():
 
 @pytest.mark.parametrize("prefix", list(SAMPLE_COSTS))
 def test_every_sample_row_by_hand(prefix):
-    tariff = default_tariff()
+    tariff = sample_tariff()
     # A number that extends the prefix with digits no longer sample prefix continues with.
     number = prefix + "7777"
     for seconds, cost in zip(SAMPLE_DURATIONS, SAMPLE_COSTS[prefix], strict=True):
@@ -264,7 +265,7 @@ def test_every_sample_row_by_hand(prefix):
 
 
 def test_longest_prefix_in_the_sample():
-    tariff = default_tariff()
+    tariff = sample_tariff()
     assert tariff.rate("12345000", 60).row.prefix == "12345"
     assert tariff.rate("1234", 60).row.prefix == "12"
     assert tariff.rate("1961", 60).row.prefix == "1961"
@@ -275,7 +276,7 @@ def test_longest_prefix_in_the_sample():
 
 
 def test_flat_interval_row_12365():
-    tariff = default_tariff()
+    tariff = sample_tariff()
     for seconds in (1, 59, 60, 61, 3600, 86400):
         rating = tariff.rate("123650000", seconds)
         assert rating.cost == Decimal("0.11")
@@ -284,11 +285,11 @@ def test_flat_interval_row_12365():
 
 
 def test_unknown_number_costs_nothing_and_is_flagged():
-    rating = default_tariff().rate("02088886666", 300)
+    rating = sample_tariff().rate("02088886666", 300)
     assert rating.unknown and rating.row is None
     assert rating.cost == Decimal("0.00") and type(rating.cost) is Decimal
     assert rating.receipt() == "no tariff row for this number: 0.00"
-    assert default_tariff().rate("", 10).unknown
+    assert sample_tariff().rate("", 10).unknown
 
 
 @pytest.mark.parametrize(("kwargs", "receipt"), [
@@ -297,7 +298,7 @@ def test_unknown_number_costs_nothing_and_is_flagged():
     ({"answered": False}, "unanswered: 0.00"),
 ])
 def test_free_calls(kwargs, receipt):
-    rating = default_tariff().rate("12315", 300, **kwargs)
+    rating = sample_tariff().rate("12315", 300, **kwargs)
     assert rating.cost == Decimal("0.00") and type(rating.cost) is Decimal
     assert not rating.unknown
     assert rating.receipt() == receipt
@@ -305,9 +306,9 @@ def test_free_calls(kwargs, receipt):
 
 def test_bad_arguments_to_rate():
     with pytest.raises(ValueError, match="call_type: must be one of OUT, IN, INT"):
-        default_tariff().rate("12315", 30, call_type="out")
+        sample_tariff().rate("12315", 30, call_type="out")
     with pytest.raises(ValueError, match="seconds: must be a whole number 0 or more"):
-        default_tariff().rate("12315", -1)
+        sample_tariff().rate("12315", -1)
 
 
 def test_rounding_is_half_up_and_the_receipt_shows_it():
@@ -356,8 +357,8 @@ def test_holiday_is_the_starts_own_local_date():
     assert tariff.rate("12315", 600, start=datetime(2025, 10, 1, 23, 59)).holiday
 
 
-def test_default_tariff_has_no_holiday():
-    assert not default_tariff().rate("12315", 300, start=datetime(2025, 10, 1, 9)).holiday
+def test_sample_tariff_has_no_holiday():
+    assert not sample_tariff().rate("12315", 300, start=datetime(2025, 10, 1, 9)).holiday
 
 
 # --- rows, tariffs, versions ------------------------------------------------------------------
@@ -419,8 +420,8 @@ def test_holidays_must_be_dates():
 
 
 def test_a_changed_tariff_is_a_new_version():
-    base = default_tariff()
-    assert default_tariff().version == base.version
+    base = sample_tariff()
+    assert sample_tariff().version == base.version
     assert Tariff(tuple(reversed(SAMPLE_ROWS))).version == base.version  # order does not matter
     changed = base.with_rows((*SAMPLE_ROWS[1:], TariffRow(
         "12315", "南燕齐托办热线", 180, Decimal("0.23"), 60, Decimal("0.11"), 3)))
@@ -433,7 +434,7 @@ def test_a_changed_tariff_is_a_new_version():
 
 
 def test_rating_is_immutable():
-    rating = default_tariff().rate("12315", 300)
+    rating = sample_tariff().rate("12315", 300)
     assert isinstance(rating, Rating)
     with pytest.raises(AttributeError):
         rating.cost = Decimal(0)  # type: ignore[misc]
@@ -449,28 +450,28 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def test_cli_human_output(capsys):
-    args = parse(["12315888", "300"])
+    args = parse(["87654321", "300"])
     assert args.func is run_rate
     assert run_rate(args) == 0
     out = capsys.readouterr().out
-    assert out.startswith("12315888 300 s: 0.44 (prefix 12315 南燕齐托办热线, 3-市话费: "
+    assert out.startswith("87654321 300 s: 0.44 (prefix 8 市话, 2-市话费: "
                           "180 s 0.22 + 2 x 60 s 0.11 = 0.44; tariff ")
     assert out.endswith(f"{default_tariff().version})\n")
 
 
 def test_cli_unknown_number(capsys):
-    assert run_rate(parse(["02088886666", "300"])) == 0
-    assert "02088886666 300 s: 0.00 (no tariff row matches: flagged unknown" in (
+    assert run_rate(parse(["999", "300"])) == 0
+    assert "999 300 s: 0.00 (no tariff row matches: flagged unknown" in (
         capsys.readouterr().out)
 
 
 def test_cli_json_output(capsys):
-    assert run_rate(parse(["1236599", "1", "--json"])) == 0
+    assert run_rate(parse(["13800138000", "61", "--json"])) == 0
     obj = json.loads(capsys.readouterr().out)
-    assert obj["cost"] == "0.11" and obj["prefix"] == "12365"
-    assert obj["description"] == "网际商务" and obj["service_type"] == 5
-    assert obj["service_name"] == "市话费" and obj["service_name_en"] == "local"
-    assert obj["receipt"] == "0 s 0.00 + flat 0.11 = 0.11"
+    assert obj["cost"] == "0.40" and obj["prefix"] == "13"
+    assert obj["description"] == "移动电话" and obj["service_type"] == 13
+    assert obj["service_name"] == "移动网" and obj["service_name_en"] == "mobile network"
+    assert obj["receipt"] == "0 s 0.00 + 2 x 60 s 0.20 = 0.40"
     assert obj["unknown"] is False and obj["holiday"] is False
     assert obj["tariff_version"] == default_tariff().version
 
@@ -536,10 +537,10 @@ def test_cli_bad_arguments_exit_2(argv, message, capsys):
 
 def test_cli_as_a_program():
     code = "import sys; from callcenter.server.cli.rate import main; sys.exit(main())"
-    ok = subprocess.run([sys.executable, "-c", code, "12315888", "300"], capture_output=True,
+    ok = subprocess.run([sys.executable, "-c", code, "87654321", "300"], capture_output=True,
                         text=True, encoding="utf-8", timeout=60, check=False)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.startswith("12315888 300 s: 0.44 (prefix 12315")
+    assert ok.stdout.startswith("87654321 300 s: 0.44 (prefix 8 ")
     bad = subprocess.run([sys.executable, "-c", code, "12315888", "-5"], capture_output=True,
                          text=True, encoding="utf-8", timeout=60, check=False)
     assert bad.returncode == 2
@@ -556,3 +557,60 @@ def test_cli_json_agrees_with_rate(number, seconds):
     rating = default_tariff().rate(number, seconds)
     assert obj["cost"] == str(rating.cost)
     assert obj["prefix"] == (rating.row.prefix if rating.row else None)
+
+
+# --- the built-in tariff -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("number", "seconds", "cost", "scope"), [
+    ("87654321", 60, "0.22", "local"),           # local 8 digits: 0.22 the first 3 minutes
+    ("23456789", 241, "0.44", "local"),          # then 0.11 a started minute
+    ("13800138000", 60, "0.20", "mobile"),       # mobiles 0.20 a started minute
+    ("15912345678", 61, "0.40", "mobile"),
+    ("18612345678", 1, "0.20", "mobile"),
+    ("02087654321", 60, "0.70", "long_distance"),  # 0.07 per 6 s
+    ("0571876543", 7, "0.14", "long_distance"),
+    ("0014155550100", 60, "8.00", "international"),  # 0.80 per 6 s, dearer still
+])
+def test_default_tariff_prices_the_numbers_a_pbx_dials(number, seconds, cost, scope):
+    tariff = default_tariff()
+    rating = tariff.rate(number, seconds)
+    assert str(rating.cost) == cost and not rating.unknown
+    assert rating.row is not None and tariff.service_type(rating.row.service_type).scope == scope
+
+
+@pytest.mark.parametrize("number", ["110", "119", "120", "122", "112", "12315", "12345",
+                                    "10000", "10010", "10086"])
+def test_default_tariff_emergency_and_service_numbers_are_free(number):
+    rating = default_tariff().rate(number, 600)
+    assert rating.cost == Decimal("0.00") and not rating.unknown and rating.row is not None
+    assert default_tariff().service_type(rating.row.service_type).scope == "service"
+
+
+def test_default_tariff_long_distance_dearer_than_local_international_dearer_still():
+    tariff = default_tariff()
+    for seconds in (30, 60, 300, 3600):
+        local = tariff.rate("87654321", seconds).cost
+        mobile = tariff.rate("13800138000", seconds).cost
+        long_distance = tariff.rate("02087654321", seconds).cost
+        international = tariff.rate("0014155550100", seconds).cost
+        assert 0 < local < long_distance < international, seconds
+        assert 0 < mobile < long_distance, seconds
+
+
+def test_default_tariff_prices_every_number_the_simulator_makes():
+    import random
+
+    from callcenter.pbxsim.traffic import outside_number
+
+    rng = random.Random(7)
+    tariff = default_tariff()
+    for _ in range(2000):
+        number = outside_number(rng)
+        rating = tariff.rate(number, 60)
+        assert not rating.unknown and rating.cost > 0, number
+
+
+def test_the_manuals_sample_ships_as_an_example_file_to_import():
+    example = Path(__file__).parents[2] / "docs" / "examples" / "manual-sample-tariff.csv"
+    assert read_tariff_csv(example) == SAMPLE_ROWS == sample_tariff().rows
+    assert default_tariff().version != sample_tariff().version

@@ -324,9 +324,8 @@ def test_records_are_stored_once_and_acknowledged(sim: Simulator, tmp_path: Path
     assert sorted(sequences) == sorted(set(sequences)) and len(sequences) == 41
     first = _stored(tmp_path)[0]
     assert (first.port, first.number, first.duration) == ("001", "02088886666", 65)
-    # Rated at intake: the manual's default tariff has no row for 020..., so the record is
-    # kept with cost 0 and flagged, not dropped.
-    assert first.unknown and first.cost_fen == 0
+    # Rated at intake by the built-in tariff: domestic long distance, 0.07 per 6 s (11 x 6 s).
+    assert not first.unknown and first.cost_fen == 77
 
 
 @pytest.mark.parametrize("kind", ["disconnect", "reboot"])

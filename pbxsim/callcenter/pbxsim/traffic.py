@@ -131,6 +131,13 @@ class TrafficGenerator:
                            f"{reasons[-1] if reasons else 'no ports'}); check the service "
                            "classes and trunk access")
 
+    def opening(self, now: float) -> None:
+        """A demo's first seconds: one completed outgoing call, its record issued at once, and
+        an outside call ringing now (``now``: the loop's monotonic clock); TrafficError if the
+        PBX refuses every generated outgoing call."""
+        self.burst(1)
+        self._start_call(now, incoming=True)
+
     # ------------------------------------------------------------------ live traffic
     def tick(self, now: float) -> float | None:
         """Advance live calls and start new ones; returns when to be called next."""
@@ -145,7 +152,7 @@ class TrafficGenerator:
         dues = [c.due for c in self.live] + ([self._next_call] if self._next_call else [])
         return min(dues) if dues else None
 
-    def _start_call(self, now: float) -> None:
+    def _start_call(self, now: float, *, incoming: bool = False) -> None:
         memory = self.pbx.memory
         if memory.buffer_full() or self.pbx.waiting or len(self.live) >= MAX_LIVE:
             log.debug("call not started: the record buffer has no room")
@@ -157,7 +164,7 @@ class TrafficGenerator:
                 if e.state == "idle" and e.port not in busy]
         duration = self.rng.randint(5, 90)
         try:
-            if self.rng.random() < 0.5 and idle:
+            if not incoming and self.rng.random() < 0.5 and idle:
                 port = self.rng.choice(idle)
                 engine.offhook(port, pbx_now)
                 call = LiveCall("out", port, outside_number(self.rng), duration, "dial",

@@ -21,6 +21,7 @@ import logging
 import os
 import ssl
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,10 +124,14 @@ class RetentionLoop:
 @dataclass(frozen=True)
 class DemoConfig:
     """The built-in PBX simulator of ``--demo``: generated calls per minute, and where it
-    keeps its parameter memory between runs."""
+    keeps its parameter memory between runs. With traffic, the demo opens with one completed
+    outgoing call (stored and rated as soon as the link is up) and one outside call ringing
+    (``opening``), so that a new user sees a priced record and a ring within seconds rather than
+    after the first generated call has run its course."""
 
     traffic: float = 6.0
     state_file: Path | None = None
+    opening: bool = True
 
 
 class ServerRuntime:
@@ -244,6 +249,7 @@ class ServerRuntime:
 
 def _start_demo(data_dir: Path, demo: DemoConfig) -> Simulator:
     from callcenter.pbxsim.app import Simulator, SimulatorConfig  # noqa: PLC0415 (demo only)
+    from callcenter.pbxsim.traffic import TrafficError  # noqa: PLC0415 (demo only)
 
     logging.getLogger("callcenter.pbxsim").setLevel(logging.WARNING)
     simulator = Simulator(SimulatorConfig(
@@ -251,4 +257,10 @@ def _start_demo(data_dir: Path, demo: DemoConfig) -> Simulator:
     simulator.start()
     log.info("demo: built-in PBX simulator at %s, %g calls per minute", simulator.url,
              demo.traffic)
+    if demo.opening and demo.traffic > 0:
+        traffic = simulator.traffic
+        try:
+            simulator.call(lambda: traffic.opening(time.monotonic()))
+        except TrafficError as exc:  # a state file whose classes refuse every outside call
+            log.warning("demo: no opening call: %s", exc)
     return simulator

@@ -54,19 +54,19 @@ def test_roles_and_modules(console: Callable[..., AgentClient],
 
 def test_record_stored_event_and_records_query(sim: Simulator, operator: AgentClient) -> None:
     for duration in (61, 62, 63):
-        _call(sim, "003", "12315888", duration)
+        _call(sim, "003", "88315888", duration)
     seen = [operator.wait_event("record_stored", 15, port="003", duration=d)
             for d in (61, 62, 63)]
-    assert all(e["number"] == "12315888" and e["call_type"] == "OUT" for e in seen)
-    # rated as it was stored: the cost of the 12315 row's first 180 s, and the PBX's name
+    assert all(e["number"] == "88315888" and e["call_type"] == "OUT" for e in seen)
+    # rated as it was stored: the cost of the local (8) row's first 180 s, and the PBX's name
     assert all(e["start"][10] == "T" and e["cost"] == "0.22" for e in seen)
     assert all(e["pbx_id"] == "main" for e in seen)
-    first = operator.request("records_query", port="003", number="12315888", sort="duration",
+    first = operator.request("records_query", port="003", number="88315888", sort="duration",
                              limit=2)
     assert first["ok"] and first["total"] == 3
     assert [r["duration"] for r in first["rows"]] == [61, 62]
-    assert first["rows"][0]["cost"] == "0.22"  # within the first 180 s of the 12315 row
-    rest = operator.request("records_query", port="003", number="12315888", sort="duration",
+    assert first["rows"][0]["cost"] == "0.22"  # within the first 180 s of the local (8) row
+    rest = operator.request("records_query", port="003", number="88315888", sort="duration",
                             offset=2, limit=2)
     assert [r["duration"] for r in rest["rows"]] == [63]
     desc = operator.request("records_query", port="003", sort="duration", desc=True, limit=1)
@@ -80,8 +80,8 @@ def test_record_stored_event_and_records_query(sim: Simulator, operator: AgentCl
 
 
 def test_export_csv_and_xlsx(sim: Simulator, operator: AgentClient, data_dir: Path) -> None:
-    _call(sim, "004", "12315777", 30)
-    operator.wait_event("record_stored", 15, port="004", number="12315777")
+    _call(sim, "004", "88315777", 30)
+    operator.wait_event("record_stored", 15, port="004", number="88315777")
     done = operator.request("records_export", port="004", format="csv")
     assert done["ok"] and done["area"] == "exports" and done["records"] == 1
     path = data_dir / "exports" / done["name"]
@@ -232,7 +232,7 @@ def test_verify_and_archives(operator: AgentClient) -> None:
     assert operator.request("records_archives")["archives"] == []
 
 
-@pytest.mark.parametrize(("number", "seconds", "cost"), [("12315888", 300, "0.44"),
+@pytest.mark.parametrize(("number", "seconds", "cost"), [("88315888", 300, "0.44"),
                                                        ("99", 10, "0.00")])
 def test_rate(admin: AgentClient, number: str, seconds: int, cost: str) -> None:
     rated = admin.request("rate", number=number, seconds=seconds,
@@ -299,15 +299,15 @@ def test_tariff_versions_follow_saves(admin: AgentClient) -> None:
 
 
 def test_tariff_rerate_applies_a_changed_tariff(sim: Simulator, admin: AgentClient) -> None:
-    _call(sim, "006", "12315444", 300)
-    stored = admin.wait_event("record_stored", 15, port="006", number="12315444")
+    _call(sim, "006", "88315444", 300)
+    stored = admin.wait_event("record_stored", 15, port="006", number="88315444")
     assert stored["cost"] == "0.44"
     day = stored["start"][:10]
     got = admin.request("tariff_get")
     tariff, before = got["tariff"], got["version"]
     old_rows = [dict(r) for r in tariff["rows"]]
     for row in tariff["rows"]:
-        if row["prefix"] == "12315":
+        if row["prefix"] == "8":
             row["initial_charge"] = "1.22"
     assert admin.request("tariff_save", tariff=tariff)["ok"]
     try:
@@ -316,7 +316,7 @@ def test_tariff_rerate_applies_a_changed_tariff(sim: Simulator, admin: AgentClie
         assert done["rated"] >= 1 and done["changed"] >= 1 and done["archived"] == 0
         assert done["tariff_version"] != before
         assert any(e["job"] for e in admin.drain_events() if e.get("event") == "progress")
-        rows = admin.request("records_query", port="006", number="12315444")["rows"]
+        rows = admin.request("records_query", port="006", number="88315444")["rows"]
         assert [r["cost"] for r in rows] == ["1.44"]
         audit_rows = admin.request("audit_list", what="rerate", who="admin-t")["entries"]
         assert audit_rows and audit_rows[0]["key"].startswith(day)
@@ -325,7 +325,7 @@ def test_tariff_rerate_applies_a_changed_tariff(sim: Simulator, admin: AgentClie
         assert admin.request("tariff_save", tariff=tariff)["version"] == before
     again = admin.request("tariff_rerate", **{"from": day, "to": day})
     assert again["changed"] >= 1
-    assert admin.request("records_query", port="006", number="12315444")["rows"][0][
+    assert admin.request("records_query", port="006", number="88315444")["rows"][0][
         "cost"] == "0.44"
     bad = admin.request("tariff_rerate", **{"from": "2024-06-30", "to": "2024-06-01"})
     assert bad["error"] == {"code": "bad_request",
@@ -338,13 +338,13 @@ def test_a_cancelled_rerate_changes_nothing(sim: Simulator, admin: AgentClient,
                                             data_dir: Path) -> None:
     """tariff_rerate's cancel: the job's check raises in ``step`` inside the re-rate's
     transaction, so nothing of the range is changed or audited."""
-    _call(sim, "007", "12315555", 300)
-    stored = admin.wait_event("record_stored", 15, port="007", number="12315555")
+    _call(sim, "007", "88315555", 300)
+    stored = admin.wait_event("record_stored", 15, port="007", number="88315555")
     got = admin.request("tariff_get")
     tariff, before = got["tariff"], got["version"]
     old_rows = [dict(r) for r in tariff["rows"]]
     for row in tariff["rows"]:
-        if row["prefix"] == "12315":
+        if row["prefix"] == "8":
             row["initial_charge"] = "2.22"
     assert admin.request("tariff_save", tariff=tariff)["ok"]
     try:
@@ -365,7 +365,7 @@ def test_a_cancelled_rerate_changes_nothing(sim: Simulator, admin: AgentClient,
         assert steps and steps[0][0] == 0 and steps[0][1] >= 1
         assert AuditEntry.select().where(AuditEntry.what == "rerate").count() == audits
         assert RatingRow.select().count() == ratings
-        rows = admin.request("records_query", port="007", number="12315555")["rows"]
+        rows = admin.request("records_query", port="007", number="88315555")["rows"]
         assert [r["cost"] for r in rows] == ["0.44"]
     finally:
         tariff["rows"] = old_rows

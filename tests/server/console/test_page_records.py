@@ -48,8 +48,8 @@ def test_query_check_gives_the_api_filters() -> None:
                              "call_type": "OUT", "cost_min": "0.50", "cost_max": "12.30",
                              "duration_min": "60"}
     assert check_query(QueryForm(), Catalogue()).filters == {}
-    assert check_query(QueryForm(number="12315888"), Catalogue()).filters == {
-        "number": "12315888"}
+    assert check_query(QueryForm(number="88315888"), Catalogue()).filters == {
+        "number": "88315888"}
     assert check_query(QueryForm(month="2024-05"), Catalogue()).filters == {"month": "2024-05"}
     # the dialog reopens on the filters it gave
     assert check_query(QueryForm.from_filters(check.filters), Catalogue()).filters == \
@@ -142,9 +142,9 @@ def test_live_records_keep_the_newest_and_fill_costs() -> None:
     assert live.add({"event": "link"}) is None
     for seq in (1, 2, 3):
         live.add({"event": "record_stored", "sequence": seq, "port": "003",
-                  "number": "12315888", "cost": "" if seq != 2 else "0.22"})
+                  "number": "88315888", "cost": "" if seq != 2 else "0.22"})
     assert [r["sequence"] for r in live.rows] == [3, 2] and live.count == 3
-    filled = live.fill_costs([{"seq": 3, "port": "003", "number": "12315888",
+    filled = live.fill_costs([{"seq": 3, "port": "003", "number": "88315888",
                                "cost": "0.33"}, {"seq": 9, "port": "1", "number": "1"}])
     assert [r["cost"] for r in filled] == ["0.33"]
     assert str(live.cost) == "0.55"
@@ -233,7 +233,7 @@ def test_stored_calls_show_live_and_in_the_sorted_list(tk_root: tk.Tk, sim: Simu
                                                        page_of: Callable[[], Any]) -> None:
     page = page_of()
     for duration in (61, 125, 62):
-        _call(sim, "005", "12315888", duration)
+        _call(sim, "005", "88315888", duration)
     # the live list: three records, their cost filled in from the store
     pump_until(tk_root, lambda: len(page.live_tree.get_children()) == 3
                and all(page.live_tree.set(i, "cost") for i in page.live_tree.get_children()),
@@ -270,8 +270,8 @@ def test_the_query_dialog_filters_by_extension(tk_root: tk.Tk, sim: Simulator,
                                                page_of: Callable[[], Any]) -> None:
     page = page_of()
     for duration in (30, 31):
-        _call(sim, "007", "12315777", duration)
-    _call(sim, "008", "12315777", 32)
+        _call(sim, "007", "88315777", duration)
+    _call(sim, "008", "88315777", 32)
     pump_until(tk_root, lambda: page.live.count == 3, what="three stored records")
     extension = next(r["extension"] for r in page.live.rows if r["port"] == "007")
     page.query_button.invoke()
@@ -283,7 +283,7 @@ def test_the_query_dialog_filters_by_extension(tk_root: tk.Tk, sim: Simulator,
     assert dialog.error_label.cget("text").startswith("最低话费：“1.234”不是金额")
     dialog.button_clear.invoke()
     dialog.entries["extension"].insert(0, extension)
-    dialog.entries["number"].insert(0, "12315777")
+    dialog.entries["number"].insert(0, "88315777")
     dialog.button_ok.invoke()
     assert not dialog.winfo_exists()
     pump_until(tk_root, lambda: _settled(page) and page.model.filters.get("extension"),
@@ -308,7 +308,7 @@ def test_the_query_dialog_filters_by_extension(tk_root: tk.Tk, sim: Simulator,
 def test_export_csv_to_the_consoles_disk(tk_root: tk.Tk, sim: Simulator, tmp_path: Path,
                                          page_of: Callable[[], Any]) -> None:
     page = page_of()
-    _call(sim, "010", "12315666", 44)
+    _call(sim, "010", "88315666", 44)
     pump_until(tk_root, lambda: page.live.count == 1, what="a stored record")
     extension = page.live.rows[0]["extension"]
     page.run_query({"extension": extension})
@@ -353,7 +353,7 @@ def test_cancel_stops_the_export_and_keeps_no_file(
 
     monkeypatch.setattr(admin_store, "_counted", held)
     page = page_of()
-    _call(sim, "012", "12315555", 40)
+    _call(sim, "012", "88315555", 40)
     pump_until(tk_root, lambda: page.live.count == 1, what="a stored record")
     exports = Path(page.context.whoami["data_dir"]) / "exports"  # the service's folder
     before = sorted(exports.iterdir()) if exports.exists() else []
@@ -378,7 +378,7 @@ def test_page_buttons_walk_the_pages(tk_root: tk.Tk, sim: Simulator,
                                      page_of: Callable[[], Any]) -> None:
     page = page_of()
     for duration in (11, 12, 13, 14, 15):
-        _call(sim, "013", "12315444", duration)
+        _call(sim, "013", "88315444", duration)
     pump_until(tk_root, lambda: page.live.count == 5, what="five stored records")
     page.model.page_size = 2  # small pages, so five records make three
     page.run_query({"extension": page.live.rows[0]["extension"]})
@@ -405,7 +405,7 @@ def test_summary_by_hour_shows_the_whole_day(tk_root: tk.Tk, sim: Simulator,
                                              page_of: Callable[[], Any]) -> None:
     page = page_of()
     for duration in (40, 41):
-        _call(sim, "011", "12315555", duration)
+        _call(sim, "011", "88315555", duration)
     pump_until(tk_root, lambda: page.live.count == 2, what="two stored records")
     extension = page.live.rows[0]["extension"]
     page.run_query({"extension": extension})
@@ -471,7 +471,7 @@ def test_a_query_includes_the_archived_months(
     from tests.server.query.query_support import store_records
 
     old = [CallRecord(900 + i, f"202502{10 + i:02d}093000", 60 + i, "805", "8051", "1",
-                      "12315999", "OUT") for i in range(3)]
+                      "88315999", "OUT") for i in range(3)]
     store_records(old, pbx="pbx-archived")
     moved = {m.month: m.moved for m in run_retention(database)}
     assert moved.get("2025-02") == 3
@@ -486,7 +486,7 @@ def test_a_query_includes_the_archived_months(
     pump_until(tk_root, lambda: _settled(page) and page.model.filters.get("month"),
                what="the archived month's records")
     assert page.model.total == 3
-    assert _tree_values(page.tree, "number") == ["12315999"] * 3
+    assert _tree_values(page.tree, "number") == ["88315999"] * 3
     assert set(_tree_values(page.tree, "source")) == {"2025-02"}
     # and by date, with the archives included (no month chosen)
     page.run_query({"from": "2025-02-01", "to": "2025-02-28"})
@@ -502,7 +502,7 @@ def test_print_preview_shows_the_report_pages(
     if printing.renderer() is None:
         pytest.skip("the preview needs Ghostscript (gs) on this machine")
     page = page_of()
-    _call(sim, "013", "12315444", 50)
+    _call(sim, "013", "88315444", 50)
     pump_until(tk_root, lambda: page.live.count == 1, what="a stored record")
     page.preview_button.invoke()
     pump_until(tk_root, lambda: page.preview is not None and page.preview.winfo_exists(),

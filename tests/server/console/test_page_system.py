@@ -339,8 +339,8 @@ def test_rerating_a_period_through_the_tab(tk_root: tk.Tk, app: ConsoleApp,
     store's cost follows, and the tab says what changed."""
     from callcenter.server.console.pages.system import TariffTab
 
-    ask(sim, {"cmd": "call", "extension": "006", "number": "12315666", "duration": 300})
-    query = CallRecordRow.select().where(CallRecordRow.number == "12315666")
+    ask(sim, {"cmd": "call", "extension": "006", "number": "88315666", "duration": 300})
+    query = CallRecordRow.select().where(CallRecordRow.number == "88315666")
     wait_for(lambda: query.count() == 1, what="the call stored")
     row = query.get()
     assert row.cost_fen == 44
@@ -350,7 +350,7 @@ def test_rerating_a_period_through_the_tab(tk_root: tk.Tk, app: ConsoleApp,
     assert isinstance(tab, TariffTab)
     pump_until(tk_root, lambda: tab.model.rows, what="the tariff")
     version = tab.model.version
-    index = next(i for i, r in enumerate(tab.model.rows) if r["prefix"] == "12315")
+    index = next(i for i, r in enumerate(tab.model.rows) if r["prefix"] == "8")
     old = tab.model.rows[index]["initial_charge"]
     assert tab.model.set_cell(index, "initial_charge", "1.22") is None
     tab.buttons["save"].invoke()

@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from callcenter.common.pbx.messages import CallRecord
-from callcenter.server.rating import default_tariff
+from callcenter.server.rating import sample_tariff
 from callcenter.server.store.db import database
 from callcenter.server.store.intake import RecordIntake
 from callcenter.server.store.models import CallRecordRow, RatingRow, from_fen
 
-TARIFF = default_tariff()
+TARIFF = sample_tariff()
 NUMBERS = ("12315888", "1251234567", "13800138000", "13812345678", "9123456", "96163777",
            "88123456", "77000888", "163", "200300", "5550888", "12365")
 

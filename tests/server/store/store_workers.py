@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.common.pbx.messages import CallRecord
-from callcenter.server.rating import default_tariff
+from callcenter.server.rating import sample_tariff
 from callcenter.server.store.db import open_store
 from callcenter.server.store.intake import RecordIntake
 from callcenter.server.store.migrations import migrate
@@ -37,7 +37,7 @@ def store_batches_forever(data_dir: str, url: str | None) -> None:
     """Store batch after batch (each re-sending the previous batch's last records) and print
     ``committed N`` after batch N's store() returned, until killed."""
     db = open_store(Path(data_dir), url)
-    tariff = default_tariff()
+    tariff = sample_tariff()
     intake = RecordIntake(db, "pbx-crash", lambda: tariff)
     batch = 0
     while True:

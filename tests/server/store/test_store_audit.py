@@ -85,12 +85,12 @@ def test_bad_filters_name_the_field(store_db: StoreTarget, kwargs: dict[str, obj
 
 
 def test_tariff_save_and_its_audit_entry_are_one_transaction(store_db: StoreTarget) -> None:
-    from callcenter.server.rating import default_tariff
+    from callcenter.server.rating import sample_tariff
     from callcenter.server.rating.tariff_io import load_data_tariff
     from callcenter.server.rating.tariff_service import save_tariff
 
     data_dir = store_db.data_dir
-    first = default_tariff()
+    first = sample_tariff()
     second = first.with_rows(holidays={datetime(2026, 10, 1).date()})
     assert save_tariff(data_dir, second, "alice") == second.version
     assert load_data_tariff(data_dir).version == second.version

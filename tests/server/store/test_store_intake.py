@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from peewee import fn
 
-from callcenter.server.rating import Tariff, TariffRow, default_tariff
+from callcenter.server.rating import Tariff, TariffRow, sample_tariff
 from callcenter.server.store.db import database
 from callcenter.server.store.intake import RecordIntake
 from callcenter.server.store.models import (
@@ -28,7 +28,7 @@ from callcenter.server.store.verify import verify_chain
 from tests.server.store.store_workers import make_record
 from tests.server.store_fixtures import StoreTarget
 
-TARIFF = default_tariff()
+TARIFF = sample_tariff()
 
 
 def intake(pbx: str = "pbx-a", tariff: Tariff = TARIFF) -> RecordIntake:

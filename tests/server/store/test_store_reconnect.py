@@ -21,7 +21,7 @@ import pytest
 
 from callcenter.server.accounts import add_account, authenticate, find_account
 from callcenter.server.accounts.service import AuthOutcome
-from callcenter.server.rating import default_tariff
+from callcenter.server.rating import sample_tariff
 from callcenter.server.store.db import database, open_store
 from callcenter.server.store.intake import RecordIntake
 from callcenter.server.store.models import Alert, CallRecordRow
@@ -29,7 +29,7 @@ from callcenter.server.store.verify import verify_chain
 from tests.server.store.store_workers import make_record
 from tests.server.store_fixtures import _pg_connect, _with_dbname, reset_pg_schema
 
-TARIFF = default_tariff()
+TARIFF = sample_tariff()
 KILL = ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 

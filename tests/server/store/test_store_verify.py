@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from callcenter.server.rating import default_tariff
+from callcenter.server.rating import sample_tariff
 from callcenter.server.store.chain import link_hash
 from callcenter.server.store.db import database
 from callcenter.server.store.intake import RecordIntake
@@ -14,7 +14,7 @@ from callcenter.server.store.verify import Problem, verify_chain
 from tests.server.store.store_workers import make_record
 from tests.server.store_fixtures import StoreTarget
 
-TARIFF = default_tariff()
+TARIFF = sample_tariff()
 
 
 @pytest.fixture

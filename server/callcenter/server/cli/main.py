@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
+import shlex
 import ssl
 import sys
 from collections.abc import Callable
@@ -280,6 +282,9 @@ def run_service(args: argparse.Namespace) -> int:
             # the hub first (it logs "agent hub listening on HOST:PORT" on standard error):
             # logins are served while the PBX link is down or verifying
             runtime.start()
+            if runtime.simulator is not None:
+                print(*demo_lines(runtime.simulator.url, runtime.simulator.control_address),
+                      sep="\n", flush=True)
             if wanted != settings:  # saved once the service started: a failed start
                 wanted.save(data_dir, store_open=True)  # (agent port taken ...) keeps the
                 # old settings
@@ -295,6 +300,22 @@ def run_service(args: argparse.Namespace) -> int:
         runtime.stop()
     log.info("service stopped")
     return 0
+
+
+def demo_lines(url: str, control: tuple[str, int] | None) -> list[str]:
+    """What the demo says at start: its simulator's line and control port, and one command
+    line that places a test call there (a 65 s call from port 001 to a mobile)."""
+    lines = [f"demo: simulated PBX on {url}"]
+    if control is not None:
+        host, port = control
+        request = {"cmd": "call", "extension": "001", "number": "13800138000", "duration": 65}
+        code = (f"from callcenter.pbxsim.control import ControlClient; "
+                f"print(ControlClient({json.dumps(host)}, {port}).request("
+                f"{json.dumps(request)}))")
+        lines += [f"demo: simulator control port {host}:{port} (JSON lines, docs/simulator.md)",
+                  f"demo: place a test call: {shlex.quote(sys.executable)} -c "
+                  f"{shlex.quote(code)}"]
+    return lines
 
 
 def _console_password(args: argparse.Namespace) -> str | None:

@@ -33,6 +33,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Final
 
 from callcenter.server.rating.tariff import (
+    DEFAULT_ROWS,
     SAMPLE_ROWS,
     SERVICE_TYPES,
     ServiceType,
@@ -243,5 +244,11 @@ class Tariff:
 
 
 def default_tariff() -> Tariff:
-    """The manual's sample table (section 1-3-36) with its service-type names; no holidays."""
+    """The built-in tariff (``DEFAULT_ROWS``: local, mobile, long distance, international,
+    free emergency and service numbers) with the service-type names; no holidays."""
+    return Tariff(DEFAULT_ROWS, service_types=SERVICE_TYPES)
+
+
+def sample_tariff() -> Tariff:
+    """The manual's sample table (section 1-3-36, ``SAMPLE_ROWS``); an example, not a default."""
     return Tariff(SAMPLE_ROWS, service_types=SERVICE_TYPES)

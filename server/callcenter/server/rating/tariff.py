@@ -78,6 +78,7 @@ SERVICE_TYPES: Final[Mapping[int, ServiceType]] = {
         ServiceType(6, "市话费", "local", "local"),
         ServiceType(13, "移动网", "mobile network", "mobile"),
         ServiceType(18, "报障台", "fault reporting", "service"),
+        ServiceType(19, "特服号码", "emergency and service numbers", "service"),
     )
 }
 """The manual's 业务名称 column: service-type code -> names."""
@@ -229,4 +230,40 @@ SAMPLE_ROWS: Final = tuple(
         ("96163", "网号上网", 0, "0.00", 60, "0.02", 3),
     )
 )
-"""The manual's sample 计费设置 table (section 1-3-36), row for row as printed (18 rows)."""
+"""The manual's sample 计费设置 table (section 1-3-36), row for row as printed (18 rows).
+
+Its prefixes are the manual's illustration, not numbers a PBX dials (none matches a local,
+mobile or long-distance number); it is kept as an example file to import
+(docs/examples/manual-sample-tariff.csv) and for the tests of the file formats."""
+
+DEFAULT_ROWS: Final = tuple(
+    TariffRow(prefix, description, initial_s, Decimal(initial_c), interval_s,
+              Decimal(interval_c), kind)
+    for prefix, description, initial_s, initial_c, interval_s, interval_c, kind in (
+        # international: 00 + country code, billed per 6 s (8.00 a minute)
+        ("00", "国际长途", 0, "0.00", 6, "0.80", 0),
+        # domestic long distance: 0 + area code + number, per 6 s (0.70 a minute)
+        ("0", "国内长途", 0, "0.00", 6, "0.07", 1),
+        # local 8-digit numbers (first digit 2-8): 0.22 the first 3 minutes, 0.11 a minute after
+        *((str(d), "市话", 180, "0.22", 60, "0.11", 2) for d in range(2, 9)),
+        ("95", "服务热线", 180, "0.22", 60, "0.11", 2),
+        ("96", "服务热线", 180, "0.22", 60, "0.11", 2),
+        # mobiles 13x-19x: 0.20 a started minute
+        *((f"1{d}", "移动电话", 0, "0.00", 60, "0.20", 13) for d in range(3, 10)),
+        # emergency and service numbers: free
+        ("110", "匪警", 0, "0.00", 0, "0.00", 19),
+        ("112", "紧急呼叫", 0, "0.00", 0, "0.00", 19),
+        ("119", "火警", 0, "0.00", 0, "0.00", 19),
+        ("120", "急救中心", 0, "0.00", 0, "0.00", 19),
+        ("122", "交通事故报警", 0, "0.00", 0, "0.00", 19),
+        ("12315", "消费者投诉热线", 0, "0.00", 0, "0.00", 19),
+        ("12345", "政务服务热线", 0, "0.00", 0, "0.00", 19),
+        ("10000", "中国电信客服", 0, "0.00", 0, "0.00", 19),
+        ("10010", "中国联通客服", 0, "0.00", 0, "0.00", 19),
+        ("10086", "中国移动客服", 0, "0.00", 0, "0.00", 19),
+    )
+)
+"""The built-in tariff, in yuan as Chinese carriers bill a fixed line: local numbers 0.22 for the
+first 3 minutes then 0.11 a minute, mobiles 0.20 a minute, domestic long distance 0.07 and
+international 0.80 per 6 s, emergency and service numbers (110, 119, 120, 12315, 10086 ...)
+free. A site replaces it with its carrier's rates (``tariff import``)."""
