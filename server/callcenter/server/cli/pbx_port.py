@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import queue
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.common.pbx.line import line_settings_from_args
-from callcenter.common.pbx.messages import CallRecord, Identity
+from callcenter.common.pbx.messages import Identity
 from callcenter.common.schema import Group, ParameterError, Schema, build_schema
-from callcenter.server.cli.common import UsageError, stop_on_signals
-from callcenter.server.cli.format import event_to_json
+from callcenter.server.cli.common import UsageError
 from callcenter.server.pbx import backup
 from callcenter.server.pbx.backup import BackupFileError, RestoreSummary
 from callcenter.server.pbx.image import ParameterImage, write_json_atomic
-from callcenter.server.pbx.link import LinkNotice, LinkOptions, Listener, PbxLink
+from callcenter.server.pbx.link import LinkOptions, Listener, PbxLink
 from callcenter.server.pbx.parameters import PbxRefused, check_value, write_parameter
 from callcenter.server.pbx.service import site_zone
 from callcenter.server.pbx.verification import read_groups
@@ -251,27 +249,4 @@ def make_backup(args: argparse.Namespace) -> int:
     else:
         print_line(str(backup.save_backup(image, data_dir / backup.BACKUPS,
                                       datetime.now(zone).astimezone(zone))))
-    return 0
-
-
-def monitor(args: argparse.Namespace) -> int:
-    notices: queue.SimpleQueue[LinkNotice] = queue.SimpleQueue()
-    printed_records: set[int] = set()
-    zone = _site_zone(data_dir_of(args))  # times in the site's zone, with their offset
-    # The link's own LinkUp notice (queued before connected() returns) prints "link_up",
-    # with its time, like every later reconnect.
-    with connected(args, notices.put), stop_on_signals() as stop:
-        while not stop.is_set():
-            try:
-                notice = notices.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if isinstance(notice, CallRecord):
-                # Never acknowledged here, so the PBX offers it again now and then.
-                if notice.sequence in printed_records:
-                    continue
-                printed_records.add(notice.sequence)
-            data = event_to_json(notice, zone=zone)
-            if data is not None:
-                print_line(json.dumps(data, ensure_ascii=False))
     return 0

@@ -18,7 +18,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from callcenter.common.agent.client import HubClient, HubUnavailable
@@ -30,7 +30,7 @@ from callcenter.common.pbx.messages import (
 )
 from callcenter.server.cli.common import print_table, stop_on_signals
 from callcenter.server.cli.format import EXTENSION_WORDS, event_to_json
-from callcenter.server.cli.pbx_port import connected, print_line
+from callcenter.server.cli.pbx_port import _site_zone, connected, data_dir_of, print_line
 from callcenter.server.cli.pbx_service import _link
 from callcenter.server.pbx.link import LinkNotice, LinkUp, PbxError, PbxLink
 
@@ -143,12 +143,13 @@ def status_via(args: argparse.Namespace, client: HubClient) -> int:
     return 0
 
 
-def _state_line(link: PbxLink, timeout: float) -> dict[str, Any] | None:
+def _state_line(link: PbxLink, timeout: float, zone: tzinfo | None
+                ) -> dict[str, Any] | None:
     try:
         state = read_port_state(link, timeout)
     except (PbxError, OSError):
         return None  # the link went down meanwhile: its link_down line follows
-    return {"time": datetime.now().astimezone().isoformat(timespec="seconds"),
+    return {"time": datetime.now(zone).astimezone(zone).isoformat(timespec="seconds"),
             "event": "state", **state}
 
 
@@ -158,6 +159,7 @@ def monitor(args: argparse.Namespace) -> int:
     printed_records: set[int] = set()
     early: list[CallRecord] = []  # records offered before the first link_up
     up = False
+    zone = _site_zone(data_dir_of(args))  # times in the site's zone, with their offset
 
     def show(notice: LinkNotice) -> None:
         if isinstance(notice, CallRecord):
@@ -165,7 +167,7 @@ def monitor(args: argparse.Namespace) -> int:
             if notice.sequence in printed_records:
                 return
             printed_records.add(notice.sequence)
-        data = event_to_json(notice)
+        data = event_to_json(notice, zone=zone)
         if data is not None:
             print_line(json.dumps(data, ensure_ascii=False))
 
@@ -181,7 +183,7 @@ def monitor(args: argparse.Namespace) -> int:
                 continue
             show(notice)
             if isinstance(notice, LinkUp):
-                state = _state_line(link, args.timeout)
+                state = _state_line(link, args.timeout, zone)
                 if state is not None:
                     print_line(json.dumps(state, ensure_ascii=False))
                 up = True
