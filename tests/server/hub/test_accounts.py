@@ -159,8 +159,7 @@ def test_accounts_cli(tmp_path: Path) -> None:
     bad(accounts_cli("passwd", "nobody", "--password-stdin", "--data", data,
                      stdin="whatever-1\n"), "USER: no account 'nobody'")
     bad(accounts_cli("remove", "admin", "--data", data), "last admin")
-    bad(accounts_cli("add", "bob", "--role", "agent", "--password-stdin", stdin="x\n"),
-        "--data")
+    # Without --data: the service's folder (issue 11 item 7; tests/server/test_data_folder.py).
 
     changed = accounts_cli("passwd", "admin", "--password-stdin", "--data", data,
                            stdin="new-admin-pw\r\n")
