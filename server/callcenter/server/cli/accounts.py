@@ -15,6 +15,7 @@ import getpass
 import sys
 from datetime import UTC
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from callcenter.common.agent.catalog import ROLES
 from callcenter.server.accounts import service
@@ -25,7 +26,7 @@ from callcenter.server.cli.common import (
     open_or_create_store,
 )
 from callcenter.server.store.db import NoServerData, StoreError
-from callcenter.server.store.settings import cli_user
+from callcenter.server.store.settings import cli_user, get_setting
 
 
 def add_accounts_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -80,7 +81,9 @@ def _status(info: AccountInfo) -> str:
     notes = []
     if info.locked():
         assert info.locked_until is not None
-        until = info.locked_until.replace(tzinfo=UTC).astimezone()
+        # In the site's zone (setting timezone), as every time the commands print.
+        until = info.locked_until.replace(tzinfo=UTC).astimezone(
+            ZoneInfo(str(get_setting("timezone"))))
         notes.append(f"locked until {until:%Y-%m-%d %H:%M:%S}")
     if info.must_change_password:
         notes.append("must change password")
