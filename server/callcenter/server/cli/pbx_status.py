@@ -84,6 +84,14 @@ def read_service_state(client: HubClient) -> dict[str, list[dict[str, Any]]]:
     raise HubUnavailable("the service sent no state snapshot")
 
 
+def _without_empty_columns(rows: list[list[str]]) -> list[list[str]]:
+    """The table without the columns that are empty below their title (NUMBER and NAME on
+    the port, FORWARD and DND when none is set); the state column always stays."""
+    keep = [i for i in range(len(rows[0]))
+            if rows[0][i] in ("PORT", "STATE") or any(row[i] for row in rows[1:])]
+    return [[row[i] for i in keep] for row in rows]
+
+
 def _counts(items: list[dict[str, Any]]) -> str:
     counts = Counter(str(i.get("state", "")) for i in items)
     return ", ".join(f"{n} {EXTENSION_WORDS.get(s, s)}" for s, n in counts.most_common())
@@ -105,7 +113,7 @@ def print_status(args: argparse.Namespace, link: dict[str, Any],
                      EXTENSION_WORDS.get(e.get("state", ""), str(e.get("state", ""))),
                      str(e.get("peer", "")), str(e.get("trunk", "")),
                      str(e.get("forward", "")), "yes" if e.get("dnd") else ""])
-    print_table(rows, out)
+    print_table(_without_empty_columns(rows), out)
     print(file=out)
     rows = [["TRUNK", "STATE", "NUMBER", "EXT"]]
     rows += [[str(t.get("trunk", "")), str(t.get("state", "")), str(t.get("number", "")),
