@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,9 @@ from callcenter.server.cli.common import print_table
 from callcenter.server.cli.tariff import add_tariff_parser, run_tariff
 from callcenter.server.cli.widths import display_width, ljust, rjust
 from callcenter.server.store.db import database, open_store
+from tests.server.query.query_support import store_records
+from tests.server.query.test_records_cli import KNOWN
+from tests.server.query.test_records_cli import run as run_records_cli
 
 
 def tariff(*argv: str) -> int:
@@ -82,3 +87,19 @@ def test_tariff_show_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     code = child.wait(timeout=60)
     assert err == b""
     assert code in (0, 141)
+
+
+def test_records_summary_by_service_type_lines_up(store_db: Any,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """``records summary --by service_type``: the count column ends at one screen column on
+    every line, Chinese labels (3-市话费) or not ((none), total)."""
+    store_records(KNOWN)
+    assert run_records_cli(store_db, "summary", "--by", "service_type") == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert any(line.startswith("3-市话费") for line in lines) and len(lines) == 4
+    ends = set()
+    for line in lines:
+        label_and_count = re.match(r"\S+\s+\S+", line)
+        assert label_and_count is not None, line
+        ends.add(display_width(line[:label_and_count.end()]))
+    assert len(ends) == 1, lines
