@@ -15,7 +15,7 @@ import sys
 import time
 from decimal import Decimal
 
-from callcenter.server.rating import Tariff, TariffRow, default_tariff
+from callcenter.server.rating import Tariff, TariffRow, sample_tariff
 
 GOAL = 200_000
 
@@ -63,7 +63,7 @@ def main() -> None:
     print(f"rating benchmark  {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %z}")
     print(f"python {platform.python_version()} ({platform.python_implementation()}) on "
           f"{platform.platform()}, {os.cpu_count()} CPUs, {platform.processor() or 'cpu ?'}")
-    for name, tariff in (("sample tariff (18 rows)", default_tariff()),
+    for name, tariff in (("sample tariff (18 rows)", sample_tariff()),
                          ("random tariff (10,000 rows)", random_tariff(10_000, rnd))):
         work = calls(tariff, args.calls, rnd)
         per_second = measure(tariff, work, args.repeats)
