@@ -614,3 +614,14 @@ def test_the_manuals_sample_ships_as_an_example_file_to_import():
     example = Path(__file__).parents[2] / "docs" / "examples" / "manual-sample-tariff.csv"
     assert read_tariff_csv(example) == SAMPLE_ROWS == sample_tariff().rows
     assert default_tariff().version != sample_tariff().version
+
+
+def test_the_example_file_imports_as_the_servers_tariff(tmp_path: Path, capsys) -> None:
+    from callcenter.server import cli
+    example = Path(__file__).parents[2] / "docs" / "examples" / "manual-sample-tariff.csv"
+    assert cli.main(["tariff", "import", str(example), "--data", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["12315888", "300", "--json", "--data", str(tmp_path)]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["cost"] == "0.44" and obj["description"] == "南燕齐托办热线"
+    assert obj["tariff_version"] == sample_tariff().version
