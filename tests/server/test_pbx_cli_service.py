@@ -221,6 +221,9 @@ def test_monitor_goes_through_the_service(service_dir: str, runtime: ServerRunti
         assert re.fullmatch(r"[0-9]{14}", str(record["start"]))
         assert {"sequence", "duration", "port", "number", "call_type",
                 "utc_offset_minutes"} <= set(record)
+        # Times in the site's zone (Asia/Shanghai by default), with the offset.
+        assert all(str(e["time"]).endswith("+08:00") for e in monitor.events()), monitor.events()
+        assert str(record["start_time"]).endswith("+08:00")
         program(pbx, KEY, NEW)
         wait_until(lambda: any(e["event"] == "parameter" and e["key"] == KEY
                                and e["value"] == NEW for e in monitor.events()), 20,

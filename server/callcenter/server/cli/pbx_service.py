@@ -16,7 +16,7 @@ import base64
 import json
 import queue
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,9 @@ from callcenter.common.agent.client import HubClient, HubUnavailable, RequestFai
 from callcenter.common.schema import Group, build_schema
 from callcenter.server.cli.common import stop_on_signals
 from callcenter.server.cli.pbx_port import (
+    _site_zone,
     chosen_groups,
+    data_dir_of,
     error_line,
     log,
     missing_keys,
@@ -171,20 +173,35 @@ _MONITOR_EVENTS = {
 }
 
 
-def _record_fields(event: dict[str, Any]) -> dict[str, Any]:
-    """A ``record_stored`` event with the record's start as the PBX writes it."""
+def _in_zone(text: str, zone: tzinfo | None) -> str:
+    """An event's ISO time with its offset in ``zone`` (the site's); as it came when it has
+    no offset or is not a time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        return text
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def _record_fields(event: dict[str, Any], zone: tzinfo | None = None) -> dict[str, Any]:
+    """A ``record_stored`` event with the record's start as the PBX writes it, and as
+    ``start_time`` in ``zone`` with its offset."""
     kept = ("sequence", "duration", "port", "extension", "trunk", "number", "call_type", "cost")
     data: dict[str, Any] = {k: event[k] for k in kept if k in event}
     start = datetime.fromisoformat(str(event["start"]))
     offset = start.utcoffset()
     data["start"] = start.strftime("%Y%m%d%H%M%S")
     data["utc_offset_minutes"] = int(offset.total_seconds() // 60) if offset else 0
+    data["start_time"] = _in_zone(str(event["start"]), zone)
     return data
 
 
-def monitor_line(event: dict[str, Any], link: dict[str, Any] | None = None
-                 ) -> dict[str, Any] | None:
-    """The ``pbx monitor`` line of a hub event (``link``: the link state, for link_up)."""
+def monitor_line(event: dict[str, Any], link: dict[str, Any] | None = None,
+                 zone: tzinfo | None = None) -> dict[str, Any] | None:
+    """The ``pbx monitor`` line of a hub event (``link``: the link state, for link_up); its
+    times in ``zone`` (the site's) with their offset, as on the port."""
     name = event.get("event")
     data: dict[str, Any]
     if name in _MONITOR_EVENTS:
@@ -194,7 +211,7 @@ def monitor_line(event: dict[str, Any], link: dict[str, Any] | None = None
         data = {"event": "parameter", "key": event["key"], "value": event["new"],
                 "old": event["old"], "by": event["by"]}
     elif name == "record_stored":
-        data = {"event": "record", **_record_fields(event)}
+        data = {"event": "record", **_record_fields(event, zone)}
     elif name == "snapshot":  # the starting state (and a new one after a reconnect)
         data = {"event": "state", **{k: event.get(k, []) for k in (
             "extensions", "trunks", "park_slots")}}
@@ -205,17 +222,19 @@ def monitor_line(event: dict[str, Any], link: dict[str, Any] | None = None
         data = {"event": "link_down", "reason": event.get("reason", "")}
     else:
         return None
-    return {"time": event.get("time", ""), **data}
+    return {"time": _in_zone(str(event.get("time", "")), zone), **data}
 
 
 def monitor_via(args: argparse.Namespace, client: HubClient) -> int:
+    zone = _site_zone(data_dir_of(args))  # times in the site's zone, as on the port
+
     def link_line(time: str) -> dict[str, Any] | None:
         state = client.request("link_state")
         event = {"event": "link", "time": time, "state": "up" if state["up"] else "down",
                  "reason": state.get("last_error", "")}
-        return monitor_line(event, state)
+        return monitor_line(event, state, zone)
 
-    first = link_line(datetime.now().astimezone().isoformat(timespec="milliseconds"))
+    first = link_line(datetime.now(zone).isoformat(timespec="seconds"))
     if first is not None:
         print_line(json.dumps(first, ensure_ascii=False))
     with stop_on_signals() as stop:
@@ -230,7 +249,7 @@ def monitor_via(args: argparse.Namespace, client: HubClient) -> int:
             if event.get("event") == "link" and event.get("state") == "up":
                 line = link_line(str(event.get("time", "")))
             else:
-                line = monitor_line(event)
+                line = monitor_line(event, zone=zone)
             if line is not None:
                 print_line(json.dumps(line, ensure_ascii=False))
     return 0
