@@ -273,8 +273,9 @@ def run_service(args: argparse.Namespace) -> int:
                                 ack_timeout=ack_timeout, max_retries=retries),
                             agent_port=args.agent_port, agent_host=args.agent_host, tls=tls,
                             demo=DemoConfig(args.traffic) if args.demo else None)
+    printer = _Printer()
     try:
-        runtime.service.add_listener(_Printer())
+        runtime.service.add_listener(printer)
         log.info("service starting: PBX %s (%d %d%s%d, link: ack timeout %g s, %d retries), "
                  "data in %s", runtime.service.link.url, line.baud, line.bytesize,
                  line.parity, line.stopbits, ack_timeout, retries, data_dir)
@@ -298,6 +299,7 @@ def run_service(args: argparse.Namespace) -> int:
         if root is not None:  # the service failed to start: the window never opened
             root.destroy()
         runtime.stop()
+        printer.lines.flush()  # a run of events still held for its one line
     log.info("service stopped")
     return 0
 
