@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from callcenter.server.query.pdf import render_pdf, site_zone
+from callcenter.server.query.pdf import render_pdf
 from callcenter.server.store.db import database, open_store
-from callcenter.server.store.settings import set_setting
+from callcenter.server.store.settings import set_setting, site_zone
 from tests.server.query.test_pdf import ROW, _gs_text, needs_ghostscript
 
 

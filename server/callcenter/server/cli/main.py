@@ -42,7 +42,6 @@ from callcenter.server.hub import TlsConfigError, context_from_settings
 from callcenter.server.pbx.events import ServiceEvent
 from callcenter.server.pbx.image import ImageFileError
 from callcenter.server.pbx.link import LinkOptions, PbxError
-from callcenter.server.pbx.service import site_zone
 from callcenter.server.runtime import DemoConfig, ServerRuntime
 from callcenter.server.service_file import connect_host
 from callcenter.server.settings import (
@@ -53,7 +52,7 @@ from callcenter.server.settings import (
     setup_logging,
 )
 from callcenter.server.store.db import StoreError, redact_url
-from callcenter.server.store.settings import SettingError
+from callcenter.server.store.settings import SettingError, site_zone
 
 log = logging.getLogger("callcenter.server")
 

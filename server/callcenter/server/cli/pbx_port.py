@@ -26,7 +26,6 @@ from callcenter.server.pbx.backup import BackupFileError, RestoreSummary
 from callcenter.server.pbx.image import ParameterImage, write_json_atomic
 from callcenter.server.pbx.link import LinkOptions, Listener, PbxLink
 from callcenter.server.pbx.parameters import PbxRefused, check_value, write_parameter
-from callcenter.server.pbx.service import site_zone
 from callcenter.server.pbx.verification import read_groups
 from callcenter.server.settings import (
     ServerSettings,
@@ -34,6 +33,7 @@ from callcenter.server.settings import (
     default_data_dir,
 )
 from callcenter.server.store.db import has_store, open_store
+from callcenter.server.store.settings import site_zone
 
 log = logging.getLogger("callcenter.server.pbx")
 

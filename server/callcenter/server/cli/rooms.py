@@ -17,11 +17,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from callcenter.common.agent.client import HubClient, HubUnavailable, RequestFailed
 from callcenter.server.cli.common import add_data_argument, open_existing_store, running_service
@@ -30,7 +29,7 @@ from callcenter.server.prepaid.ledger import FIELD_WORDS, AccountRef, AccountSta
 from callcenter.server.store.db import NoServerData, StoreError, database, read_snapshot
 from callcenter.server.store.models import CallRecordRow
 from callcenter.server.store.prepaid_models import DISA, EXTENSION, PASSWORD
-from callcenter.server.store.settings import cli_user, get_setting
+from callcenter.server.store.settings import cli_user, site_zone
 
 ACTIONS = ("topup", "clear", "adjust", "balance", "ledger", "release")
 #: The inputs as this command line names them (LedgerError.field -> argument or flag).
@@ -288,7 +287,7 @@ def _print_balances(data_dir: Path, refs: list[AccountRef], out: TextIO) -> None
 def _print_ledger(ref: AccountRef, out: TextIO) -> None:
     with read_snapshot(database):
         rows = ledger.entries(ref)
-        zone = _site_zone()
+        zone = site_zone() or UTC
     if not rows:
         print(f"{ref}: no ledger entries (never topped up)", file=out)
         return
@@ -302,11 +301,6 @@ def _print_ledger(ref: AccountRef, out: TextIO) -> None:
               f"{e.balance!s:>10}  {e.who:<16} {record}", file=out)
 
 
-def _site_zone() -> ZoneInfo:
-    """The site's time zone (setting ``timezone``): the ledger's times are printed in it."""
-    return ZoneInfo(str(get_setting("timezone")))
-
-
-def _in_zone(at: datetime, zone: ZoneInfo) -> datetime:
+def _in_zone(at: datetime, zone: tzinfo) -> datetime:
     """A stored time (UTC; naive as SQLite gives it back) in ``zone``."""
     return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone)

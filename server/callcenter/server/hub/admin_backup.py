@@ -40,8 +40,8 @@ from callcenter.server.pbx.backup import BackupFileError
 from callcenter.server.pbx.batch import WriteResult
 from callcenter.server.pbx.image import ParameterImage
 from callcenter.server.pbx.link import PbxError
-from callcenter.server.pbx.service import site_zone
 from callcenter.server.pbx.verification import read_groups
+from callcenter.server.store.settings import site_zone
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

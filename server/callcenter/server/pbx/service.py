@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from callcenter.common.pbx.line import LineSettings
 from callcenter.common.pbx.messages import (
@@ -102,7 +101,7 @@ from callcenter.server.pbx.records import RecordSink, ack_ranges
 from callcenter.server.pbx.verification import Verification, verify
 from callcenter.server.store.audit import add_entry
 from callcenter.server.store.db import StoreUnavailable
-from callcenter.server.store.settings import get_setting
+from callcenter.server.store.settings import site_zone
 
 log = logging.getLogger(__name__)
 
@@ -121,15 +120,6 @@ CLOCK_MARGIN = 2.0
 
 def _local_now() -> datetime:
     return datetime.now().astimezone()
-
-
-def site_zone() -> tzinfo | None:
-    """The site's time zone (setting ``timezone``); None (this computer's) if unreadable."""
-    try:
-        return ZoneInfo(str(get_setting("timezone")))
-    except Exception as exc:  # no store open, or a zone this system does not know
-        log.warning("time zone setting unusable (%s): using this computer's", exc)
-        return None
 
 
 def clock_minute_text(minute: str, zone: tzinfo | None) -> str:

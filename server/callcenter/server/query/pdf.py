@@ -28,15 +28,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
-from zoneinfo import ZoneInfo
 
 from callcenter.server.query.export import Totals, about_text, call_type_words, duration_text
 from callcenter.server.query.search import RecordView
 from callcenter.server.query.summary import Summary
-from callcenter.server.store.settings import get_setting
+from callcenter.server.store.settings import site_zone
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -170,15 +169,6 @@ def draw_line(pdf: Canvas, y: float, texts: list[tuple[float, str]], size: float
                 font_now = font
             line.textOut(run)
     pdf.drawText(line)
-
-
-def site_zone() -> tzinfo | None:
-    """The site's time zone (setting ``timezone``), that of the report's calls, for its
-    print time; None (this computer's) when no store is open or the zone is unknown."""
-    try:
-        return ZoneInfo(str(get_setting("timezone")))
-    except Exception:  # no store open (a report drawn without one), or an unknown zone
-        return None
 
 
 def _cells(view: RecordView) -> list[str]:

@@ -341,6 +341,17 @@ def get_setting(key: str) -> Any:
     return spec.default if row is None else _decode(spec, row.value)
 
 
+def site_zone() -> zoneinfo.ZoneInfo | None:
+    """The site's time zone (setting ``timezone``): the one every time is shown in; None
+    (then this computer's zone is used) when no store is open or the zone is unknown here.
+    The one reader of the setting for the service, the commands and the reports."""
+    try:
+        return zoneinfo.ZoneInfo(str(get_setting("timezone")))
+    except Exception as exc:  # no store open (a report drawn without one), an unknown zone
+        log.debug("time zone setting unusable (%s): this computer's zone is used", exc)
+        return None
+
+
 def all_settings() -> dict[str, Any]:
     """Every setting's current value, in registry order."""
     stored = {row.key: row.value for row in Setting.select()}
