@@ -83,3 +83,20 @@ def test_an_empty_default_folder_names_the_demos(tmp_path: Path,
     # A folder given with --data is not the default one: no word of the demo.
     other = run(tmp_path, *command, "--data", str(tmp_path / "other"))
     assert other.returncode == 1 and "demo" not in other.stderr
+
+
+def test_tariff_without_any_data_folder_reads_the_built_in_one(tmp_path: Path) -> None:
+    """Right after installing: `tariff show` and `tariff export` read the tariff `rate` uses
+    (a note on standard error); a --data given without server data is still refused."""
+    shown = run(tmp_path, "tariff", "show", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert "built-in default tariff" in shown.stderr
+    prefixes = {row["prefix"] for row in json.loads(shown.stdout)["rows"]}
+    assert prefixes == {row.prefix for row in default_tariff().rows}
+    out = tmp_path / "tariff.csv"
+    exported = run(tmp_path, "tariff", "export", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.strip() == f"{len(default_tariff().rows)} rows written to {out}"
+    assert not (tmp_path / "callcenter").exists()  # nothing created
+    typo = run(tmp_path, "tariff", "show", "--data", str(tmp_path / "typo"))
+    assert typo.returncode == 1 and "no server data in" in typo.stderr

@@ -32,10 +32,12 @@ from callcenter.server.rating.tariff_io import (
     write_tariff_rows,
 )
 from callcenter.server.rating.tariff_service import save_tariff
+from callcenter.server.settings import default_data_dir, demo_data_dir
 from callcenter.server.store.db import (
     NoServerData,
     StoreError,
     database,
+    has_store,
     open_store,
 )
 from callcenter.server.store.rerate import rerate
@@ -119,15 +121,16 @@ def _run(args: argparse.Namespace) -> int:
         return _rerate(data_dir, load_data_tariff(data_dir), first, last)
     if action in ("show", "export") or (action == "holidays" and not args.add
                                         and not args.remove):
+        if _built_in_only(data_dir):
+            print("callcenter-server tariff: no data folder: the built-in default tariff",
+                  file=sys.stderr)
+            return _read_built_in(args, action)
         require_data(data_dir, also=(TARIFF_FILE,))
     tariff = load_data_tariff(data_dir)
     if action == "show":
         return _show(tariff, args.json)
     if action == "export":
-        rows = tariff.holiday_rows if args.holiday else tariff.rows
-        write_tariff_rows(rows, args.file)
-        print(f"{len(rows)} rows written to {args.file}")
-        return 0
+        return _export(tariff, args)
     if action == "import":
         if not args.file.exists():
             raise TariffUsageError(f"FILE: {args.file} does not exist")
@@ -143,6 +146,32 @@ def _run(args: argparse.Namespace) -> int:
         new = tariff.with_rows(holidays=(set(tariff.holidays) | add) - remove)
         return _save(data_dir, tariff, new, "holidays")
     raise TariffUsageError(f"unknown action {action!r}")
+
+
+def _built_in_only(data_dir: Path) -> bool:
+    """Whether a reading command runs where there is no server data at all: no ``--data``
+    (the default folder), nothing there, and no demo data either. It then reads the
+    built-in tariff (as ``rate`` rates with it), rather than refusing; a ``--data`` given
+    without server data is still refused (a mistyped path)."""
+    return (Path(data_dir) == default_data_dir() and not has_store(data_dir)
+            and not (Path(data_dir) / TARIFF_FILE).is_file() and not has_store(demo_data_dir()))
+
+
+def _read_built_in(args: argparse.Namespace, action: str) -> int:
+    """show, export or list the holidays of the built-in tariff (there are none)."""
+    tariff = load_data_tariff(None)
+    if action == "show":
+        return _show(tariff, args.json)
+    if action == "export":
+        return _export(tariff, args)
+    return 0
+
+
+def _export(tariff: Tariff, args: argparse.Namespace) -> int:
+    rows = tariff.holiday_rows if args.holiday else tariff.rows
+    write_tariff_rows(rows, args.file)
+    print(f"{len(rows)} rows written to {args.file}")
+    return 0
 
 
 def _show(tariff: Tariff, as_json: bool) -> int:
