@@ -100,3 +100,18 @@ def test_tariff_without_any_data_folder_reads_the_built_in_one(tmp_path: Path) -
     assert not (tmp_path / "callcenter").exists()  # nothing created
     typo = run(tmp_path, "tariff", "show", "--data", str(tmp_path / "typo"))
     assert typo.returncode == 1 and "no server data in" in typo.stderr
+
+
+def test_rate_places_the_call_in_the_sites_time_zone(tmp_path: Path) -> None:
+    """`rate --at` without an offset, and "now", are in the site's zone (setting
+    `timezone`) when the folder holds a store, whatever this computer's zone is."""
+    folder = tmp_path / "site"
+    for zone, offset in (("Pacific/Kiritimati", "+14:00"), ("America/Los_Angeles", "-08:00")):
+        made = run(tmp_path, "settings", "set", f"timezone={zone}", "--data", str(folder))
+        assert made.returncode == 0, made.stderr
+        at = run(tmp_path, "rate", "13800138000", "60", "--json", "--data", str(folder),
+                 "--at", "2026-12-03T09:30")
+        assert at.returncode == 0, at.stderr
+        assert json.loads(at.stdout)["start"] == f"2026-12-03T09:30:00{offset}"
+        now = run(tmp_path, "rate", "13800138000", "60", "--json", "--data", str(folder))
+        assert json.loads(now.stdout)["start"].endswith(offset)

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,7 +21,14 @@ from callcenter.server.rating.tariff import TariffError
 from callcenter.server.rating.tariff_io import TARIFF_FILE, load_data_tariff
 from callcenter.server.rating.tariff_service import rating_data
 from callcenter.server.settings import default_data_dir
-from callcenter.server.store.db import NoServerData, has_store, require_server_data
+from callcenter.server.store.db import (
+    NoServerData,
+    StoreError,
+    has_store,
+    open_store,
+    require_server_data,
+)
+from callcenter.server.store.settings import site_zone
 
 PROG: Final = "callcenter-server rate"
 MAX_NUMBER_DIGITS: Final = 32
@@ -47,7 +54,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                              "or in --json's tariff_source)")
     parser.add_argument("--at", metavar="DATETIME",
                         help="when the call starts, ISO 8601 (2025-10-01T09:30 or with +08:00); "
-                             "without an offset it is local time on this computer; "
+                             "without an offset it is in the site's time zone (setting "
+                             "timezone; this computer's without a store); "
                              "default: now. Decides holiday rates")
 
 
@@ -75,16 +83,36 @@ def _seconds(text: str) -> int:
     return int(text)
 
 
-def _start(text: str | None) -> datetime:
+def _start(text: str | None) -> datetime | None:
+    """``--at`` as given (naive when it has no offset); None for "now"."""
     if text is None:
-        return datetime.now().astimezone()
+        return None
     try:
-        moment = datetime.fromisoformat(text)
+        return datetime.fromisoformat(text)
     except ValueError:
         raise _Usage(f"--at: must be an ISO date-time such as 2025-10-01T09:30 or "
                      f"2025-10-01T09:30+08:00, got {text!r}") from None
-    # A naive time is local time on this computer; astimezone() attaches that zone.
-    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def _placed(moment: datetime | None, zone: tzinfo | None) -> datetime:
+    """The call's start with its offset: now, or a naive ``--at``, in the site's zone (this
+    computer's when there is no store to read it from)."""
+    if moment is None:
+        return datetime.now(zone) if zone is not None else datetime.now().astimezone()
+    if moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
+
+
+def _site_zone(data_dir: Path | None) -> tzinfo | None:
+    """The site's time zone (setting ``timezone``) when the data folder holds a store."""
+    if data_dir is None or not has_store(data_dir):
+        return None
+    try:
+        open_store(data_dir)
+    except StoreError:
+        return None
+    return site_zone()
 
 
 def _data_dir(given: str | Path | None) -> Path | None:
@@ -120,7 +148,7 @@ def run_rate(args: argparse.Namespace) -> int:
     try:
         number = _digits(str(args.number))
         seconds = _seconds(str(args.seconds))
-        start = _start(args.at)
+        given_start = _start(args.at)
     except _Usage as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -130,6 +158,7 @@ def run_rate(args: argparse.Namespace) -> int:
     except (NoServerData, TariffError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_DATA
+    start = _placed(given_start, _site_zone(data_dir))
     source = tariff_source(data_dir)
     rating = tariff.rate(number, seconds, start=start)
     if args.json:
