@@ -267,7 +267,7 @@ JSON_OBJECTS = st.dictionaries(st.text(TEXT_CHARS, max_size=8),
                                JSON_VALUES, max_size=6)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.lists(JSON_OBJECTS, min_size=1, max_size=5), st.integers(1, 50))
 def test_round_trip_encode_decode(objs: list[dict[str, Any]], chunk: int) -> None:
     wire = b"".join(encode(o) for o in objs)
