@@ -46,3 +46,14 @@ def test_a_key_defined_twice_or_a_bad_pair_changes_nothing() -> None:
     assert table == {"a": ("甲", "A")}
     add_texts(table, {"b": ("乙", "B")})
     assert table["b"] == ("乙", "B")
+
+
+def test_an_error_reads_by_its_code_with_the_message_where_listed() -> None:
+    table = {"error.failed": ("失败：{message}", "Failed: {message}"),
+             "error.busy": ("忙", "Busy"),
+             "error.refused": ("拒绝：{message}", "Refused: {message}")}
+    catalogue = Catalogue(table)
+    catalogue.with_message = frozenset({"failed", "refused"})
+    assert catalogue.error("busy", "line busy") == "忙"
+    assert catalogue.error("refused", "no trunk") == "拒绝：no trunk"
+    assert catalogue.error("newer_code", "what a newer hub says") == "失败：what a newer hub says"

@@ -7,7 +7,9 @@ re-label themselves when told (``add_listener``).  Modules register their own ke
 ``add_texts``; a key defined twice, a pair that is not two strings, or a missing key fails
 loudly (``KeyError``/``ValueError``) rather than showing a blank.
 
-Pure: no Tk, no I/O.  How a failed request reads (``error``) is each program's own rule.
+Pure: no Tk, no I/O.  A failed request reads by its error code (``error``): ``error.<code>``
+when the table has it, with the hub's message for the codes a program lists in
+``with_message``, else ``error.failed`` with the message.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def check_language(language: str) -> str:
 
 class Catalogue:
     """The texts of ``table`` in the chosen language; views listen for language changes."""
+
+    #: Error codes whose ``error.<code>`` text takes the hub's ``{message}``.
+    with_message: frozenset[str] = frozenset({"failed"})
 
     def __init__(self, table: Texts, language: str = "zh") -> None:
         self._table = table
@@ -77,3 +82,14 @@ class Catalogue:
         zh, en = self._table[key]
         template = zh if self._language == "zh" else en
         return template.format(**fields) if fields else template
+
+    def error(self, code: str, message: str) -> str:
+        """What to tell a person about a failed request, by the protocol's error code.
+
+        Unknown codes (a newer hub) read like ``failed`` with the hub's message."""
+        key = f"error.{code}"
+        if key not in self._table:
+            return self.text("error.failed", message=message)
+        if code in self.with_message:
+            return self.text(key, message=message)
+        return self.text(key)

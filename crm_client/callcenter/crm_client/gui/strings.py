@@ -225,17 +225,7 @@ def add_texts(texts: dict[str, tuple[str, str]]) -> None:
 class Catalogue(common_catalogue.Catalogue):
     """The CRM's texts in the chosen language; views listen for language changes."""
 
+    with_message = _WITH_MESSAGE
+
     def __init__(self, language: str = "zh") -> None:
         super().__init__(TEXTS, language)
-
-    def error(self, code: str, message: str) -> str:
-        """What to tell a person about a failed request, by the hub's error code.
-
-        Unknown codes (a newer hub) read like ``failed`` with the hub's message.
-        """
-        key = f"error.{code}"
-        if key not in TEXTS:
-            return self.text("error.failed", message=message)
-        if code in _WITH_MESSAGE:
-            return self.text(key, message=message)
-        return self.text(key)

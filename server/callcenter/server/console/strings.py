@@ -139,15 +139,7 @@ def add_texts(texts: dict[str, tuple[str, str]]) -> None:
 class Catalogue(common_catalogue.Catalogue):
     """The console's texts in the chosen language; views listen for language changes."""
 
+    with_message = frozenset({"forbidden", "failed", "unavailable"})
+
     def __init__(self, language: str = "zh") -> None:
         super().__init__(TEXTS, language)
-
-    def error(self, code: str, message: str) -> str:
-        """What to tell a person about a failed request (by the protocol's error code)."""
-        if f"error.{code}" in TEXTS and code not in ("forbidden", "failed", "unavailable"):
-            return self.text(f"error.{code}")
-        if code == "forbidden":
-            return self.text("error.forbidden", message=message)
-        if code == "unavailable":
-            return self.text("error.unavailable", message=message)
-        return self.text("error.failed", message=message)
