@@ -64,6 +64,31 @@ class _LoginBase(tk.Toplevel):
         self.deiconify()
         self.transient(top)
 
+    def _credentials(self, row: int, ok_text: str, cancel_text: str,
+                     cancel: Callable[[], None]) -> ttk.Button:
+        """The user and password fields from grid ``row`` on, the error line and the two
+        buttons (``self.ok`` runs ``submit``); the second button, which runs ``cancel``."""
+        text = self.catalogue.text
+        ttk.Label(self.body, text=text("login.user")).grid(row=row, column=0, sticky="w")
+        self.user = ttk.Entry(self.body, width=24)
+        self.user.grid(row=row, column=1, sticky="ew", padx=(8, 0), pady=2)
+        ttk.Label(self.body, text=text("login.password")).grid(row=row + 1, column=0,
+                                                               sticky="w")
+        self.password = ttk.Entry(self.body, width=24, show="•")
+        self.password.grid(row=row + 1, column=1, sticky="ew", padx=(8, 0), pady=2)
+        self.error.grid(row=row + 2, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        buttons = ttk.Frame(self.body)
+        buttons.grid(row=row + 3, column=0, columnspan=2, sticky="e", pady=(8, 0))
+        self.ok = ttk.Button(buttons, text=ok_text, command=self.submit)
+        self.ok.grid(row=0, column=0, padx=(0, 6))
+        second = ttk.Button(buttons, text=cancel_text, command=cancel)
+        second.grid(row=0, column=1)
+        self.bind("<Return>", lambda _e: self.submit())
+        return second
+
+    def submit(self) -> None:
+        raise NotImplementedError
+
     def show_error(self, text: str) -> None:
         self.error.configure(text=text)
 
@@ -88,21 +113,8 @@ class HubLoginDialog(_LoginBase):
             row=0, column=0, columnspan=2, sticky="w")
         ttk.Label(self.body, text=text("login.extension", extension=extension)).grid(
             row=1, column=0, columnspan=2, sticky="w", pady=(0, 8))
-        ttk.Label(self.body, text=text("login.user")).grid(row=2, column=0, sticky="w")
-        self.user = ttk.Entry(self.body, width=24)
+        self.cancel = self._credentials(2, text("login.ok"), text("login.cancel"), self.dismiss)
         self.user.insert(0, user)
-        self.user.grid(row=2, column=1, sticky="ew", padx=(8, 0), pady=2)
-        ttk.Label(self.body, text=text("login.password")).grid(row=3, column=0, sticky="w")
-        self.password = ttk.Entry(self.body, width=24, show="•")
-        self.password.grid(row=3, column=1, sticky="ew", padx=(8, 0), pady=2)
-        self.error.grid(row=4, column=0, columnspan=2, sticky="w", pady=(6, 0))
-        buttons = ttk.Frame(self.body)
-        buttons.grid(row=5, column=0, columnspan=2, sticky="e", pady=(8, 0))
-        self.ok = ttk.Button(buttons, text=text("login.ok"), command=self.submit)
-        self.ok.grid(row=0, column=0, padx=(0, 6))
-        self.cancel = ttk.Button(buttons, text=text("login.cancel"), command=self.dismiss)
-        self.cancel.grid(row=0, column=1)
-        self.bind("<Return>", lambda _e: self.submit())
         self.bind("<Escape>", lambda _e: self.dismiss())
         self.protocol("WM_DELETE_WINDOW", self.dismiss)
         self._place(parent)
@@ -133,20 +145,8 @@ class LocalLoginDialog(_LoginBase):
         self.on_quit = on_quit
         ttk.Label(self.body, text=text("local.intro"), wraplength=320).grid(
             row=0, column=0, columnspan=2, sticky="w", pady=(0, 8))
-        ttk.Label(self.body, text=text("login.user")).grid(row=1, column=0, sticky="w")
-        self.user = ttk.Entry(self.body, width=24)
-        self.user.grid(row=1, column=1, sticky="ew", padx=(8, 0), pady=2)
-        ttk.Label(self.body, text=text("login.password")).grid(row=2, column=0, sticky="w")
-        self.password = ttk.Entry(self.body, width=24, show="•")
-        self.password.grid(row=2, column=1, sticky="ew", padx=(8, 0), pady=2)
-        self.error.grid(row=3, column=0, columnspan=2, sticky="w", pady=(6, 0))
-        buttons = ttk.Frame(self.body)
-        buttons.grid(row=4, column=0, columnspan=2, sticky="e", pady=(8, 0))
-        self.ok = ttk.Button(buttons, text=text("local.ok"), command=self.submit)
-        self.ok.grid(row=0, column=0, padx=(0, 6))
-        self.quit_button = ttk.Button(buttons, text=text("local.quit"), command=self.on_quit)
-        self.quit_button.grid(row=0, column=1)
-        self.bind("<Return>", lambda _e: self.submit())
+        self.quit_button = self._credentials(1, text("local.ok"), text("local.quit"),
+                                             self.on_quit)
         self.protocol("WM_DELETE_WINDOW", self.on_quit)
         self._place(parent)
         self.user.focus_set()
