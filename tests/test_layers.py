@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "callcenter.server.hotel": 3,
     "callcenter.server.query": 3,
     "callcenter.server.accounts": 3,
+    "callcenter.server.demo": 3,  # the demo's simulator and hotel
     "callcenter.server.hub": 4,  # the agent hub and the admin API
     "callcenter.server.runtime": 5,  # the composition root
     "callcenter.server.cli": 6,  # command line and GUI

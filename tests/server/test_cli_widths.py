@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import subprocess
 import sys
@@ -103,3 +104,34 @@ def test_records_summary_by_service_type_lines_up(store_db: Any,
         assert label_and_count is not None, line
         ends.add(display_width(line[:label_and_count.end()]))
     assert len(ends) == 1, lines
+
+
+@pytest.mark.parametrize("argv", [
+    ("tariff", "show"),
+    ("rooms", "balance"),
+    ("rate", "13800138000", "60"),
+    ("settings", "get", "timezone"),
+    ("accounts", "list"),
+    ("records", "list"),
+])
+def test_every_command_into_a_pipe_already_closed_ends_quietly(tmp_path: Path,
+                                                              argv: tuple[str, ...]) -> None:
+    """A reader gone before the first line (``... | head -0``): exit 141 as SIGPIPE would,
+    no "[Errno 32] Broken pipe" and no traceback (``rate`` still notes its tariff)."""
+    data = tmp_path / "data"
+    open_store(data)
+    database.close()
+    assert subprocess.run([sys.executable, "-m", "callcenter.server", "rooms", "topup", "010",
+                           "5", "--data", str(data)], capture_output=True, check=False,
+                          timeout=60).returncode == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "callcenter.server", *argv,
+                               "--data", str(data)], stdout=write_end,
+                              stderr=subprocess.PIPE, check=False, timeout=60)
+    finally:
+        os.close(write_end)
+    err = done.stderr.decode()
+    assert "Broken pipe" not in err and "Errno" not in err and "Traceback" not in err, err
+    assert done.returncode == 141

@@ -10,7 +10,8 @@ from pathlib import Path
 from callcenter.common.agent.client import HubClient, RequestFailed
 from callcenter.pbxsim.app import Simulator
 from callcenter.server.cli.common import running_service
-from callcenter.server.runtime import DemoConfig, ServerRuntime
+from callcenter.server.demo import DemoConfig
+from callcenter.server.runtime import ServerRuntime
 from callcenter.server.service_file import SERVICE_FILE, read_service_file
 from tests.server.pbxlink_support import no_leaked_threads, sim, wait_until
 

@@ -164,6 +164,10 @@ class Lines:
             self.lines.append(self._queue.get())
         return any(text in line for line in self.lines)
 
+    def err_has(self, text: str) -> bool:
+        """Whether a line read so far from standard error holds ``text``."""
+        return any(text in line for line in list(self._stderr))
+
     def stop(self, sig: int, timeout: float = 20) -> tuple[int, str]:
         self.proc.send_signal(sig)
         self.proc.wait(timeout)

@@ -131,11 +131,19 @@ class TrafficGenerator:
                            f"{reasons[-1] if reasons else 'no ports'}); check the service "
                            "classes and trunk access")
 
-    def opening(self, now: float) -> None:
+    def opening(self, now: float, first: tuple[str, str, int] | None = None) -> None:
         """A demo's first seconds: one completed outgoing call, its record issued at once, and
-        an outside call ringing now (``now``: the loop's monotonic clock); TrafficError if the
-        PBX refuses every generated outgoing call."""
-        self.burst(1)
+        an outside call ringing now (``now``: the loop's monotonic clock). ``first``: that
+        call as (port, number, seconds); None for a generated one. TrafficError if the PBX
+        refuses the given call, or every generated one."""
+        if first is None:
+            self.burst(1)
+        else:
+            port, number, seconds = first
+            try:
+                self.pbx.engine.completed_call(port, number, seconds, self.pbx.clock.now())
+            except EngineError as exc:
+                raise TrafficError(f"the opening call from {port} to {number}: {exc}") from exc
         self._start_call(now, incoming=True)
 
     # ------------------------------------------------------------------ live traffic

@@ -21,13 +21,12 @@ import logging
 import os
 import ssl
 import threading
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from callcenter.common.pbx.line import LineSettings
+from callcenter.server.demo import DemoConfig, DemoHotel, prepare_hotel, start_simulator
 from callcenter.server.hotel.queue import HotelLinkLoop, enqueue_calls
 from callcenter.server.hub import AgentHub, HubOptions
 from callcenter.server.hub.admin import AdminBackend
@@ -121,19 +120,6 @@ class RetentionLoop:
             self._stop.wait(wait)
 
 
-@dataclass(frozen=True)
-class DemoConfig:
-    """The built-in PBX simulator of ``--demo``: generated calls per minute, and where it
-    keeps its parameter memory between runs. With traffic, the demo opens with one completed
-    outgoing call (stored and rated as soon as the link is up) and one outside call ringing
-    (``opening``), so that a new user sees a priced record and a ring within seconds rather than
-    after the first generated call has run its course."""
-
-    traffic: float = 6.0
-    state_file: Path | None = None
-    opening: bool = True
-
-
 class ServerRuntime:
     """Everything the service runs (see the module docstring).
 
@@ -153,12 +139,14 @@ class ServerRuntime:
         self._started = False
         self._stopped = False
         self.simulator: Simulator | None = None
+        self.demo_hotel: DemoHotel | None = None
         self.hub: AgentHub | None = None
         self.token = ServiceInfo.new_token()
         self.db = open_store(data_dir, db_url)
         try:
             if demo is not None:
-                self.simulator = _start_demo(data_dir, demo)
+                self.demo_hotel = prepare_hotel() if demo.hotel else None
+                self.simulator = start_simulator(data_dir, demo, self.demo_hotel)
                 url = self.simulator.url
             self.intake = RecordIntake(self.db, str(get_setting("pbx.id")),
                                        TariffSource(data_dir), after_insert=after_insert)
@@ -245,22 +233,3 @@ class ServerRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _start_demo(data_dir: Path, demo: DemoConfig) -> Simulator:
-    from callcenter.pbxsim.app import Simulator, SimulatorConfig  # noqa: PLC0415 (demo only)
-    from callcenter.pbxsim.traffic import TrafficError  # noqa: PLC0415 (demo only)
-
-    logging.getLogger("callcenter.pbxsim").setLevel(logging.WARNING)
-    simulator = Simulator(SimulatorConfig(
-        state_file=demo.state_file or data_dir / "demo-pbx.json", traffic=demo.traffic))
-    simulator.start()
-    log.info("demo: built-in PBX simulator at %s, %g calls per minute", simulator.url,
-             demo.traffic)
-    if demo.opening and demo.traffic > 0:
-        traffic = simulator.traffic
-        try:
-            simulator.call(lambda: traffic.opening(time.monotonic()))
-        except TrafficError as exc:  # a state file whose classes refuse every outside call
-            log.warning("demo: no opening call: %s", exc)
-    return simulator

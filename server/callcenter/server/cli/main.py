@@ -30,7 +30,13 @@ from callcenter.common.pbx.line import (
 from callcenter.common.schema import ParameterError
 from callcenter.server.cli import pbx as cli_pbx
 from callcenter.server.cli.accounts import add_accounts_parser, run_accounts
-from callcenter.server.cli.common import UsageError, add_link_arguments, stop_on_signals
+from callcenter.server.cli.common import (
+    EXIT_BROKEN_PIPE,
+    UsageError,
+    add_link_arguments,
+    discard_stdout,
+    stop_on_signals,
+)
 from callcenter.server.cli.extensions import add_extensions_parser, run_extensions
 from callcenter.server.cli.format import EventLines
 from callcenter.server.cli.rate import add_rate_parser, run_rate
@@ -38,11 +44,12 @@ from callcenter.server.cli.records import add_records_parser, run_records
 from callcenter.server.cli.rooms import add_rooms_parser, run_rooms
 from callcenter.server.cli.settings import add_settings_parser, run_settings
 from callcenter.server.cli.tariff import add_tariff_parser, run_tariff
+from callcenter.server.demo import DemoConfig
 from callcenter.server.hub import TlsConfigError, context_from_settings
 from callcenter.server.pbx.events import ServiceEvent
 from callcenter.server.pbx.image import ImageFileError
 from callcenter.server.pbx.link import LinkOptions, PbxError
-from callcenter.server.runtime import DemoConfig, ServerRuntime
+from callcenter.server.runtime import ServerRuntime
 from callcenter.server.service_file import connect_host
 from callcenter.server.settings import (
     ServerSettings,
@@ -175,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as exc:
         print(f"callcenter-server: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `... | head`: the reader has what it wanted
+        discard_stdout()
+        return EXIT_BROKEN_PIPE
     except (PbxError, ImageFileError, SettingsError, StoreError, TlsConfigError,
             OSError) as exc:
         print(f"callcenter-server: {exc}", file=sys.stderr)
@@ -283,8 +293,10 @@ def run_service(args: argparse.Namespace) -> int:
             # logins are served while the PBX link is down or verifying
             runtime.start()
             if runtime.simulator is not None:
+                hotel = ([] if runtime.demo_hotel is None
+                         else runtime.demo_hotel.lines(data_dir))
                 print(*demo_lines(runtime.simulator.url, runtime.simulator.control_address),
-                      sep="\n", flush=True)
+                      *hotel, sep="\n", flush=True)
             if wanted != settings:  # saved once the service started: a failed start
                 wanted.save(data_dir, store_open=True)  # (agent port taken ...) keeps the
                 # old settings

@@ -15,14 +15,19 @@ import contextlib
 import csv
 import io
 import json
-import os
 import sys
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from callcenter.server.cli.common import add_data_argument, open_existing_store, print_table
+from callcenter.server.cli.common import (
+    EXIT_BROKEN_PIPE,
+    add_data_argument,
+    discard_stdout,
+    open_existing_store,
+    print_table,
+)
 from callcenter.server.query.export import (
     CSV_HEADER,
     report_title,
@@ -138,10 +143,6 @@ def filter_message(exc: FilterError) -> str:
     return f"--{exc.field.replace('_', '-')} {exc.detail}"
 
 
-#: Exit status when the reader of standard output went away: as a process ended by SIGPIPE.
-EXIT_BROKEN_PIPE = 128 + 13
-
-
 @contextlib.contextmanager
 def _stdout_text() -> Iterator[IO[str]]:
     """Standard output as UTF-8 text with no newline translation (exact CSV bytes)."""
@@ -155,25 +156,11 @@ def _stdout_text() -> Iterator[IO[str]]:
         yield wrapper
         wrapper.flush()
     except BrokenPipeError:
-        _discard_stdout()  # so that detaching (which flushes) cannot fail again
+        discard_stdout()  # so that detaching (which flushes) cannot fail again
         raise
     finally:
         # Always detach: a wrapper left attached would close sys.stdout's buffer when freed.
         wrapper.detach()
-
-
-def _discard_stdout() -> None:
-    """After a broken pipe: point standard output at /dev/null, so that what is still
-    buffered (and Python's flush at exit) goes nowhere instead of failing again."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
 
 
 def run_records(args: argparse.Namespace) -> int:
@@ -192,7 +179,7 @@ def run_records(args: argparse.Namespace) -> int:
     try:
         return _run(action, args, db)
     except BrokenPipeError:  # `records export | head`: the reader has what it wanted
-        _discard_stdout()
+        discard_stdout()
         return EXIT_BROKEN_PIPE
     except FilterError as exc:
         print(f"records {action}: {filter_message(exc)}", file=err)

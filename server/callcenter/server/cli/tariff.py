@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from callcenter.server.cli.common import add_data_argument, print_table, require_data
-from callcenter.server.cli.records import EXIT_BROKEN_PIPE, _discard_stdout
 from callcenter.server.query.filters import Filters
 from callcenter.server.query.summary import summarize
 from callcenter.server.rating import Tariff
@@ -76,9 +75,8 @@ def add_tariff_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run_tariff(args: argparse.Namespace) -> int:
     try:
         return _run(args)
-    except BrokenPipeError:  # `tariff show | head -1`: the reader has what it wanted
-        _discard_stdout()
-        return EXIT_BROKEN_PIPE
+    except BrokenPipeError:  # `tariff show | head -1`: main() ends quietly
+        raise
     except TariffUsageError as exc:
         print(f"callcenter-server tariff: {exc}", file=sys.stderr)
         return 2

@@ -116,7 +116,9 @@ def reconcile(pbx: PbxControl | PbxService, db: AnyDatabase) -> ReconcileResult:
     """
     control: PbxControl = ServiceControl(pbx) if isinstance(pbx, PbxService) else pbx
     with read_snapshot(db):
-        wanted = wanted_switches(all_states())
+        states = all_states()
+    wanted = wanted_switches(states)
+    accounts = {s.ref.over_limit_key: s for s in states}
     result = ReconcileResult()
     if not wanted:
         return result
@@ -138,8 +140,18 @@ def reconcile(pbx: PbxControl | PbxService, db: AnyDatabase) -> ReconcileResult:
             log.error("prepaid: the PBX refused %s=%s: %s", key, value, exc)
             continue
         result.written.append((key, stored))
-        log.info("prepaid: %s = %s (was %s)", key, stored, current.get(key, "unknown"))
+        log.info("prepaid: %s", switch_text(accounts[key], key, stored))
     return result
+
+
+def switch_text(account: AccountState, key: str, value: str) -> str:
+    """What a written over-limit switch means, for the service's output."""
+    if account.over_limit:
+        return (f"{account.ref} is below zero (balance {account.balance}): the PBX now refuses "
+                f"its outside calls ({key} = {value})")
+    why = ("is off prepaid" if not account.active
+           else f"is no longer below zero (balance {account.balance})")
+    return f"{account.ref} {why}: its normal class is back at the PBX ({key} = {value})"
 
 
 def _link_error_is_per_key(exc: PbxError) -> bool:
