@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -161,3 +162,19 @@ def test_python_dash_m_runs_the_same_command(tmp_path: Path) -> None:
                            capture_output=True, text=True, encoding="utf-8", timeout=60,
                            check=False)
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+
+
+def test_an_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``callcenter-crm customers export | head -0``: exit 141 as SIGPIPE would, no "Broken
+    pipe" and no "Exception ignored" from the flush at exit."""
+    data = tmp_path / "data"
+    assert crm("customers", "import", customers_csv(tmp_path / "c.csv", 50), "--data",
+               data).returncode == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([*COMMAND, "--data", str(data), "customers", "export"],
+                              stdout=write_end, stderr=subprocess.PIPE, check=False, timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.stderr == b"" and done.returncode == 141, done.stderr

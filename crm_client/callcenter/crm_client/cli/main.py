@@ -9,37 +9,45 @@ start of the window.
 Every command takes ``--data DIR`` (this PC's data folder; default per user, see
 ``store.default_data_dir``) and ``--shared FOLDER`` (network mode: the shared folder holding
 ``crm-shared.db``; without it, the one saved in ``DIR/settings.json`` by the window, if any).
-Without a subcommand the window starts (``cli.gui_start``, owned by the
-window). Errors the user can fix (a bad file, an unknown header mapping, a share that cannot be
-reached) print one line on standard error and exit 2, without a traceback; an import exits 0
-only after its rows are committed (to the shared file in network mode: an import never waits
-in the outbox).
+Without a subcommand the window starts (``cli.gui_start``; Tk is imported only then). Errors
+the user can fix (a bad file, an unknown header mapping, a share that cannot be reached) print
+one line on standard error and exit 2, without a traceback; an import exits 0 only after its
+rows are committed (to the shared file in network mode: an import never waits in the
+outbox). A reader of standard output that goes away (``... | head``) ends the command quietly
+with exit 141, as SIGPIPE would.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from callcenter.crm_client.cli import gui_start
 from callcenter.crm_client.settings import SettingsError, load_settings
 from callcenter.crm_client.store import CrmStore, ShareUnavailable, StoreError, default_data_dir
 
 __all__ = ["build_parser", "main"]
 
 PROG = "callcenter-crm"
+#: The exit status when the reader of standard output went away, as a shell reports SIGPIPE.
+EXIT_BROKEN_PIPE = 128 + 13
 
 
-def _gui_start() -> Any:
-    """The window's start module, or None while it is not built."""
+def _discard_stdout() -> None:
+    """After a broken pipe: standard output to /dev/null, so that the flush at exit cannot
+    fail again (and print "Exception ignored ... BrokenPipeError")."""
     try:
-        from callcenter.crm_client.cli import gui_start  # noqa: PLC0415 - optional module
-    except ModuleNotFoundError as exc:
-        if exc.name != "callcenter.crm_client.cli.gui_start":
-            raise
-        return None
-    return gui_start
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _folders(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -56,13 +64,12 @@ def _export_flags(parser: argparse.ArgumentParser) -> None:
                         help="write to FILE (without it CSV goes to standard output)")
 
 
-def build_parser(gui: Any = None) -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="The CRM agent client: without a command, the window; "
         "with one, bulk work on customers and the call log.")
     _folders(parser, None)
-    if gui is not None:
-        gui.add_gui_arguments(parser)
+    gui_start.add_gui_arguments(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Subcommands accept --data/--shared too; SUPPRESS keeps a value given before the command.
     folders = argparse.ArgumentParser(add_help=False)
@@ -155,16 +162,11 @@ def _export(args: argparse.Namespace, what: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run callcenter-crm with ``argv`` (default: the process's); the exit status."""
-    gui = _gui_start()
-    parser = build_parser(gui)
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            if gui is None:
-                print(f"{PROG}: the window is not built yet (issue 9); the bulk commands work: "
-                      f"{PROG} customers import|export, {PROG} calls export", file=sys.stderr)
-                return 2
-            return int(gui.start(args))
+            return int(gui_start.start(args))
         if args.command == "customers" and args.action == "import":
             return _import(args)
         return _export(args, args.command)
@@ -174,5 +176,6 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        return 1
+    except BrokenPipeError:  # `... export | head`: the reader has what it wanted
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
