@@ -14,6 +14,7 @@ from callcenter.common.schema import (
     Group,
     Parameter,
     ParameterError,
+    RowIndex,
     Schema,
     Scope,
     Table,
@@ -517,6 +518,33 @@ def test_rules_ignore_partial_states() -> None:
     s = build_schema(24, 8)
     assert s.check_consistency({}) == []
     assert s.check_consistency({"group.08.priority": "005"}) == []
+
+
+_RULE_CHANGES = [("extension.002.number", "8001"), ("extension.002.number", "80"),
+                 ("group.08.priority", "003,030"), ("group.09.one_key_call", "on"),
+                 ("group.03.round_robin_start", "priority"),
+                 ("personal_password.07.password", "1234"),
+                 ("disa_password.10.password", "2468"), ("smart_route.02.area_code", "755"),
+                 ("ip_route.05.code", "1790"), ("system.multiple_routes", "on"),
+                 ("system.operator_day2", "030"), ("extension.001.number", "8009")]
+
+
+@given(st.lists(st.sampled_from(_RULE_CHANGES), max_size=6))
+@settings(max_examples=60, deadline=None)
+def test_an_indexed_image_judges_as_the_plain_one(changes: list[tuple[str, str]]) -> None:
+    """check_consistency indexes the image once (RowIndex) and a batch derives each trial
+    from the last (``changed``): the same problems as every rule on the plain image."""
+    schema = build_schema(24, 8)
+    plain = _state(personal_password__01__password="1234", disa_password__03__password="2468",
+                   smart_route__01__area_code="755", system__smart_routing="on")
+    indexed = RowIndex(dict(plain))
+    for key, value in changes:
+        plain = {**plain, key: value}
+        indexed = indexed.changed(key, value)
+        expected = [msg for rule in catalog.rules() if (msg := rule(plain))]
+        assert schema.check_consistency(indexed) == expected
+        assert schema.check_consistency(plain) == expected
+        assert dict(indexed) == plain
 
 
 def test_every_rule_documented() -> None:

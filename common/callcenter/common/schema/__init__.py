@@ -5,10 +5,20 @@ from __future__ import annotations
 from functools import lru_cache
 
 from . import catalog
-from .core import GROUP_LABELS, Group, Parameter, ParameterError, Row, Schema, Scope, Table
+from .core import (
+    GROUP_LABELS,
+    Group,
+    Parameter,
+    ParameterError,
+    Row,
+    RowIndex,
+    Schema,
+    Scope,
+    Table,
+)
 
-__all__ = ["GROUP_LABELS", "Group", "Parameter", "ParameterError", "Row", "Schema", "Scope",
-           "Table", "build_schema"]
+__all__ = ["GROUP_LABELS", "Group", "Parameter", "ParameterError", "Row", "RowIndex", "Schema",
+           "Scope", "Table", "build_schema"]
 
 
 @lru_cache(maxsize=16)

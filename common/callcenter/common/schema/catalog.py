@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from itertools import pairwise
 
-from .core import ConsistencyRule, Group, Parameter, Scope, Table
+from .core import ConsistencyRule, Group, Parameter, RowIndex, Scope, Table
 from .kinds import (
     AreaCode,
     Choice,
@@ -440,7 +440,9 @@ def all_parameters(trunks: int, extensions: int = 999) -> list[Parameter]:
 
 def _rows(params: Mapping[str, str], prefix: str, field: str) -> dict[str, str]:
     """``{row: value}`` of ``<prefix>.<row>.<field>`` keys present in ``params``."""
-    # Every rule scans the whole image on every write: compare the ends, split nothing.
+    if isinstance(params, RowIndex):  # check_consistency's: indexed once for every rule
+        return params.column(prefix, field)
+    # A rule called on a plain image scans it: compare the ends, split nothing.
     head, tail = prefix + ".", "." + field
     shortest = len(head) + len(tail)
     found: dict[str, str] = {}

@@ -118,6 +118,51 @@ class Row:
 ConsistencyRule = Callable[[Mapping[str, str]], str | None]
 
 
+class RowIndex(Mapping[str, str]):
+    """A parameter image whose table keys (``<table>.<row>.<field>``) are indexed by
+    (table, field) on first use: every consistency rule asks for whole columns, and one pass
+    over the image serves them all instead of one scan per rule (``check_consistency``)."""
+
+    def __init__(self, params: Mapping[str, str]) -> None:
+        self._params = params
+        self._columns: dict[tuple[str, str], dict[str, str]] | None = None
+
+    def __getitem__(self, key: str) -> str:
+        return self._params[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+    def column(self, table: str, field: str) -> dict[str, str]:
+        """``{row: value}`` of the ``<table>.<row>.<field>`` keys present."""
+        return dict(self._index().get((table, field), {}))
+
+    def changed(self, key: str, value: str) -> RowIndex:
+        """This image with ``key`` set to ``value``; the index is shared but for the one
+        column that changed (a batch checks each of its keys against the image so far)."""
+        trial = RowIndex({**self._params, key: value})
+        columns = dict(self._index())
+        parts = key.split(".")
+        if len(parts) == 3:  # table.row.field
+            column = (parts[0], parts[2])
+            columns[column] = {**columns.get(column, {}), parts[1]: value}
+        trial._columns = columns
+        return trial
+
+    def _index(self) -> dict[tuple[str, str], dict[str, str]]:
+        if self._columns is None:
+            columns: dict[tuple[str, str], dict[str, str]] = {}
+            for key, value in self._params.items():
+                parts = key.split(".")
+                if len(parts) == 3:  # table.row.field
+                    columns.setdefault((parts[0], parts[2]), {})[parts[1]] = value
+            self._columns = columns
+        return self._columns
+
+
 class Schema:
     """The catalogue expanded for a PBX of ``extensions`` ports and ``trunks`` trunks."""
 
@@ -196,7 +241,8 @@ class Schema:
 
     def check_consistency(self, params: Mapping[str, str]) -> list[str]:
         """Problems between settings (e.g. smart routing with multiple routes on)."""
-        return [msg for rule in self.rules if (msg := rule(params))]
+        indexed = params if isinstance(params, RowIndex) else RowIndex(params)
+        return [msg for rule in self.rules if (msg := rule(indexed))]
 
 
 def port_ids(count: int) -> list[str]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from callcenter.common.schema import ParameterError, Schema
+from callcenter.common.schema import ParameterError, RowIndex, Schema
 
 #: The status of one key of a batch (``WriteResult.status``).
 WRITTEN: Final = "written"  # written, and reading it back showed the value
@@ -64,7 +64,7 @@ def validate_batch(schema: Schema, current: Mapping[str, str],
     for key, text in pairs:
         last.pop(key, None)
         last[key] = text
-    image = dict(current)
+    image = RowIndex(dict(current))
     rules = check_rules and bool(schema.rules)
     known = set(schema.check_consistency(image)) if rules else set()
     to_write: list[tuple[str, str]] = []
@@ -80,7 +80,7 @@ def validate_batch(schema: Schema, current: Mapping[str, str],
             settled[key] = WriteResult(key, value, old, UNCHANGED)
             continue
         if rules:
-            trial = {**image, key: value}
+            trial = image.changed(key, value)
             problems = schema.check_consistency(trial)
             new = [p for p in problems if p not in known]
             if new:
