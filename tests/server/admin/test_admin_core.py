@@ -16,6 +16,13 @@ def test_console_session_has_no_phone(admin: AgentClient) -> None:
     assert answer["modules"] == ["system", "parameters", "monitor", "records", "rooms",
                                  "backup"]
     assert all(a["user"] != "admin-t" for a in admin.request("agents")["agents"])
+    # the site's time zone, in which a console shows times (and follows a change)
+    assert answer["timezone"] == "Asia/Shanghai"
+    set_setting("timezone", "Europe/Paris", "tester")
+    try:
+        assert admin.request("whoami")["timezone"] == "Europe/Paris"
+    finally:
+        set_setting("timezone", "Asia/Shanghai", "tester")
 
 
 def test_agent_needs_an_extension(connect: Callable[..., AgentClient],

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from tkinter import ttk
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +23,7 @@ from callcenter.server.console.monitor_model import (
 from callcenter.server.console.monitor_view import MonitorView
 from callcenter.server.console.strings import Catalogue
 from callcenter.server.runtime import ServerRuntime
+from callcenter.server.store.settings import get_setting
 from tests.server.console.console_support import PASSWORD, ask, pump_until
 from tests.server.console.test_models import snapshot
 
@@ -90,7 +93,12 @@ def test_the_status_bar_shows_the_link_user_and_clients(
     assert app.window.status["clients"].cget("text") == "CRM客户端：0"
     pump_until(tk_root, lambda: app.window.status["verification"].cget("text")
                == "数据校验：完成", what="the verification shown done")
-    assert app.window.status["clock"].cget("text")[:2] == "20"
+    # the clock in the site's time zone (whoami's timezone), not this computer's
+    site = str(get_setting("timezone"))
+    pump_until(tk_root, lambda: app.window.site_zone == site, what="the site's zone")
+    shown = datetime.strptime(app.window.status["clock"].cget("text"), "%Y-%m-%d %H:%M:%S")
+    now = datetime.now(ZoneInfo(site)).replace(tzinfo=None)
+    assert abs((shown - now).total_seconds()) < 5, (shown, now)
 
 
 def test_a_call_turns_the_extension_icon_to_the_talking_colour(

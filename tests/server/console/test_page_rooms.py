@@ -4,8 +4,10 @@ and simulator, driven through its widgets."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -158,6 +160,10 @@ def test_a_top_up_through_the_page_shows_in_the_table_and_the_ledger(
     pump_until(tk_root, lambda: len(ledger.rows()) == 2, what="the ledger")
     assert [row[2:4] for row in ledger.rows()] == [("50.00", "50.00"), ("12.50", "62.50")]
     assert ledger.rows()[0][4] == "rooms-op" and ledger.rows()[0][1] == "充值"
+    # its times in the site's time zone (the service keeps them in UTC)
+    site = ZoneInfo(str(app.whoami["timezone"]))
+    shown = datetime.strptime(ledger.rows()[0][0], "%Y-%m-%d %H:%M:%S")
+    assert abs((shown - datetime.now(site).replace(tzinfo=None)).total_seconds()) < 120
     # an empty 预设话费 clears it
     double_click(tk_root, page, "006", "prepaid")
     type_and_enter(tk_root, page, "")

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callcenter.server.console.system_model import local_time, version_rows
+from callcenter.server.console.system_model import version_rows
+from callcenter.server.console.times import clock_text, local_time
 from callcenter.server.store import audit
 from callcenter.server.store.engine import SQLITE_FILE
 from callcenter.server.store.models import CallRecordRow, RatingRow
@@ -37,6 +38,10 @@ def test_times_are_shown_in_the_sites_zone() -> None:
     assert local_time("2024-07-01T08:00:00", "Asia/Shanghai") == "2024-07-01 16:00:00"  # UTC
     assert local_time("2024-07-01T08:00:00+00:00", "No/Such_Zone") == "2024-07-01 08:00:00"
     assert local_time("yesterday", "Asia/Shanghai") == "yesterday"
+    noon_utc = datetime(2024, 7, 1, 12, 0, 5, tzinfo=UTC)
+    assert clock_text(noon_utc, "Asia/Shanghai") == "2024-07-01 20:00:05"
+    assert clock_text(noon_utc, "America/New_York") == "2024-07-01 08:00:05"
+    assert clock_text(noon_utc, None) == noon_utc.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def test_the_versions_list_names_the_version_in_force_and_the_first_one() -> None:

@@ -227,6 +227,8 @@ class ConsoleApp:
 
     def _whoami(self, answer: dict[str, Any]) -> None:
         self.whoami = answer
+        if answer.get("timezone"):
+            self.window.set_site_zone(str(answer["timezone"]))
         modules = [str(m) for m in answer.get("modules") or ()]
         self.window.set_modules(modules)
         if not self.window.current_page or \

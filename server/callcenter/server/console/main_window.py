@@ -12,11 +12,13 @@ from __future__ import annotations
 import time
 import tkinter as tk
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from tkinter import ttk
 from typing import Final
 
 from callcenter.server.console.strings import Catalogue
+from callcenter.server.console.times import clock_text
 
 #: The original's modules in its order (the manual's main window); S-41 module names.
 MODULES: Final = ("system", "parameters", "monitor", "records", "rooms", "backup")
@@ -69,6 +71,7 @@ class MainWindow:
         self.statusbar.columnconfigure(0, weight=1)
         self._page_frames: dict[str, tk.Widget] = {}
         self._clock_job = ""
+        self.site_zone = ""  # this computer's zone until the service names the site's
         self._menus: list[tk.Menu] = []
         self._toolbar: dict[str, ttk.Button | ttk.Menubutton] = {}
         self.relabel()
@@ -167,8 +170,13 @@ class MainWindow:
                              command=partial(self.on_page, f"parameters.{page}"))
         return menu
 
+    def set_site_zone(self, timezone: str) -> None:
+        """Show the clock in the site's time zone (``whoami``'s ``timezone``)."""
+        self.site_zone = timezone
+        self.status["clock"].configure(text=clock_text(datetime.now(UTC), self.site_zone))
+
     def _tick_clock(self) -> None:
-        self.status["clock"].configure(text=time.strftime("%Y-%m-%d %H:%M:%S"))
+        self.status["clock"].configure(text=clock_text(datetime.now(UTC), self.site_zone))
         self._clock_job = self.root.after(1000 - int(time.time() * 1000) % 1000,
                                           self._tick_clock)
 

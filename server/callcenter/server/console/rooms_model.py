@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from callcenter.server.console.times import local_time
+
 #: The table's columns in the manual's order (序号 端口号 分机号 ...), catalogue keys
 #: ``rooms.col.<name>``.
 COLUMNS: Final = ("index", "port", "number", "day_class", "night_class", "alarm", "alarm2",
@@ -237,8 +239,9 @@ class RoomsModel:
         return set(), False
 
 
-def ledger_rows(entries: list[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """The ledger dialog's rows: time, kind, amount, balance, who, note."""
-    return [(str(e.get("at", ""))[:19].replace("T", " "), str(e.get("kind", "")),
+def ledger_rows(entries: list[dict[str, Any]], timezone: str) -> list[tuple[str, ...]]:
+    """The ledger dialog's rows: time (in the site's zone), kind, amount, balance, who,
+    note."""
+    return [(local_time(str(e.get("at", "")), timezone), str(e.get("kind", "")),
              str(e.get("amount", "")), str(e.get("balance", "")), str(e.get("who", "")),
              str(e.get("note", ""))) for e in entries]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from callcenter.server.console.times import local_time, site_zone
 
 #: The settings tabs (catalogue ``system.tab.<name>``) and the settings each shows.
 SETTING_TABS: Final = {
@@ -245,26 +246,6 @@ def rerate_params(first: str, last: str) -> dict[str, Any] | str:
     if day_to < day_from:
         return "tariff.bad_range"
     return {"from": day_from, "to": day_to}
-
-
-def site_zone(timezone: str) -> ZoneInfo:
-    """The site's time zone (the ``timezone`` setting); UTC when it names none known."""
-    try:
-        return ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_time(stamp: str, timezone: str) -> str:
-    """An ISO 8601 time from the service (UTC when it names no zone) as ``yyyy-mm-dd
-    hh:mm:ss`` in the site's time zone; a text that is no time is shown as it is."""
-    try:
-        moment = datetime.fromisoformat(stamp.strip())
-    except ValueError:
-        return stamp.replace("T", " ")[:19]
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(site_zone(timezone)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 #: ``how`` of the versions list's rows that no save recorded: the version in force (a fresh

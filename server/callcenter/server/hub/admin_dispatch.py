@@ -10,6 +10,8 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+import peewee
+
 from callcenter.common.agent.catalog import ACTIONS, PROTOCOL_VERSION, ErrorCode
 from callcenter.common.agent.messages import Request, response_error, response_ok
 from callcenter.server.hub import admin_backup, admin_pbx, admin_store, desk
@@ -22,6 +24,8 @@ from callcenter.server.hub.admin import (
     Job,
     allowed_modules,
 )
+from callcenter.server.store.db import StoreError
+from callcenter.server.store.settings import get_setting
 
 if TYPE_CHECKING:
     from callcenter.server.hub.handler import HubHandler
@@ -33,9 +37,14 @@ log = logging.getLogger(__name__)
 
 async def _whoami(call: AdminCall) -> dict[str, Any]:
     session = call.session
+    try:  # the site's zone, in which consoles show times; not worth failing whoami for
+        timezone = await call.in_store(lambda: str(get_setting("timezone")))
+    except (StoreError, peewee.PeeweeException):
+        timezone = ""
     return {"user": session.user, "role": session.role or "", "extension": session.port,
             "modules": allowed_modules(session.role, session.modules),
-            "protocol": PROTOCOL_VERSION, "data_dir": str(call.backend.data_dir)}
+            "protocol": PROTOCOL_VERSION, "data_dir": str(call.backend.data_dir),
+            "timezone": timezone}
 
 
 async def _cancel(call: AdminCall) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from callcenter.server.console import strings
 from callcenter.server.console.backup_model import GROUPS, BackupModel
 from callcenter.server.console.pages.parameters import store_for
 from callcenter.server.console.parameter_texts import key_name
+from callcenter.server.console.times import local_time
 
 if TYPE_CHECKING:
     from callcenter.server.console.pages import PageContext, PageFactory
@@ -277,7 +278,9 @@ class BackupPage:
         for entry in reversed(self.model.backups):  # newest first
             name = str(entry.get("name", ""))
             self.backups.insert("", "end", iid=name, text=name, values=(
-                str(entry.get("created", ""))[:19].replace("T", " "), entry.get("size", "")))
+                local_time(str(entry.get("created", "")),
+                           str(self.context.whoami.get("timezone", ""))),
+                entry.get("size", "")))
         selected = self.model.selected
         if selected and selected[0] == "backups" and self.backups.exists(selected[1]):
             self.backups.selection_set(selected[1])

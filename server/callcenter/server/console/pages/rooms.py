@@ -447,7 +447,8 @@ class LedgerDialog(tk.Toplevel):
         if offset == 0:
             self.tree.delete(*self.tree.get_children())
         self.total = int(answer.get("total", 0))
-        for row in ledger_rows(list(answer.get("entries") or [])):
+        timezone = str(self.context.whoami.get("timezone", ""))
+        for row in ledger_rows(list(answer.get("entries") or []), timezone):
             kind = f"rooms.kind.{row[1]}"
             shown = self.catalogue.text(kind) if kind in strings.TEXTS else row[1]
             self.tree.insert("", "end", values=(row[0], shown, *row[2:]))
