@@ -20,11 +20,11 @@ with exit 141, as SIGPIPE would.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from callcenter.common.pipes import EXIT_BROKEN_PIPE, discard_stdout
 from callcenter.crm_client.cli import gui_start
 from callcenter.crm_client.settings import SettingsError, load_settings
 from callcenter.crm_client.store import CrmStore, ShareUnavailable, StoreError, default_data_dir
@@ -32,22 +32,6 @@ from callcenter.crm_client.store import CrmStore, ShareUnavailable, StoreError, 
 __all__ = ["build_parser", "main"]
 
 PROG = "callcenter-crm"
-#: The exit status when the reader of standard output went away, as a shell reports SIGPIPE.
-EXIT_BROKEN_PIPE = 128 + 13
-
-
-def _discard_stdout() -> None:
-    """After a broken pipe: standard output to /dev/null, so that the flush at exit cannot
-    fail again (and print "Exception ignored ... BrokenPipeError")."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
 
 
 def _folders(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -177,5 +161,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `... export | head`: the reader has what it wanted
-        _discard_stdout()
+        discard_stdout()
         return EXIT_BROKEN_PIPE

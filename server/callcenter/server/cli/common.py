@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
-import sys
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
@@ -29,25 +27,6 @@ from callcenter.server.store.settings import SettingError, cli_user, spec_for
 
 #: Exit statuses.
 OK, FAILED, USAGE = 0, 1, 2
-
-
-#: The exit status of a command whose reader went away (``... | head``), as a shell reports
-#: a process ended by SIGPIPE.
-EXIT_BROKEN_PIPE = 128 + 13
-
-
-def discard_stdout() -> None:
-    """After a broken pipe: point standard output at /dev/null, so that what is still
-    buffered (and Python's flush at exit) goes nowhere instead of failing again."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
 
 
 class UsageError(Exception):

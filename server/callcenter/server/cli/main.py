@@ -27,14 +27,13 @@ from callcenter.common.pbx.line import (
     add_line_arguments,
     line_settings_from_args,
 )
+from callcenter.common.pipes import EXIT_BROKEN_PIPE, discard_stdout
 from callcenter.common.schema import ParameterError
 from callcenter.server.cli import pbx as cli_pbx
 from callcenter.server.cli.accounts import add_accounts_parser, run_accounts
 from callcenter.server.cli.common import (
-    EXIT_BROKEN_PIPE,
     UsageError,
     add_link_arguments,
-    discard_stdout,
     stop_on_signals,
 )
 from callcenter.server.cli.extensions import add_extensions_parser, run_extensions

@@ -21,10 +21,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from callcenter.common.pipes import EXIT_BROKEN_PIPE, discard_stdout
 from callcenter.server.cli.common import (
-    EXIT_BROKEN_PIPE,
     add_data_argument,
-    discard_stdout,
     open_existing_store,
     print_table,
 )
