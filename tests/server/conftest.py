@@ -1,5 +1,5 @@
 """Fixtures shared by every server test folder: the store on SQLite and PostgreSQL."""
 
-from tests.server.store_fixtures import pg_url, store_db, store_target
+from tests.server.store_fixtures import pg_url, sqlite_template, store_db, store_target
 
-__all__ = ["pg_url", "store_db", "store_target"]
+__all__ = ["pg_url", "sqlite_template", "store_db", "store_target"]

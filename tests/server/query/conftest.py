@@ -3,16 +3,17 @@ and ``filled`` is a store with varied records put through the real intake."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.server.query.query_support import Ref, make_records, references, store_records
-from tests.server.store_fixtures import _pg_connect
+from tests.server.store_fixtures import _pg_connect, from_template
 
 
 @pytest.fixture
-def store_db(store_target: Any) -> Any:
+def store_db(store_target: Any, sqlite_template: Path) -> Any:
     """An opened, migrated, empty store on each database; on PostgreSQL the ``archive`` schema
     (which the store fixtures' schema reset leaves alone) is dropped first."""
     if store_target.kind == "postgresql":
@@ -22,8 +23,10 @@ def store_db(store_target: Any) -> Any:
                 cur.execute("DROP SCHEMA IF EXISTS archive CASCADE")
         finally:
             conn.close()
+    from_template(store_target, sqlite_template)
     store_target.open()
     return store_target
+
 
 @pytest.fixture
 def filled(store_db: Any) -> tuple[Any, list[Ref]]:
