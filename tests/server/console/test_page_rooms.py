@@ -193,6 +193,38 @@ def test_a_day_class_set_on_the_page_reaches_the_pbx(
     sim.call(lambda: sim.pbx.program("extension.004.day_class", "11"))
 
 
+def _money(tk_root: tk.Tk, page: RoomsPage, port: str, button: str, amount: str) -> None:
+    page.tree.selection_set(port)
+    page.amount.delete(0, "end")
+    page.amount.insert(0, amount)
+    page.buttons[button].invoke()
+    tk_root.update()
+
+
+def test_a_room_below_zero_shows_its_balance_in_red_until_a_top_up(
+        tk_root: tk.Tk, app: ConsoleApp, sim: Simulator) -> None:
+    page = open_rooms(tk_root, app)
+    _money(tk_root, page, "007", "topup", "1")
+    pump_until(tk_root, lambda: page.tree.set("007", "balance") == "1.00", what="topped up")
+    assert mark_state(tk_root, page, "007", "balance") == ""
+    _money(tk_root, page, "007", "adjust", "-2.50")
+    pump_until(tk_root, lambda: page.tree.set("007", "balance") == "-1.50", what="below zero")
+    # the service switches the room's over-limit class on; the balance cell turns red
+    pump_until(tk_root, lambda: mark_state(tk_root, page, "007", "balance") == "over_limit",
+               what="the balance red")
+    assert sim.call(lambda: sim.pbx.memory.get("extension.007.over_limit")) == "on"
+    label = page.marks.label_at("007", "balance")
+    assert label is not None and label.cget("text") == "-1.50"
+    assert "超额等级" in page.marks._reason(("007", "balance"))
+    assert mark_state(tk_root, page, "007", "prepaid") != "over_limit"  # that cell alone
+    _money(tk_root, page, "007", "topup", "5")
+    pump_until(tk_root, lambda: mark_state(tk_root, page, "007", "balance") == "",
+               what="the red gone after the top-up")
+    assert page.tree.set("007", "balance") == "3.50"
+    _money(tk_root, page, "007", "release", "")
+    pump_until(tk_root, lambda: page.tree.set("007", "prepaid") == "", what="released")
+
+
 def test_the_rooms_page_in_english(tk_root: tk.Tk, app: ConsoleApp) -> None:
     page = open_rooms(tk_root, app)
     app.set_language("en")

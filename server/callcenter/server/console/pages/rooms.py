@@ -53,6 +53,9 @@ strings.add_texts({
     "rooms.refresh": ("刷新", "Refresh"),
     "rooms.loading": ("正在读取房间表…", "Reading the room table…"),
     "rooms.count": ("共 {count} 个房间", "{count} rooms"),
+    "rooms.over_limit": ("余额不足：已改用超额等级，外线受限，充值后恢复",
+                         "below zero: the over-limit class applies (outside calls refused) "
+                         "until a top-up"),
     "rooms.select_room": ("请先选择一个房间", "Select a room first"),
     "rooms.bad_amount": ("金额须大于0，最多两位小数，不超过100000元",
                          "The amount must be more than 0, with at most two decimals, at "
@@ -89,7 +92,8 @@ strings.add_texts({
 WIDTHS: Final = {"index": 50, "port": 60, "number": 80, "day_class": 100, "night_class": 100,
                  "alarm": 70, "alarm2": 70, "alarm_mode": 80, "over_limit_class": 80,
                  "prepaid": 80, "balance": 90}
-TAG_COLOURS: Final = {"written": "#c8e6c9", "refused": "#fff59d", "pending": "#e0e0e0"}
+TAG_COLOURS: Final = {"written": "#c8e6c9", "refused": "#fff59d", "pending": "#e0e0e0",
+                      "over_limit": "#ffcdd2"}
 #: After a record was stored, the balances are asked for again this much later (a burst
 #: of records costs one ``rooms_list``).
 REFRESH_DELAY_MS: Final = 400
@@ -229,9 +233,14 @@ class RoomsPage:
         self.marks.scrolled(first, last)
 
     def _mark_cells(self) -> None:
-        """Each edited cell's outcome on that cell alone, its reason on hover."""
+        """Each edited cell's outcome on that cell alone, its reason on hover; the balance
+        of a room below zero (its over-limit class in force) in red."""
         self._marks_job = ""
         marks: dict[tuple[str, str], Mark] = {}
+        for port, room in self.model.rooms.items():
+            if room.over_limit and self.tree.exists(port):
+                marks[(port, "balance")] = Mark("over_limit", str(self.tree.set(port, "balance")),
+                                                self.catalogue.text("rooms.over_limit"))
         for (port, column), outcome in self.model.outcomes.items():
             if port in self.model.rooms and column in COLUMNS and self.tree.exists(port):
                 marks[(port, column)] = Mark(outcome.state, str(self.tree.set(port, column)),
