@@ -15,50 +15,24 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from callcenter.common.agent.views import (
+    AgentView,
+    ExtensionView,
+    ParkSlotView,
+    TrunkView,
+    agent_view,
+    extension_view,
+    integer,
+    park_slot_view,
+    text,
+    trunk_view,
+)
+
 PARK_SLOTS: Final = 6
 #: Calls whose direction the desk remembers, at most.
 MAX_KINDS: Final = 256
 #: Extension states in which the port has a call of its own.
 CALL_STATES: Final = ("ringing", "talking", "held", "dialing", "busy")
-
-
-@dataclass(frozen=True)
-class ExtensionView:
-    port: str
-    number: str = ""
-    name: str = ""
-    state: str = "idle"
-    peer: str = ""
-    trunk: str = ""
-    call_id: int = 0
-    forward: str = ""
-    dnd: bool = False
-
-
-@dataclass(frozen=True)
-class TrunkView:
-    trunk: str
-    state: str = "idle"
-    number: str = ""
-    port: str = ""
-    call_id: int = 0
-
-
-@dataclass(frozen=True)
-class ParkSlotView:
-    slot: int
-    occupied: bool = False
-    number: str = ""
-    port: str = ""
-    call_id: int = 0
-
-
-@dataclass(frozen=True)
-class AgentView:
-    user: str
-    extension: str = ""
-    device: str = ""
-    since: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,43 +60,6 @@ class DeskChange:
 
 
 ALL: Final = DeskChange("all")
-
-
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    return value if isinstance(value, str) else str(value)
-
-
-def _int(data: dict[str, Any], name: str) -> int:
-    value = data.get(name, 0)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _extension(data: dict[str, Any], old: ExtensionView | None = None) -> ExtensionView:
-    base = old or ExtensionView(_text(data, "port"))
-    return replace(
-        base,
-        number=_text(data, "number") if "number" in data else base.number,
-        name=_text(data, "name") if "name" in data else base.name,
-        state=_text(data, "state") or "idle",
-        peer=_text(data, "peer"), trunk=_text(data, "trunk"), call_id=_int(data, "call_id"),
-        forward=_text(data, "forward") if "forward" in data else base.forward,
-        dnd=bool(data.get("dnd")) if "dnd" in data else base.dnd)
-
-
-def _trunk(data: dict[str, Any]) -> TrunkView:
-    return TrunkView(_text(data, "trunk"), _text(data, "state") or "idle",
-                     _text(data, "number"), _text(data, "port"), _int(data, "call_id"))
-
-
-def _slot(data: dict[str, Any]) -> ParkSlotView:
-    return ParkSlotView(_int(data, "slot"), bool(data.get("occupied")), _text(data, "number"),
-                        _text(data, "port"), _int(data, "call_id"))
-
-
-def _agent(data: dict[str, Any]) -> AgentView:
-    return AgentView(_text(data, "user"), _text(data, "extension"), _text(data, "device"),
-                     _text(data, "since"))
 
 
 def empty_slots() -> dict[int, ParkSlotView]:
@@ -184,7 +121,7 @@ class Desk:
         return result
 
     def _on_snapshot(self, event: dict[str, Any]) -> list[DeskChange]:
-        part, parts = _int(event, "part") or 1, _int(event, "parts") or 1
+        part, parts = integer(event, "part") or 1, integer(event, "parts") or 1
         if part == 1 or self._parts is None:
             self._parts = {k: [] for k in ("extensions", "trunks", "park_slots", "calls",
                                            "agents")}
@@ -197,19 +134,19 @@ class Desk:
         collected, self._parts = self._parts, None
         self.extensions = {}
         for item in collected["extensions"]:
-            view = _extension(item)
+            view = extension_view(item)
             self.extensions[view.port] = view
-        self.trunks = {t.trunk: t for t in map(_trunk, collected["trunks"])}
+        self.trunks = {t.trunk: t for t in map(trunk_view, collected["trunks"])}
         self.park_slots = empty_slots()
-        for slot in map(_slot, collected["park_slots"]):
+        for slot in map(park_slot_view, collected["park_slots"]):
             if slot.slot:
                 self.park_slots[slot.slot] = slot
-        self.agents = [_agent(a) for a in collected["agents"]]
-        self.pbx_link = _text(event, "link")
+        self.agents = [agent_view(a) for a in collected["agents"]]
+        self.pbx_link = text(event, "link")
         self._kinds = {}
         mine = self.extensions.get(self.my_port)
         for call in collected["calls"]:
-            self._kinds[_int(call, "call_id")] = self._direction_of(call)
+            self._kinds[integer(call, "call_id")] = self._direction_of(call)
         old = self.my_call
         self.my_call = None
         if mine is not None and mine.state in CALL_STATES and mine.call_id:
@@ -224,7 +161,7 @@ class Desk:
 
     @staticmethod
     def _direction_of(call: dict[str, Any]) -> str:
-        kind = _text(call, "kind")
+        kind = text(call, "kind")
         if kind == "incoming":
             return "in"
         if kind == "outgoing":
@@ -232,10 +169,10 @@ class Desk:
         return "internal"
 
     def _on_extension_state(self, event: dict[str, Any]) -> list[DeskChange]:
-        port = _text(event, "port")
+        port = text(event, "port")
         if not port:
             return []
-        self.extensions[port] = _extension(event, self.extensions.get(port))
+        self.extensions[port] = extension_view(event, self.extensions.get(port))
         changes = [DeskChange("extension", port)]
         if port == self.my_port:
             changes += self._my_state(self.extensions[port])
@@ -274,10 +211,10 @@ class Desk:
             del self._kinds[next(iter(self._kinds))]
 
     def _on_ring(self, event: dict[str, Any]) -> list[DeskChange]:
-        if _text(event, "extension") != self.my_port:
+        if text(event, "extension") != self.my_port:
             return []
-        call_id = _int(event, "call_id")
-        caller, trunk = _text(event, "caller"), _text(event, "trunk")
+        call_id = integer(event, "call_id")
+        caller, trunk = text(event, "caller"), text(event, "trunk")
         direction = "in" if trunk else "internal"
         self._remember(call_id, direction)
         old = self.my_call
@@ -291,15 +228,15 @@ class Desk:
         return [DeskChange("my_call")]
 
     def _on_answer(self, event: dict[str, Any]) -> list[DeskChange]:
-        if _text(event, "extension") != self.my_port:
+        if text(event, "extension") != self.my_port:
             return []
-        call_id = _int(event, "call_id")
+        call_id = integer(event, "call_id")
         old = self.my_call
         if old is not None and old.call_id == call_id:
             new = replace(old, state="talking", answered=True,
-                          peer=_text(event, "peer") or old.peer)
+                          peer=text(event, "peer") or old.peer)
         else:
-            new = MyCall(call_id, "talking", _text(event, "peer"), _text(event, "trunk"),
+            new = MyCall(call_id, "talking", text(event, "peer"), text(event, "trunk"),
                          self._kinds.get(call_id, "out"), "", True)
         if new == old:
             return []
@@ -307,38 +244,38 @@ class Desk:
         return [DeskChange("my_call")]
 
     def _on_hangup(self, event: dict[str, Any]) -> list[DeskChange]:
-        if _text(event, "extension") != self.my_port:
+        if text(event, "extension") != self.my_port:
             return []
-        if self.my_call is None or self.my_call.call_id != _int(event, "call_id"):
+        if self.my_call is None or self.my_call.call_id != integer(event, "call_id"):
             return []
         self.my_call = None
         return [DeskChange("my_call")]
 
     def _on_trunk_state(self, event: dict[str, Any]) -> list[DeskChange]:
-        view = _trunk(event)
+        view = trunk_view(event)
         if not view.trunk:
             return []
         self.trunks[view.trunk] = view
         return [DeskChange("trunk", view.trunk)]
 
     def _on_park_slot(self, event: dict[str, Any]) -> list[DeskChange]:
-        view = _slot(event)
+        view = park_slot_view(event)
         if not 1 <= view.slot <= PARK_SLOTS:
             return []
         self.park_slots[view.slot] = view
         return [DeskChange("park_slot", str(view.slot))]
 
     def _on_forward(self, event: dict[str, Any]) -> list[DeskChange]:
-        port = _text(event, "port")
+        port = text(event, "port")
         old = self.extensions.get(port)
         if old is None:
             return []
-        number = _text(event, "number") if event.get("on") else ""
+        number = text(event, "number") if event.get("on") else ""
         self.extensions[port] = replace(old, forward=number)
         return [DeskChange("extension", port)]
 
     def _on_dnd(self, event: dict[str, Any]) -> list[DeskChange]:
-        port = _text(event, "port")
+        port = text(event, "port")
         old = self.extensions.get(port)
         if old is None:
             return []
@@ -346,11 +283,11 @@ class Desk:
         return [DeskChange("extension", port)]
 
     def _on_agent_joined(self, event: dict[str, Any]) -> list[DeskChange]:
-        self.agents.append(_agent(event))
+        self.agents.append(agent_view(event))
         return [DeskChange("agents")]
 
     def _on_agent_left(self, event: dict[str, Any]) -> list[DeskChange]:
-        user, port = _text(event, "user"), _text(event, "extension")
+        user, port = text(event, "user"), text(event, "extension")
         for index, agent in enumerate(self.agents):  # one session of it left
             if agent.user == user and agent.extension == port:
                 del self.agents[index]
@@ -358,7 +295,7 @@ class Desk:
         return []
 
     def _on_link(self, event: dict[str, Any]) -> list[DeskChange]:
-        state = _text(event, "state")
+        state = text(event, "state")
         if state == self.pbx_link:
             return []
         self.pbx_link = state

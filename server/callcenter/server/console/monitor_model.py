@@ -13,8 +13,18 @@ only those (300 extensions stay cheap).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
+
+from callcenter.common.agent.views import (
+    ExtensionView,
+    ParkSlotView,
+    TrunkView,
+    extension_view,
+    park_slot_view,
+    text,
+    trunk_view,
+)
 
 ALL: Final = "*"
 
@@ -40,44 +50,13 @@ DARK_FILLS: Final = frozenset({"#e53935", "#8e8e8e", "#7e57c2"})
 UNKNOWN_COLOUR: Final = "#ffffff"
 
 
-@dataclass(frozen=True)
-class ExtensionIcon:
-    port: str
-    number: str = ""
-    name: str = ""
-    state: str = "idle"
-    peer: str = ""
-    trunk: str = ""
-
-
-@dataclass(frozen=True)
-class TrunkIcon:
-    trunk: str
-    state: str = "idle"
-    number: str = ""
-    port: str = ""
-
-
-@dataclass(frozen=True)
-class ParkIcon:
-    slot: int
-    occupied: bool = False
-    number: str = ""
-    port: str = ""
-
-
-def _text(item: dict[str, Any], key: str) -> str:
-    value = item.get(key)
-    return value if isinstance(value, str) else ""
-
-
 class MonitorModel:
     """The monitor's state (see the module docstring)."""
 
     def __init__(self) -> None:
-        self.extensions: dict[str, ExtensionIcon] = {}
-        self.trunks: dict[str, TrunkIcon] = {}
-        self.park_slots: dict[int, ParkIcon] = {}
+        self.extensions: dict[str, ExtensionView] = {}
+        self.trunks: dict[str, TrunkView] = {}
+        self.park_slots: dict[int, ParkSlotView] = {}
         self.link_up: bool | None = None
         self.have_snapshot = False
         self._parts: list[dict[str, Any]] = []
@@ -106,22 +85,18 @@ class MonitorModel:
         self._parts.append(event)
         if part != parts:
             return set()
-        extensions: dict[str, ExtensionIcon] = {}
-        trunks: dict[str, TrunkIcon] = {}
-        slots: dict[int, ParkIcon] = {}
+        extensions: dict[str, ExtensionView] = {}
+        trunks: dict[str, TrunkView] = {}
+        slots: dict[int, ParkSlotView] = {}
         for piece in self._parts:
             for item in piece.get("extensions") or ():
-                icon = ExtensionIcon(_text(item, "port"), _text(item, "number"),
-                                     _text(item, "name"), _text(item, "state") or "idle",
-                                     _text(item, "peer"), _text(item, "trunk"))
+                icon = extension_view(item)
                 extensions[icon.port] = icon
             for item in piece.get("trunks") or ():
-                trunk = TrunkIcon(_text(item, "trunk"), _text(item, "state") or "idle",
-                                  _text(item, "number"), _text(item, "port"))
+                trunk = trunk_view(item)
                 trunks[trunk.trunk] = trunk
             for item in piece.get("park_slots") or ():
-                slot = ParkIcon(int(item.get("slot", 0)), bool(item.get("occupied")),
-                                _text(item, "number"), _text(item, "port"))
+                slot = park_slot_view(item)
                 slots[slot.slot] = slot
         self._parts = []
         self.extensions = dict(sorted(extensions.items()))
@@ -132,23 +107,21 @@ class MonitorModel:
         return {ALL}
 
     def _extension(self, event: dict[str, Any]) -> set[str]:
-        port = _text(event, "port")
+        port = text(event, "port")
         old = self.extensions.get(port)
         if old is None:
             return set()  # not in the snapshot: the next snapshot brings it
-        new = replace(old, state=_text(event, "state") or "idle", peer=_text(event, "peer"),
-                      trunk=_text(event, "trunk"))
+        new = extension_view(event, old)
         if new == old:
             return set()
         self.extensions[port] = new
         return {f"ext:{port}"}
 
     def _trunk(self, event: dict[str, Any]) -> set[str]:
-        trunk = _text(event, "trunk")
+        trunk = text(event, "trunk")
         if trunk not in self.trunks:
             return set()
-        new = TrunkIcon(trunk, _text(event, "state") or "idle", _text(event, "number"),
-                        _text(event, "port"))
+        new = trunk_view(event)
         if new == self.trunks[trunk]:
             return set()
         self.trunks[trunk] = new
@@ -158,8 +131,7 @@ class MonitorModel:
         slot = event.get("slot")
         if not isinstance(slot, int) or slot not in self.park_slots:
             return set()
-        self.park_slots[slot] = ParkIcon(slot, bool(event.get("occupied")),
-                                         _text(event, "number"), _text(event, "port"))
+        self.park_slots[slot] = park_slot_view(event)
         return {f"park:{slot}"}
 
     # ------------------------------------------------------------------ what to show
