@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "callcenter.common": 0,  # codecs and schema (pure, sans-I/O)
     "callcenter.common.tkfonts": 6,  # Tk fonts of both windows: GUI layer
     "callcenter.common.pipes": 6,  # both command lines' standard output
+    "callcenter.common.shortcut": 6,  # both programs' start-menu shortcuts
     "callcenter.common.agent.client": 1,  # the agent-protocol link of consoles and the CRM
     "callcenter.pbxsim": 1,  # the simulator: a separate program on the codecs
     "callcenter.server.pbx.port": 1,  # links

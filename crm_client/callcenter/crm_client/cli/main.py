@@ -25,6 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.common.pipes import EXIT_BROKEN_PIPE, discard_stdout
+from callcenter.common.shortcut import (
+    Shortcut,
+    add_shortcut_parser,
+    program_command,
+    run_shortcut,
+)
 from callcenter.crm_client.cli import gui_start
 from callcenter.crm_client.settings import SettingsError, load_settings
 from callcenter.crm_client.store import CrmStore, ShareUnavailable, StoreError, default_data_dir
@@ -32,6 +38,9 @@ from callcenter.crm_client.store import CrmStore, ShareUnavailable, StoreError, 
 __all__ = ["build_parser", "main"]
 
 PROG = "callcenter-crm"
+#: C-1: the start-menu shortcut opens the agent's window.
+SHORTCUT = Shortcut("callcenter-crm", "CRM", "The call-center agent's CRM client",
+                    "呼叫中心坐席客户端", program_command(PROG))
 
 
 def _folders(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -77,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     call_commands = calls.add_subparsers(dest="action", metavar="ACTION", required=True)
     _export_flags(call_commands.add_parser("export", parents=[folders],
                                            help="export the call log (newest first)"))
+    add_shortcut_parser(commands, SHORTCUT.name)
     return parser
 
 
@@ -151,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command is None:
             return int(gui_start.start(args))
+        if args.command == "shortcut":
+            return run_shortcut(args, SHORTCUT, PROG)
         if args.command == "customers" and args.action == "import":
             return _import(args)
         return _export(args, args.command)

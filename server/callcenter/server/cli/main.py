@@ -29,6 +29,12 @@ from callcenter.common.pbx.line import (
 )
 from callcenter.common.pipes import EXIT_BROKEN_PIPE, discard_stdout
 from callcenter.common.schema import ParameterError
+from callcenter.common.shortcut import (
+    Shortcut,
+    add_shortcut_parser,
+    program_command,
+    run_shortcut,
+)
 from callcenter.server.cli import pbx as cli_pbx
 from callcenter.server.cli.accounts import add_accounts_parser, run_accounts
 from callcenter.server.cli.common import (
@@ -65,6 +71,10 @@ log = logging.getLogger("callcenter.server")
 DEMO_TRAFFIC = 6.0  # calls per minute
 MAX_DEMO_TRAFFIC = 600.0
 DEFAULT_AGENT_PORT = DEFAULT_PORT  # 7600, what CRM clients assume
+#: S-1: the start-menu shortcut opens the console on this computer's service.
+SHORTCUT = Shortcut("callcenter", "CALLCENTER", "The call-center server console",
+                    "呼叫中心服务器控制台", program_command("callcenter-server"))
+
 #: ``--demo`` without ``--data`` keeps its records apart from the real service's.
 DEMO_FOLDER = "demo"
 #: ``--user NAME`` takes the console's password from here (unattended start).
@@ -126,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tariff_parser(sub)
     add_rooms_parser(sub)
     add_extensions_parser(sub)
+    add_shortcut_parser(sub, SHORTCUT.name)
     return parser
 
 
@@ -172,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_rooms(args)
         if args.command == "extensions":
             return run_extensions(args)
+        if args.command == "shortcut":
+            return run_shortcut(args, SHORTCUT, "callcenter-server")
         if args.attach is not None:
             return run_attach(args)
         return run_service(args)
