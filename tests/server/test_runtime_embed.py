@@ -11,6 +11,7 @@ from callcenter.common.agent.client import HubClient, RequestFailed
 from callcenter.pbxsim.app import Simulator
 from callcenter.server.cli.common import running_service
 from callcenter.server.demo import DemoConfig
+from callcenter.server.prepaid.ledger import all_states
 from callcenter.server.runtime import ServerRuntime
 from callcenter.server.service_file import SERVICE_FILE, read_service_file
 from tests.server.pbxlink_support import no_leaked_threads, sim, wait_until
@@ -80,6 +81,8 @@ def test_demo_runs_its_simulator_inside_the_runtime(tmp_path: Path) -> None:
         identity = runtime.service.wait_ready(20)
         assert identity.extensions == 24
         assert (tmp_path / "demo-pbx.json").parent == tmp_path
+        # without traffic no opening call, so no demo hotel (its opening call is part of it)
+        assert runtime.demo_hotel is None and all_states() == []
     finally:
         runtime.stop()
     wait_until(lambda: _threads() <= before, 10, "the demo's threads to end")

@@ -56,7 +56,8 @@ class DemoConfig:
     outgoing call (stored and rated as soon as the link is up) and one outside call ringing
     (``opening``), so that a new user sees a priced record and a ring within seconds rather than
     after the first generated call has run its course; ``hotel``: on a new store, set up the
-    demo hotel (module docstring)."""
+    demo hotel (module docstring), with traffic and the opening only (its opening call is
+    part of it)."""
 
     traffic: float = 6.0
     state_file: Path | None = None

@@ -145,7 +145,9 @@ class ServerRuntime:
         self.db = open_store(data_dir, db_url)
         try:
             if demo is not None:
-                self.demo_hotel = prepare_hotel() if demo.hotel else None
+                # the hotel with its opening call (room 009 below zero), so with traffic only
+                wants_hotel = demo.hotel and demo.opening and demo.traffic > 0
+                self.demo_hotel = prepare_hotel() if wants_hotel else None
                 self.simulator = start_simulator(data_dir, demo, self.demo_hotel)
                 url = self.simulator.url
             self.intake = RecordIntake(self.db, str(get_setting("pbx.id")),
