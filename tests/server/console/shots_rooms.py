@@ -57,6 +57,14 @@ def shots(address: ServiceAddress, out: Path) -> None:
         assert not isinstance(request, str)
         rooms._send(request)
     pump(root, lambda: rooms.tree.set("005", "balance") == "120.50")
+    # a room below zero: its over-limit class in force, its balance in red
+    for action, amount, balance in (("rooms_topup", "1", "1.00"),
+                                    ("rooms_adjust", "-2.50", "-1.50")):
+        money = rooms.model.money_request("007", action, amount, "")
+        assert not isinstance(money, str)
+        rooms._send(money)
+        pump(root, lambda balance=balance: rooms.tree.set("007", "balance") == balance)
+    pump(root, lambda: rooms.marks.label_at("007", "balance") is not None)
     request = rooms.model.edit_request("004", "day_class", "31")
     assert not isinstance(request, str)
     rooms._send(request)
