@@ -69,7 +69,7 @@ fi
 echo "== ruff"
 "$VENV/bin/ruff" check .
 echo "== mypy"
-"$VENV/bin/mypy" common/callcenter server/callcenter pbxsim/callcenter crm_client/callcenter
+"$VENV/bin/mypy" common/callcenter server/callcenter pbxsim/callcenter crm_client/callcenter tests
 echo "== pytest"
 if [ $# -gt 0 ]; then
   "$VENV/bin/python" -m pytest "$@"

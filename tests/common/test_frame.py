@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,7 +62,7 @@ def decode_all(data: bytes, chunk: int | None = None) -> list[Frame | BadFrame]:
     else:
         for i in range(0, len(data), chunk):
             dec.receive_data(data[i:i + chunk])
-    out = []
+    out: list[Any] = []
     while (ev := dec.next_event()) is not NEED_DATA:
         out.append(ev)
     return out

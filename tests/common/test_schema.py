@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -645,7 +646,8 @@ def test_portlist_keeps_order(ports: list[int]) -> None:
 
 
 def test_every_kind_describes_itself() -> None:
-    for kind in KINDS + CATALOG_KINDS:
+    kinds: list[Any] = [*KINDS, *CATALOG_KINDS]
+    for kind in kinds:
         assert kind.describe() and kind.describe().isascii()
 
 

@@ -150,7 +150,8 @@ class PcClient:
         offset, total = 0, None
         for _ in range(10_000):
             block: m.ParameterBlock = self.request(
-                lambda r, o=offset: m.ParameterRead(r, group, o, count), m.ParameterBlock)
+                lambda r, o=offset: m.ParameterRead(r, group, o, count),  # type: ignore[misc]
+                m.ParameterBlock)
             total = block.total
             rows.update(dict(block.rows))
             offset += len(block.rows)

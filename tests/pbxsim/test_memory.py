@@ -105,7 +105,7 @@ def test_write_is_atomic(schema, tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(memory_module.json, "dump", crash)
+    monkeypatch.setattr("callcenter.pbxsim.memory.json.dump", crash)
     with pytest.raises(OSError):
         memory.write("extension.001.number", "602")
     assert state.read_text(encoding="utf-8") == good  # the old file is whole

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from callcenter.common.pbx import messages as m
@@ -12,13 +13,16 @@ from callcenter.pbxsim.control import ControlClient
 from tests.pbxsim.pcclient import PcClient, fast_config
 
 
+def _write(request_id: int, *, key: str, value: str) -> m.ParameterWrite:
+    return m.ParameterWrite(request_id, key, value)
+
 def test_identify(sim: Simulator) -> None:
     with PcClient(sim.url) as pc:
         ident = pc.identify()
     memory = sim.pbx.memory
     assert ident.model == "GW-SIM"
     assert (ident.extensions, ident.trunks) == (24, 8)
-    assert dict(ident.checksums) == {g: sim.call(lambda g=g: memory.group_checksum(g))
+    assert dict(ident.checksums) == {g: sim.call(partial(memory.group_checksum, g))
                                      for g in ("extension", "trunk", "switches", "other")}
     assert len(ident.pbx_time) == 14 and ident.pbx_time.isdigit()
     assert ident.next_record == 1
@@ -54,7 +58,7 @@ def test_bad_write_refused_and_nothing_changed(sim: Simulator) -> None:
         pc.identify()
         for key, value in (("extension.001.number", "abc"), ("extension.001.day_class", "99"),
                            ("no.such.key", "1")):
-            result = pc.request(lambda r, k=key, v=value: m.ParameterWrite(r, k, v),
+            result = pc.request(partial(_write, key=key, value=value),
                                 m.ParameterWriteResult)
             assert not result.ok
             assert result.error
@@ -104,7 +108,7 @@ def test_snapshot_and_call_control(sim: Simulator) -> None:
         assert done.ok, done.error
         event = pc.wait_for(lambda e: isinstance(e, m.ExtensionState) and e.port == "003",
                             what="state event of 003")
-        assert event.state != "idle"
+        assert isinstance(event, m.ExtensionState) and event.state != "idle"
         refused = pc.request(lambda r: m.CallControl(r, "answer", "005"), m.CallControlResult)
         assert not refused.ok and refused.error
         snap = pc.request(m.StateRequest, m.StateSnapshot)

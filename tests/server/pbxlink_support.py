@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ def control(sim: Simulator) -> ControlClient:
     return ControlClient(*address)
 
 
-def ask(sim: Simulator, request: dict[str, object]) -> dict[str, object]:
+def ask(sim: Simulator, request: dict[str, object]) -> dict[str, Any]:
     with control(sim) as client:
         answer = client.request(request)
     assert answer.get("ok") is not False, answer

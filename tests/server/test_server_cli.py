@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -365,7 +366,7 @@ def test_load_of_a_larger_pbxs_file_says_so_briefly(sim: Simulator, tmp_path: Pa
     assert result.returncode == 2
     no_traceback(result)
     lines = result.stderr.splitlines()
-    schema_keys = set(before)  # type: ignore[arg-type]
+    schema_keys = set(cast(dict[str, str], before))
     foreign = [k for k in json.loads(big_file.read_text("utf-8"))["params"]
                if k not in schema_keys]
     assert lines[0] == (f"callcenter-server: {big_file} is for a PBX with 48 extensions and "

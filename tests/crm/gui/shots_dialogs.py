@@ -110,7 +110,7 @@ def customer_shots(root: tk.Tk, store: CrmStore, folder: Path, out: Path) -> Non
     dialog = CustomerDialog(window, ctx, example)
     dialog.geometry("+60+60")
     shoot(root, ctx.runner, dialog, out / "crm-customers-edit.png")
-    dialog.form.notebook.select(dialog.form.tabs["detail"])  # type: ignore[no-untyped-call]
+    dialog.form.notebook.select(dialog.form.tabs["detail"])
     dialog.form.set_value("email", "yangqf@")
     dialog.form.button_save.invoke()
     shoot(root, ctx.runner, dialog, out / "crm-customers-detail.png")

@@ -68,7 +68,7 @@ def test_the_form_has_both_tabs_and_saves_a_new_customer(
     form = CustomerForm(tk_root, ctx, Customer(phones=("01082895782",)), on_saved=saved.append)
     form.pack()
     pump(tk_root, ctx, form.winfo_ismapped, what="the form")
-    tabs = [form.notebook.tab(t, "text") for t in form.notebook.tabs()]  # type: ignore[no-untyped-call]
+    tabs = [form.notebook.tab(t, "text") for t in form.notebook.tabs()]
     assert tabs == ["基本信息", "详细信息"]
     assert form.entries["phones"].get() == "01082895782"
     assert form.labels["handler"].cget("text") == "受理报告"
@@ -77,7 +77,7 @@ def test_the_form_has_both_tabs_and_saves_a_new_customer(
     form.set_value("email", "yangqf@")
     form.button_save.invoke()
     assert form.message.text.startswith("邮箱：“yangqf@”")
-    assert form.notebook.select() == str(form.tabs["detail"])  # type: ignore[no-untyped-call]
+    assert form.notebook.select() == str(form.tabs["detail"])
     assert crm_store.count_customers() == 0
     form.set_value("email", "yangqf@cesllr.com")
     form.checks["blacklist"].invoke()
@@ -333,7 +333,7 @@ def test_english_relabels_the_manager(tk_root: tk.Tk, ctx: DialogContext,
     assert editor.title() == f"Customer - {window.page.rows[0].name}"
     assert editor.button_modify.cget("text") == "Save"
     form = editor.form
-    assert [form.notebook.tab(t, "text") for t in form.notebook.tabs()] == [  # type: ignore[no-untyped-call]
+    assert [form.notebook.tab(t, "text") for t in form.notebook.tabs()] == [
         "Basic", "Details"]
     ctx.catalogue.set_language("zh")
     assert form.labels["phones"].cget("text") == "电话号码(多个号码用逗号分隔)"

@@ -213,11 +213,11 @@ def test_modal_settings_get_the_grab_back_after_permissions(tk_root: tk.Tk,
                                                             ctx: DialogContext) -> None:
     ctx.extra["modeless"] = False  # as in the program: modal dialogs with a grab
     dialog = open_settings(tk_root, ctx)
-    assert tk_root.grab_current() is dialog  # type: ignore[no-untyped-call]
+    assert tk_root.grab_current() is dialog
     dialog.protection.invoke()
     perms = dialog.open_permissions()
-    assert tk_root.grab_current() is perms  # type: ignore[no-untyped-call]
+    assert tk_root.grab_current() is perms
     perms.button_close.invoke()
-    assert tk_root.grab_current() is dialog  # type: ignore[no-untyped-call]
+    assert tk_root.grab_current() is dialog
     dialog.button_close.invoke()
-    assert tk_root.grab_current() is None  # type: ignore[no-untyped-call]
+    assert tk_root.grab_current() is None

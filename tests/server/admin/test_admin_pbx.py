@@ -268,8 +268,11 @@ def test_cancel_stops_a_batch_between_keys(admin: AgentClient, sim: Simulator,
     # Hold the simulator's loop (as a slow PBX would) while the batch starts and the
     # cancel is answered; the link's retries outlast the hold.
     entered, gate = threading.Event(), threading.Event()
-    holder = threading.Thread(target=lambda: sim.call(lambda: (entered.set(), gate.wait(5)),
-                                                      timeout=10))
+    def hold() -> bool:
+        entered.set()
+        return gate.wait(5)
+
+    holder = threading.Thread(target=lambda: sim.call(hold, timeout=10))
     holder.start()
     try:
         assert entered.wait(5)

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -186,7 +186,7 @@ def account(runtime: ServerRuntime) -> Callable[..., str]:
     return make
 
 
-def ask(sim: Simulator, request: dict[str, object]) -> dict[str, object]:
+def ask(sim: Simulator, request: dict[str, object]) -> dict[str, Any]:
     """A command to the simulator's control port (ring, offhook, hangup ...)."""
     address = sim.control_address
     assert address is not None

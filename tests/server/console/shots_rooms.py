@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from callcenter.pbxsim.app import Simulator, SimulatorConfig
@@ -31,6 +32,10 @@ from tests.server.console.make_screenshots import (
     settle,
     shoot,
 )
+
+
+def _balance_is(rooms: RoomsPage, port: str, balance: str) -> bool:
+    return bool(rooms.tree.set(port, "balance") == balance)
 
 
 def main(out: Path) -> int:
@@ -63,7 +68,7 @@ def shots(address: ServiceAddress, out: Path) -> None:
         money = rooms.model.money_request("007", action, amount, "")
         assert not isinstance(money, str)
         rooms._send(money)
-        pump(root, lambda balance=balance: rooms.tree.set("007", "balance") == balance)
+        pump(root, partial(_balance_is, rooms, "007", balance))
     pump(root, lambda: rooms.marks.label_at("007", "balance") is not None)
     request = rooms.model.edit_request("004", "day_class", "31")
     assert not isinstance(request, str)

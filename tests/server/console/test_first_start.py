@@ -51,6 +51,10 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+
+def _fail(code: str, message: str) -> None:
+    pytest.fail(f"the service answered {code}: {message}")
+
 def test_unattended_nothing_is_asked(tk_root: tk.Tk, app: ConsoleApp) -> None:
     asked: list[str] = []
     assert maybe_offer(context(app, [], asked), unattended=True, _utest=True) is None
@@ -103,12 +107,12 @@ def test_link_failure_asks_then_the_port_dialog_reconnects_to_the_simulator(
         tk_root: tk.Tk, app: ConsoleApp, runtime: ServerRuntime, sim: Simulator) -> None:
     dead = f"socket://127.0.0.1:{closed_port()}"
     states: list[dict[str, Any]] = []
-    app.connection.request("link_configure", states.append, pytest.fail, url=dead)
+    app.connection.request("link_configure", states.append, _fail, url=dead)
     pump_until(tk_root, lambda: states, what="the port changed")
 
     def link_down() -> bool:
         answer: list[dict[str, Any]] = []
-        app.connection.request("link_state", answer.append, pytest.fail)
+        app.connection.request("link_state", answer.append, _fail)
         pump_until(tk_root, lambda: answer, what="link_state")
         return not answer[0]["up"]
     pump_until(tk_root, link_down, what="the link down")

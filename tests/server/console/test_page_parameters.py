@@ -655,7 +655,7 @@ def test_a_batch_shows_its_progress_and_stops_at_cancel(
 def test_the_system_time_is_sent_with_update(app: ConsoleApp, sim: Simulator) -> None:
     page = open_page(app, "parameters.other")
     assert page.notebook is not None and page.clock_button is not None
-    page.notebook.select(len(page.notebook.tabs()) - 1)  # type: ignore[no-untyped-call]
+    page.notebook.select(len(page.notebook.tabs()) - 1)
     assert page.clock_button.cget("text") == "更新"
     page.clock_button.invoke()
     assert page.clock_result is not None

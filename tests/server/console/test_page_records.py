@@ -208,6 +208,9 @@ def page_of(tk_root: tk.Tk, address: ServiceAddress,
         pump_until(tk_root, lambda: bool(app.window.modules), what="the modules")
         app.show_page("records")
         page = app.pages["records"]
+        from callcenter.server.console.pages.records import RecordsPage
+
+        assert isinstance(page, RecordsPage)
         page.dialog_modal = False
         pump_until(tk_root, lambda: page.model.total is not None, what="the first page")
         return page
@@ -316,7 +319,11 @@ def test_export_csv_to_the_consoles_disk(tk_root: tk.Tk, sim: Simulator, tmp_pat
     target = tmp_path / "mine" / "话单.csv"
     target.parent.mkdir()
     asked: list[str] = []
-    page.ask_path = lambda title, name: asked.append(name) or str(target)
+    def ask_path(_title: str, name: str) -> str:
+        asked.append(name)
+        return str(target)
+
+    page.ask_path = ask_path
     page.format_box.current(0)
     page.export_button.invoke()
     pump_until(tk_root, lambda: page.export is not None and not page.export.running,

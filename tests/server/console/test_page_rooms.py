@@ -105,9 +105,13 @@ def app(tk_root: tk.Tk, address: ServiceAddress,
 
 
 def open_rooms(tk_root: tk.Tk, app: ConsoleApp) -> RoomsPage:
+    from tkinter import ttk
+
     from callcenter.server.console.pages.rooms import RoomsPage
 
-    app.window.toolbar_button("rooms").invoke()
+    button = app.window.toolbar_button("rooms")
+    assert isinstance(button, ttk.Button)
+    button.invoke()
     page = app.pages["rooms"]
     assert isinstance(page, RoomsPage)
     pump_until(tk_root, lambda: len(page.tree.get_children()) >= 8, what="the room table")
@@ -257,7 +261,9 @@ def test_a_refused_cell_alone_turns_yellow_with_its_reason_on_hover(
     label = page.marks.label_at("005", "day_class")
     assert label is not None and label.cget("text") == page.tree.set("005", "day_class")
     assert label.winfo_manager() == "place"
-    x, y, _width, _height = page.tree.bbox("005", "day_class")
+    box = page.tree.bbox("005", "day_class")
+    assert isinstance(box, tuple)
+    x, y, _width, _height = box
     assert (int(label.place_info()["x"]), int(label.place_info()["y"])) == (x + 1, y + 1)
     reason = page.model.outcomes[("005", "day_class")].reason
     assert reason and reason == page.message.cget("text")

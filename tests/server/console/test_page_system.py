@@ -97,7 +97,7 @@ def test_the_tariff_table_is_checked_before_it_is_saved() -> None:
 def test_holidays_and_the_rerate_form_are_checked_before_they_are_sent() -> None:
     model = TariffModel()
     model.load({"version": "v1", "tariff": {"rows": [], "holidays": ["2024-10-01"]}})
-    assert model.holidays == ["2024-10-01"] and not model.dirty
+    assert model.holidays == ["2024-10-01"] and [model.dirty] == [False]
     assert model.add_holiday("2024-5-1") == "tariff.bad_day"
     assert model.add_holiday("2024-05-01") is None and model.dirty
     assert model.add_holiday("2024-05-01") is None  # listed once
@@ -137,9 +137,13 @@ def app(tk_root: tk.Tk, address: ServiceAddress,
 
 
 def open_system(app: ConsoleApp) -> SystemPage:
+    from tkinter import ttk
+
     from callcenter.server.console.pages.system import SystemPage
 
-    app.window.toolbar_button("system").invoke()
+    button = app.window.toolbar_button("system")
+    assert isinstance(button, ttk.Button)
+    button.invoke()
     page = app.pages["system"]
     assert isinstance(page, SystemPage)
     return page
@@ -151,8 +155,9 @@ def test_adding_an_account_shows_it_in_the_list_and_the_audit_log(
 
     app.confirm = lambda title, text: True  # before the page takes it: "remove?" yes
     page = open_system(app)
-    tab = page.select("accounts")
-    assert isinstance(tab, AccountsTab)
+    selected = page.select("accounts")
+    assert isinstance(selected, AccountsTab)
+    tab = selected
     assert page.notebook.tab(0, "text") == "口令设置"
     pump_until(tk_root, lambda: "sys-admin" in tab.users(), what="the accounts")
     tab.set_entry("user", "night-clerk")
@@ -171,8 +176,7 @@ def test_adding_an_account_shows_it_in_the_list_and_the_audit_log(
     pump_until(tk_root, lambda: any(r[3] == "account.night-clerk" for r in audit.rows()),
                what="the account's audit entry")
     # and remove it again (the confirmation answered yes)
-    tab = page.select("accounts")
-    assert isinstance(tab, AccountsTab)
+    assert page.select("accounts") is tab
     tab.tree.selection_set("night-clerk")
     tab.tree.event_generate("<<TreeviewSelect>>")
     tk_root.update()

@@ -119,8 +119,8 @@ class AgentClient:
             return False
 
     # ------------------------------------------------------------------ protocol
-    def request(self, action: str, *, timeout: float | None = None,
-                **params: Any) -> dict[str, Any]:
+    def request(self, action: str, *, timeout: Any = None,  # float | None; Any lets
+                **params: Any) -> dict[str, Any]:  # callers pass **params of any dict
         request_id = next(self.ids)
         self.send({"type": "request", "id": request_id, "action": action, **params})
         return self.read_response(request_id, timeout)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -131,7 +132,7 @@ def test_only_login_and_ping_before_login(connect: Connect) -> None:
     client = connect()
     assert client.request("ping")["ok"]
     for action in ("agents", "dial", "change_password", "clients"):
-        params = {"number": "8002"} if action == "dial" else (
+        params: dict[str, Any] = {"number": "8002"} if action == "dial" else (
             {"old": "abcdefg", "new": "hijklmn"} if action == "change_password" else {})
         answer = client.request(action, **params)
         assert answer["error"]["code"] == "not_logged_in", (action, answer)
@@ -312,7 +313,8 @@ def role_clients(service: PbxService) -> Iterator[dict[str, AgentClient]]:
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_permission_per_role_per_action(role_clients: dict[str, AgentClient], role: str,
                                         action: str) -> None:
-    answer = role_clients[role].request(action, **_PARAMS.get(action, {}))
+    params: dict[str, Any] = _PARAMS.get(action, {})
+    answer = role_clients[role].request(action, **params)
     module = ACTIONS[action].module
     if (role == "operator" and role_allows(role, ACTIONS[action].role) and module
             and module not in _OPERATOR_MODULES):

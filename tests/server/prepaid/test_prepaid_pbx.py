@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def sim() -> Iterator[Simulator]:
         yield simulator
 
 
-def ask(sim: Simulator, request: dict[str, object]) -> dict[str, object]:
+def ask(sim: Simulator, request: dict[str, object]) -> dict[str, Any]:
     address = sim.control_address
     assert address is not None
     with ControlClient(*address) as client:

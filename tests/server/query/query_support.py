@@ -76,7 +76,7 @@ def references() -> list[Ref]:
     """Every live record as stored (read with the models, independently of the query code)."""
     descriptions: dict[int, str] = {}
     for rating in RatingRow.select().order_by(RatingRow.id):
-        descriptions[int(rating.record_id)] = str(rating.description)
+        descriptions[int(rating.record_id)] = str(rating.description)  # type: ignore[attr-defined]
     return [Ref(int(r.id), str(r.pbx_id), int(r.sequence), r.start, str(r.local_start),
                 str(r.port), str(r.extension_number), str(r.trunk), str(r.number),
                 int(r.duration), from_fen(int(r.cost_fen)), str(r.call_type), str(r.caller),

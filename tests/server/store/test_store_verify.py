@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def kinds(problems: list[Problem]) -> list[tuple[str, str, int | None]]:
     return [(p.kind, p.pbx_id, p.sequence) for p in problems]
 
 
-def row_of(target: StoreTarget, sequence: int, pbx: str = "pbx-a") -> tuple:
+def row_of(target: StoreTarget, sequence: int, pbx: str = "pbx-a") -> tuple[Any, ...]:
     [row] = target.sql("SELECT id, raw, hash, prev_hash, chain_pos FROM call_record "
                        "WHERE pbx_id = ? AND sequence = ?", (pbx, sequence))
     return row

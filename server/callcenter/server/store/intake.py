@@ -169,7 +169,7 @@ class RecordIntake:
 
     def __init__(self, database: store_db.AnyDatabase, pbx_id: str,
                  tariff: Callable[[], Tariff],
-                 after_insert: Callable[[list[StoredCall]], None] | None = None) -> None:
+                 after_insert: Callable[[list[StoredCall]], object] | None = None) -> None:
         """``after_insert`` runs inside the batch's transaction after its new records and
         ratings were inserted (prepaid charges, the hotel queue); if it raises, the whole batch
         is rolled back and ``store()`` raises, so the PBX sends the records again."""
