@@ -11,6 +11,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -300,17 +302,36 @@ def test_cancel_stops_a_restore(admin: AgentClient, saved: tuple[str, Path],
             for field in ("day_class", "night_class", "over_limit_class")]
     for key in keys:
         set_at_pbx(sim, key, "51")
-    admin.send({"type": "request", "id": "restore-1", "action": "restore_apply",
-                "area": "backups", "name": name, "groups": ["extension"]})
-    admin.wait_event("progress", timeout=LONG, job="restore-1")
-    for _ in range(200):  # the first progress event may still be of the reading
-        event = admin.wait_event("progress", timeout=LONG, job="restore-1")
-        if event["text"].startswith("extension."):
-            break
-    cancel = admin.request("cancel", job="restore-1")
-    assert cancel["ok"] and cancel["cancelled"] is True, cancel
-    answer = admin.read_response("restore-1", timeout=LONG)
-    assert answer["error"]["code"] == "cancelled", answer
+    assert all(memory(sim)[key] == "51" for key in keys)
+    wait_until(lambda: all(service.image.params.get(k) == "51" for k in keys),
+               what="the service knows the changes")
+    # A slow PBX: the simulator's loop is held 20 ms at a time, so that the 72 writes take
+    # seconds and the cancel comes between two of them, not after the last.
+    slow = threading.Event()
+
+    def slow_pbx() -> None:
+        for _ in range(3000):  # at most a minute
+            if slow.wait(0.002):
+                return
+            sim.call(lambda: time.sleep(0.02), timeout=10)
+
+    holder = threading.Thread(target=slow_pbx)
+    holder.start()
+    try:
+        admin.send({"type": "request", "id": "restore-1", "action": "restore_apply",
+                    "area": "backups", "name": name, "groups": ["extension"]})
+        admin.wait_event("progress", timeout=LONG, job="restore-1")
+        for _ in range(200):  # the first progress event may still be of the reading
+            event = admin.wait_event("progress", timeout=LONG, job="restore-1")
+            if event["text"].startswith("extension."):
+                break
+        cancel = admin.request("cancel", job="restore-1")
+        assert cancel["ok"] and cancel["cancelled"] is True, cancel
+        answer = admin.read_response("restore-1", timeout=LONG)
+    finally:
+        slow.set()
+        holder.join(15)
+    assert answer.get("error", {}).get("code") == "cancelled", answer
     assert "written and read back" in answer["error"]["message"]
     left = [k for k in keys if memory(sim)[k] == "51"]
     assert left, "the cancel came too late to leave anything unwritten"
@@ -340,3 +361,18 @@ def test_cancel_stops_a_backup_before_it_is_saved(admin: AgentClient, data_dir: 
     # the link still serves the next one
     name, path = make_backup(admin, data_dir)
     assert path.is_file() and name not in before
+
+
+def test_a_restore_judges_unchanged_by_what_it_read_not_by_the_image(
+        sim: Simulator, service: PbxService) -> None:
+    """The service's image learns a change made at the PBX from an event that may still be on
+    its way when a restore starts; the values the restore has just read count over it, so a
+    key the PBX holds differently is written, not skipped as unchanged."""
+    key = "extension.010.day_class"
+    assert service.image.params[key] == memory(sim)[key] == "11"
+    stale = service.write_parameters([(key, "11")], who="test")
+    assert stale[0].status == "unchanged"  # by the image: nothing to send
+    sim.call(lambda: sim.pbx.memory.write(key, "51"))  # no event: the image stays behind
+    [result] = service.write_parameters([(key, "11")], who="test", read_now={key: "51"})
+    assert result.status == "written", result
+    assert memory(sim)[key] == "11"

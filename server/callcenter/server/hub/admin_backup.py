@@ -242,8 +242,10 @@ async def _restore_preview(call: AdminCall) -> dict[str, Any]:
                        for c in compared]}
 
 
-def _writer(call: AdminCall, who: str, done_before: int, total: int) -> backup.Writer:
-    """The service's batch write, with the job's progress and cancel."""
+def _writer(call: AdminCall, who: str, done_before: int, total: int,
+            read_now: Mapping[str, str] | None = None) -> backup.Writer:
+    """The service's batch write, with the job's progress and cancel; ``read_now``: the
+    values just read from the PBX (see ``PbxService.write_parameters``)."""
     service = call.service
 
     def progress(done: int, _total: int, text: str = "") -> None:
@@ -251,7 +253,8 @@ def _writer(call: AdminCall, who: str, done_before: int, total: int) -> backup.W
 
     def write(pairs: list[tuple[str, str]]) -> list[WriteResult]:
         return service.write_parameters(pairs, who=who, progress=progress,
-                                        cancelled=lambda: call.job.cancelled)
+                                        cancelled=lambda: call.job.cancelled,
+                                        read_now=read_now)
 
     return write
 
@@ -272,7 +275,7 @@ async def _restore_apply(call: AdminCall) -> dict[str, Any]:
         current, _ = read_groups(service.link, schema, groups, progress=step,
                                  timeout=service.request_timeout)
         wanted = len(backup.changes(image, current, schema, groups))
-        write = _writer(call, call.who, rows, rows + wanted)
+        write = _writer(call, call.who, rows, rows + wanted, current)
         return backup.restore(image, current, schema, groups, write)
 
     try:

@@ -366,7 +366,8 @@ class PbxService:
     def write_parameters(self, pairs: Sequence[tuple[str, str]], *, who: str,
                          progress: Progress | None = None,
                          cancelled: Cancelled | None = None,
-                         all_or_nothing: bool = False) -> list[WriteResult]:
+                         all_or_nothing: bool = False,
+                         read_now: Mapping[str, str] | None = None) -> list[WriteResult]:
         """Write ``(key, value)`` pairs; one ``WriteResult`` per key, in the order given.
 
         Every pair is validated first (schema and consistency rules, in writing order):
@@ -375,13 +376,18 @@ class PbxService:
         each key and ``progress(done, total, key)`` told; after a cancel or a lost link the
         remaining keys are ``not_sent``.  ``all_or_nothing``: when any value is invalid,
         nothing at all is sent (the valid keys are ``not_sent``, saying why), as a command
-        line that must change nothing on bad input wants.  PbxUnavailable only when no
-        schema is known.
+        line that must change nothing on bad input wants.  ``read_now``: values the caller
+        has just read from the PBX (a restore's), which count over the service's image
+        (whose change events from the PBX may still be on their way): a key is skipped as
+        unchanged only when the PBX holds its value.  PbxUnavailable only when no schema is
+        known.
         """
         schema = self.schema
         with self._image_lock:
             current = dict(self._image.params)
             states = dict(self._key_states)
+        if read_now:
+            current.update(read_now)
         complete = len(current) == len(schema.keys())
         to_write, settled = validate_batch(
             schema, current, pairs, check_rules=complete,
