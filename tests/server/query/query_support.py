@@ -4,6 +4,8 @@ reference view of what was stored (imported by the tests and by conftest.py)."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -83,3 +85,17 @@ def references() -> list[Ref]:
                 str(r.account), r.service_type, descriptions.get(int(r.id), ""),
                 bool(r.unknown))
             for r in CallRecordRow.select()]
+
+
+def head_one_line(argv: list[str]) -> None:
+    """``callcenter-server ARGV | head -1``: the command's reader takes one line and goes;
+    the command ends quietly (no "Broken pipe", no traceback), exit 0 or 141."""
+    child = subprocess.Popen([sys.executable, "-m", "callcenter.server", *argv],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.readline()
+    child.stdout.close()  # as head does after its first line
+    err = child.stderr.read()
+    code = child.wait(timeout=60)
+    assert err == b""
+    assert code in (0, 141)

@@ -145,10 +145,10 @@ class RowIndex(Mapping[str, str]):
         column that changed (a batch checks each of its keys against the image so far)."""
         trial = RowIndex({**self._params, key: value})
         columns = dict(self._index())
-        parts = key.split(".")
-        if len(parts) == 3:  # table.row.field
-            column = (parts[0], parts[2])
-            columns[column] = {**columns.get(column, {}), parts[1]: value}
+        place = _table_place(key)
+        if place is not None:
+            column, row = place
+            columns[column] = {**columns.get(column, {}), row: value}
         trial._columns = columns
         return trial
 
@@ -156,11 +156,19 @@ class RowIndex(Mapping[str, str]):
         if self._columns is None:
             columns: dict[tuple[str, str], dict[str, str]] = {}
             for key, value in self._params.items():
-                parts = key.split(".")
-                if len(parts) == 3:  # table.row.field
-                    columns.setdefault((parts[0], parts[2]), {})[parts[1]] = value
+                place = _table_place(key)
+                if place is not None:
+                    columns.setdefault(place[0], {})[place[1]] = value
             self._columns = columns
         return self._columns
+
+
+def _table_place(key: str) -> tuple[tuple[str, str], str] | None:
+    """((table, field), row) of a ``<table>.<row>.<field>`` key; None for other keys."""
+    parts = key.split(".")
+    if len(parts) != 3:
+        return None
+    return (parts[0], parts[2]), parts[1]
 
 
 class Schema:

@@ -173,10 +173,13 @@ class MainWindow:
     def set_site_zone(self, timezone: str) -> None:
         """Show the clock in the site's time zone (``whoami``'s ``timezone``)."""
         self.site_zone = timezone
+        self._show_clock()
+
+    def _show_clock(self) -> None:
         self.status["clock"].configure(text=clock_text(datetime.now(UTC), self.site_zone))
 
     def _tick_clock(self) -> None:
-        self.status["clock"].configure(text=clock_text(datetime.now(UTC), self.site_zone))
+        self._show_clock()
         self._clock_job = self.root.after(1000 - int(time.time() * 1000) % 1000,
                                           self._tick_clock)
 

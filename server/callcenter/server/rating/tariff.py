@@ -9,7 +9,7 @@ allowed. Money is ``decimal.Decimal`` throughout, never ``float``.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Final
@@ -206,63 +206,64 @@ def parse_row(values: Mapping[str, object]) -> tuple[TariffRow | None, list[str]
 
 # --- the manual's sample table ----------------------------------------------------------------
 
-SAMPLE_ROWS: Final = tuple(
-    TariffRow(prefix, description, initial_s, Decimal(initial_c), interval_s,
-              Decimal(interval_c), kind)
-    for prefix, description, initial_s, initial_c, interval_s, interval_c, kind in (
-        ("12315", "南燕齐托办热线", 180, "0.22", 60, "0.11", 3),
-        ("12345", "国际长途电话", 180, "0.22", 60, "0.11", 3),
-        ("12365", "网际商务", 0, "0.00", 0, "0.11", 5),
-        ("1251", "固定电话", 0, "0.00", 60, "0.20", 3),
-        ("1252", "移动电话", 0, "0.00", 60, "0.20", 3),
-        ("1258", "广市话费", 0, "0.00", 60, "0.20", 3),
-        ("12", "移动电话", 0, "0.00", 60, "0.20", 13),
-        ("163", "网号上网", 0, "0.00", 60, "0.02", 3),
-        ("180", "电话业务投诉热线", 0, "0.00", 60, "0.00", 0),
-        ("19610", "移动业务投诉", 0, "0.00", 60, "0.20", 3),
-        ("1961", "移动业务投诉", 0, "0.00", 60, "0.20", 3),
-        ("200", "200卡", 0, "0.00", 60, "0.00", 5),
-        ("881", "区话", 180, "0.22", 60, "0.11", 3),
-        ("91", "移动电话", 0, "0.00", 60, "0.20", 13),
-        ("92", "移动电话", 0, "0.00", 60, "0.20", 13),
-        ("96", "网号", 0, "0.00", 60, "0.20", 5),
-        ("960", "网号", 0, "0.00", 60, "0.20", 5),
-        ("96163", "网号上网", 0, "0.00", 60, "0.02", 3),
-    )
-)
+def _rows(table: Iterable[tuple[str, str, int, str, int, str, int]]) -> tuple[TariffRow, ...]:
+    """Tariff rows written as (prefix, description, initial s, initial charge, interval s,
+    interval charge, service type), the charges as decimal text."""
+    return tuple(TariffRow(prefix, description, initial_s, Decimal(initial_c), interval_s,
+                           Decimal(interval_c), kind)
+                 for prefix, description, initial_s, initial_c, interval_s, interval_c, kind
+                 in table)
+
+
+SAMPLE_ROWS: Final = _rows((
+    ("12315", "南燕齐托办热线", 180, "0.22", 60, "0.11", 3),
+    ("12345", "国际长途电话", 180, "0.22", 60, "0.11", 3),
+    ("12365", "网际商务", 0, "0.00", 0, "0.11", 5),
+    ("1251", "固定电话", 0, "0.00", 60, "0.20", 3),
+    ("1252", "移动电话", 0, "0.00", 60, "0.20", 3),
+    ("1258", "广市话费", 0, "0.00", 60, "0.20", 3),
+    ("12", "移动电话", 0, "0.00", 60, "0.20", 13),
+    ("163", "网号上网", 0, "0.00", 60, "0.02", 3),
+    ("180", "电话业务投诉热线", 0, "0.00", 60, "0.00", 0),
+    ("19610", "移动业务投诉", 0, "0.00", 60, "0.20", 3),
+    ("1961", "移动业务投诉", 0, "0.00", 60, "0.20", 3),
+    ("200", "200卡", 0, "0.00", 60, "0.00", 5),
+    ("881", "区话", 180, "0.22", 60, "0.11", 3),
+    ("91", "移动电话", 0, "0.00", 60, "0.20", 13),
+    ("92", "移动电话", 0, "0.00", 60, "0.20", 13),
+    ("96", "网号", 0, "0.00", 60, "0.20", 5),
+    ("960", "网号", 0, "0.00", 60, "0.20", 5),
+    ("96163", "网号上网", 0, "0.00", 60, "0.02", 3),
+))
 """The manual's sample 计费设置 table (section 1-3-36), row for row as printed (18 rows).
 
 Its prefixes are the manual's illustration, not numbers a PBX dials (none matches a local,
 mobile or long-distance number); it is kept as an example file to import
 (docs/examples/manual-sample-tariff.csv) and for the tests of the file formats."""
 
-DEFAULT_ROWS: Final = tuple(
-    TariffRow(prefix, description, initial_s, Decimal(initial_c), interval_s,
-              Decimal(interval_c), kind)
-    for prefix, description, initial_s, initial_c, interval_s, interval_c, kind in (
-        # international: 00 + country code, billed per 6 s (8.00 a minute)
-        ("00", "国际长途", 0, "0.00", 6, "0.80", 0),
-        # domestic long distance: 0 + area code + number, per 6 s (0.70 a minute)
-        ("0", "国内长途", 0, "0.00", 6, "0.07", 1),
-        # local 8-digit numbers (first digit 2-8): 0.22 the first 3 minutes, 0.11 a minute after
-        *((str(d), "市话", 180, "0.22", 60, "0.11", 2) for d in range(2, 9)),
-        ("95", "服务热线", 180, "0.22", 60, "0.11", 2),
-        ("96", "服务热线", 180, "0.22", 60, "0.11", 2),
-        # mobiles 13x-19x: 0.20 a started minute
-        *((f"1{d}", "移动电话", 0, "0.00", 60, "0.20", 13) for d in range(3, 10)),
-        # emergency and service numbers: free
-        ("110", "匪警", 0, "0.00", 0, "0.00", 19),
-        ("112", "紧急呼叫", 0, "0.00", 0, "0.00", 19),
-        ("119", "火警", 0, "0.00", 0, "0.00", 19),
-        ("120", "急救中心", 0, "0.00", 0, "0.00", 19),
-        ("122", "交通事故报警", 0, "0.00", 0, "0.00", 19),
-        ("12315", "消费者投诉热线", 0, "0.00", 0, "0.00", 19),
-        ("12345", "政务服务热线", 0, "0.00", 0, "0.00", 19),
-        ("10000", "中国电信客服", 0, "0.00", 0, "0.00", 19),
-        ("10010", "中国联通客服", 0, "0.00", 0, "0.00", 19),
-        ("10086", "中国移动客服", 0, "0.00", 0, "0.00", 19),
-    )
-)
+DEFAULT_ROWS: Final = _rows((
+    # international: 00 + country code, billed per 6 s (8.00 a minute)
+    ("00", "国际长途", 0, "0.00", 6, "0.80", 0),
+    # domestic long distance: 0 + area code + number, per 6 s (0.70 a minute)
+    ("0", "国内长途", 0, "0.00", 6, "0.07", 1),
+    # local 8-digit numbers (first digit 2-8): 0.22 the first 3 minutes, 0.11 a minute after
+    *((str(d), "市话", 180, "0.22", 60, "0.11", 2) for d in range(2, 9)),
+    ("95", "服务热线", 180, "0.22", 60, "0.11", 2),
+    ("96", "服务热线", 180, "0.22", 60, "0.11", 2),
+    # mobiles 13x-19x: 0.20 a started minute
+    *((f"1{d}", "移动电话", 0, "0.00", 60, "0.20", 13) for d in range(3, 10)),
+    # emergency and service numbers: free
+    ("110", "匪警", 0, "0.00", 0, "0.00", 19),
+    ("112", "紧急呼叫", 0, "0.00", 0, "0.00", 19),
+    ("119", "火警", 0, "0.00", 0, "0.00", 19),
+    ("120", "急救中心", 0, "0.00", 0, "0.00", 19),
+    ("122", "交通事故报警", 0, "0.00", 0, "0.00", 19),
+    ("12315", "消费者投诉热线", 0, "0.00", 0, "0.00", 19),
+    ("12345", "政务服务热线", 0, "0.00", 0, "0.00", 19),
+    ("10000", "中国电信客服", 0, "0.00", 0, "0.00", 19),
+    ("10010", "中国联通客服", 0, "0.00", 0, "0.00", 19),
+    ("10086", "中国移动客服", 0, "0.00", 0, "0.00", 19),
+))
 """The built-in tariff, in yuan as Chinese carriers bill a fixed line: local numbers 0.22 for the
 first 3 minutes then 0.11 a minute, mobiles 0.20 a minute, domestic long distance 0.07 and
 international 0.80 per 6 s, emergency and service numbers (110, 119, 120, 12315, 10086 ...)
