@@ -182,13 +182,13 @@ def test_a_console_on_another_pc_speaks_tls_and_checks_the_certificate(
         trusting = ServiceConnection(ServiceAddress(host, port, attach_tls(args)))
         answers: list[Any] = []
         trusting.login(user, PASSWORD, answers.append, lambda c, m: answers.append((c, m)))
-        wait_for(lambda: trusting.drain() or answers, what="the TLS login")
+        wait_for(lambda: [trusting.drain(), answers][1], what="the TLS login")
         assert answers and isinstance(answers[0], dict) and answers[0]["role"] == "admin"
         trusting.close()
         strict = ServiceConnection(ServiceAddress(host, port, ssl.create_default_context()))
         errors: list[Any] = []
         strict.login(user, PASSWORD, errors.append, lambda c, m: errors.append((c, m)))
-        wait_for(lambda: strict.drain() or errors, what="the refusal")
+        wait_for(lambda: [strict.drain(), errors][1], what="the refusal")
         assert isinstance(errors[0], tuple) and "certificate" in errors[0][1].lower()
         strict.close()
     bad = build_parser().parse_args(["--attach", "127.0.0.1", "--trust", str(tmp_path / "no")])
